@@ -1,0 +1,10 @@
+# Mirrors the Makefile: install the package, migrate, serve with uvicorn.
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 kring
+WORKDIR /srv/kring
+COPY . .
+RUN pip install --no-cache-dir . && chown -R kring:kring /srv/kring
+USER kring
+ENV KRING_DATABASE_URL=sqlite:////srv/kring/kring.db
+EXPOSE 8000
+CMD ["sh", "-c", "kring db upgrade && kring serve --host 0.0.0.0 --port 8000"]

@@ -1,0 +1,1 @@
+"""kring service: a thin HTTP, database and job adapter around ``matching`` and ``geodata``."""

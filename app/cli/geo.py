@@ -1,0 +1,7 @@
+"""``kring`` sub-commands for geo."""
+
+import typer
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add this module's commands to the main app and the ``bench`` group."""

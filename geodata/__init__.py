@@ -1,0 +1,1 @@
+"""Offline Dutch geography: postcode geocoding, regions, great-circle distances, neighbourhoods."""

@@ -1,0 +1,1 @@
+"""kring's optimisation core: forms groups (kringen) of firms under hard constraints."""
