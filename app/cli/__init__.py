@@ -7,7 +7,7 @@ commands can grow independently.  Heavy imports happen inside the commands, so
 
 import typer
 
-from app.cli import geo, matching, service
+from app.cli import ccp, geo, matching, service
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -23,6 +23,7 @@ app.add_typer(bench, name="bench")
 geo.register(app, bench)
 matching.register(app, bench)
 service.register(app, bench)
+ccp.register(app, bench)
 
 
 def main() -> None:
