@@ -1,0 +1,223 @@
+"""Sparse neighbourhoods: for each firm, the others within R km (optionally the K nearest).
+
+Built with a scikit-learn ``BallTree``; never a dense nxn matrix.  The tree holds the points
+as 3-D unit vectors with the Euclidean (chord) metric rather than ``metric="haversine"``:
+the chord is monotone in the great-circle angle, so every query returns exactly the same
+points, but a chord costs no trigonometry.  Measured on this machine for 50,000 firms and
+K = 201: 1.5 s per 5,000 queries with ``metric="haversine"``, 0.4 s with chords.  The
+distances of the candidates are then recomputed with :func:`geodata.distance.haversine_km`,
+so "within R km" means exactly ``haversine_km(...) <= R`` as everywhere else.
+Queries run in chunks, so peak memory grows with the pairs kept plus one chunk's worth.
+The Netherlands is small: a 50 km disc holds ~20 % of all firms, so the full 50 km list
+of 50,000 firms has ~500 million directed entries — cap it with ``k``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.neighbors import BallTree
+
+from geodata.distance import EARTH_RADIUS_KM, MAX_RELATIVE_GAP, geodesic_km_fast, haversine_km
+
+IntArray = npt.NDArray[np.int32]
+IntpArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
+_CHUNK_ENTRIES = 4_000_000  # aim for at most this many candidate entries per query chunk
+_CHORD_SLACK = 1e-9  # relative: the chord query must not lose pairs to float rounding
+
+
+def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    vectors: FloatArray = np.column_stack(
+        [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]
+    )
+    return vectors
+
+
+def _chord(km: float) -> float:
+    """Straight-line distance through a unit sphere for a great-circle distance of ``km``."""
+    return float(2.0 * np.sin(km / EARTH_RADIUS_KM / 2.0)) * (1.0 + _CHORD_SLACK)
+
+
+@dataclass(frozen=True)
+class Neighbourhoods:
+    """CSR adjacency: the neighbours of firm ``i`` are ``indices[indptr[i]:indptr[i+1]]``.
+
+    Rows are sorted nearest first (ties in the tree's deterministic order) and never
+    contain ``i`` itself.  ``distances_km`` holds
+    the haversine km of each entry (float32, ~1 m resolution at 50 km).  Without a ``k``
+    cap the relation is symmetric (each unordered pair appears twice); with a cap it need
+    not be.
+    """
+
+    indptr: npt.NDArray[np.int64]
+    indices: IntArray
+    distances_km: npt.NDArray[np.float32]
+
+    @property
+    def n(self) -> int:
+        """Number of points."""
+        return int(self.indptr.size - 1)
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of stored (directed) entries ``i → j``."""
+        return int(self.indices.size)
+
+    def of(self, i: int) -> tuple[IntArray, npt.NDArray[np.float32]]:
+        """Neighbours of point ``i``, nearest first, itself excluded.
+
+        Parameters
+        ----------
+        i
+            Point index in ``0 … n-1``.
+
+        Returns
+        -------
+        tuple[numpy.ndarray, numpy.ndarray]
+            Neighbour indices (int32) and their haversine distances in km (float32).
+        """
+        start, stop = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.indices[start:stop], self.distances_km[start:stop]
+
+
+def _exact_keep(
+    rows: IntpArray, ids: IntpArray, km: FloatArray, lat: FloatArray, lon: FloatArray, r: float
+) -> npt.NDArray[np.bool_]:
+    """Keep-mask deciding "geodesic <= r" exactly; only the ambiguous band calls geodesic."""
+    keep = km <= r * (1.0 - MAX_RELATIVE_GAP)
+    for position in np.flatnonzero(~keep & (km <= r * (1.0 + MAX_RELATIVE_GAP))):
+        i, j = int(rows[position]), int(ids[position])
+        keep[position] = geodesic_km_fast(lat[i], lon[i], lat[j], lon[j]) <= r
+    return keep
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    counts: npt.NDArray[np.int64]
+    indices: IntArray
+    distances_km: npt.NDArray[np.float32]
+
+
+def _finish_chunk(
+    start: int,
+    rows: IntpArray,
+    counts: npt.NDArray[np.int64],
+    ids: IntpArray,
+    km: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    radius_km: float,
+    k: int | None,
+    exact: bool,
+) -> _Chunk:
+    """Filter, sort (row, km) and cap one chunk of candidate pairs, all vectorised."""
+    keep = ids != rows
+    keep &= _exact_keep(rows, ids, km, lat, lon, radius_km) if exact else km <= radius_km
+    rows, ids, km = rows[keep], ids[keep], km[keep]
+    scale = float(km.max()) + 1.0 if km.size else 1.0
+    order = np.argsort(km + (rows - start) * scale, kind="stable")  # by row, nearest first
+    rows, ids, km = rows[order], ids[order], km[order]
+    local = rows - start
+    row_counts = np.bincount(local, minlength=counts.size).astype(np.int64)
+    if k is not None:
+        first = np.zeros(counts.size, dtype=np.int64)
+        np.cumsum(row_counts[:-1], out=first[1:])
+        rank = np.arange(rows.size) - first[local]
+        capped = rank < k
+        ids, km = ids[capped], km[capped]
+        row_counts = np.minimum(row_counts, k)
+    return _Chunk(row_counts, ids.astype(np.int32), km.astype(np.float32))
+
+
+def build_neighbourhoods(
+    lats: npt.ArrayLike,
+    lons: npt.ArrayLike,
+    radius_km: float,
+    *,
+    k: int | None = None,
+    exact: bool = False,
+) -> Neighbourhoods:
+    """For every point, the other points within ``radius_km``, optionally only the K nearest.
+
+    Parameters
+    ----------
+    lats, lons
+        Degrees, one entry per point (firm).
+    radius_km
+        Keep pairs at most this far apart.
+    k
+        If given, keep at most the ``k`` nearest within the radius for each point.
+    exact
+        If ``False``, "within" means haversine ≤ ``radius_km``.  If ``True``, the kept set
+        is exactly "WGS84 geodesic ≤ ``radius_km``" (what the verifier checks): the tree is
+        queried with a radius 0.5 % larger, and only pairs whose haversine lies within
+        ±0.5 % of the radius are decided with the exact geodesic.
+
+    Returns
+    -------
+    Neighbourhoods
+        CSR structure; memory ~ 8 bytes per kept entry.
+
+    Raises
+    ------
+    ValueError
+        If inputs are not 1-D of equal length, ``radius_km`` is not positive or ``k < 1``.
+    """
+    lat = np.ascontiguousarray(lats, dtype=np.float64)
+    lon = np.ascontiguousarray(lons, dtype=np.float64)
+    if lat.ndim != 1 or lat.shape != lon.shape:
+        raise ValueError("lats and lons must be 1-D arrays of the same length")
+    if not radius_km > 0:
+        raise ValueError(f"radius_km must be positive, got {radius_km}")
+    if k is not None and k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    n = lat.size
+    if n == 0:
+        return Neighbourhoods(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
+    points = _unit_vectors(lat, lon)
+    tree = BallTree(points)
+    query_km = radius_km * (1.0 + MAX_RELATIVE_GAP) if exact else radius_km
+    chunks = _query_chunks(tree, points, lat, lon, query_km, radius_km, k, exact)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.concatenate([c.counts for c in chunks]), out=indptr[1:])
+    indices = np.concatenate([c.indices for c in chunks])
+    distances = np.concatenate([c.distances_km for c in chunks])
+    return Neighbourhoods(indptr, indices, distances)
+
+
+def _query_chunks(
+    tree: BallTree,
+    points: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    query_km: float,
+    radius_km: float,
+    k: int | None,
+    exact: bool,
+) -> list[_Chunk]:
+    """Query the tree in chunks; each chunk is compacted before the next one is queried."""
+    n = points.shape[0]
+    width = k + 1 if k is not None and k + 1 < n else n
+    chunk = max(1, min(n, _CHUNK_ENTRIES // width))
+    chunks = []
+    for start in range(0, n, chunk):
+        block = points[start : start + chunk]
+        if width < n:
+            _chord_distances, ids = tree.query(block, k=width, sort_results=True)
+            counts = np.full(block.shape[0], width, dtype=np.int64)
+            flat_ids = ids.ravel()
+        else:
+            ids_obj = tree.query_radius(block, r=_chord(query_km))
+            counts = np.fromiter((a.size for a in ids_obj), dtype=np.int64, count=len(ids_obj))
+            flat_ids = np.concatenate(ids_obj)
+            del ids_obj
+        rows = np.repeat(np.arange(start, start + counts.size, dtype=np.intp), counts)
+        km = np.asarray(haversine_km(lat[rows], lon[rows], lat[flat_ids], lon[flat_ids]))
+        chunks.append(
+            _finish_chunk(start, rows, counts, flat_ids, km, lat, lon, radius_km, k, exact)
+        )
+    return chunks
