@@ -1,0 +1,490 @@
+"""Firms and the strict CSV readers used by ``kring solve`` and ``POST /firms/import``.
+
+``SMES.csv`` columns (header required, comma-separated, UTF-8, a BOM is tolerated):
+
+=============== ======== ==============================================================
+column          required meaning
+=============== ======== ==============================================================
+external_id     yes      the caller's id, unique in the file
+name            yes      firm name
+postcode        yes      ``1234`` or ``1234 AB``; geocoded to the PC4 centroid
+sbi_code        yes      SBI 2008 code (``4120`` or ``41.20``)
+employees       yes      non-negative integer
+digital_level   yes      digital ladder level 1-4
+needs           yes      ``;``-separated need codes, most important first
+lat, lon        no       explicit WGS84 coordinates (both or neither); must lie in NL
+kvk_number      no       KvK number: exactly 8 digits
+weight          no       non-negative integer (e.g. staff to train)
+=============== ======== ==============================================================
+
+Validation collects *every* problem before failing with one :class:`InputFileError`.
+Row numbers are **1-based data rows**: row 1 is the first line after the header (line 2 of
+the file); row 0 denotes the header itself (e.g. a missing column).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from geodata.errors import GeodataError
+from geodata.geocode import geocode, locate
+from matching.needs import is_need_code
+from matching.sbi import UnknownSbiCodeError, normalise_sbi
+
+Precision = Literal["pc4", "coordinates"]
+
+REQUIRED_COLUMNS = ("external_id", "name", "postcode", "sbi_code", "employees", "digital_level",
+                    "needs")  # fmt: skip
+OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight")
+PAIR_COLUMNS = ("sme_a", "sme_b")
+# A generous box around the Netherlands (incl. the Wadden and Zeeland); locate() decides.
+_NL_BOX = (50.7, 53.7, 3.3, 7.3)
+
+
+class InvalidFirmError(ValueError):
+    """A :class:`Firm` built with an impossible value.
+
+    Parameters
+    ----------
+    field
+        The offending attribute.
+    reason
+        Why it is invalid.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in an input file: data row (1-based; 0 = header), column, message."""
+
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = "header" if self.row == 0 else f"row {self.row}"
+        return f"{where}, column {self.field}: {self.message}"
+
+    def to_dict(self) -> dict[str, int | str]:
+        """Return ``{"row", "field", "message"}`` for JSON output."""
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class InputFileError(ValueError):
+    """An input file with one or more bad rows; ``errors`` lists them all.
+
+    Parameters
+    ----------
+    source
+        The file name used in messages (e.g. ``"smes.csv"``).
+    errors
+        Every problem found, in file order.
+    """
+
+    def __init__(self, source: str, errors: list[RowError]) -> None:
+        self.source = source
+        self.errors = errors
+        shown = "\n".join(f"  {source}: {e}" for e in errors[:50])
+        more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
+        super().__init__(f"{source}: {len(errors)} invalid entries\n{shown}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class Firm:
+    """One SME, validated and geocoded.
+
+    Attributes
+    ----------
+    external_id, name, postcode
+        As given (postcode stripped).
+    sbi_code
+        Normalised SBI 2008 code (digits only).
+    employees
+        Number of employees (>= 0).
+    digital_level
+        Digital ladder level 1-4.
+    needs
+        Need codes, most important first; non-empty, no repeats.
+    lat, lon, precision
+        WGS84 location; ``"pc4"`` for a PC4 centroid, ``"coordinates"`` when given.
+    kvk_number, weight
+        Optional KvK number (8 digits) and capacity weight.
+    gemeente_code, gemeente_name, province
+        Optional administrative areas (filled by the CSV reader).
+    """
+
+    external_id: str
+    name: str
+    postcode: str
+    sbi_code: str
+    employees: int
+    digital_level: int
+    needs: tuple[str, ...]
+    lat: float
+    lon: float
+    precision: Precision = "pc4"
+    kvk_number: str | None = None
+    weight: int | None = None
+    gemeente_code: str | None = None
+    gemeente_name: str | None = None
+    province: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise InvalidFirmError("external_id", "must not be empty")
+        if self.employees < 0:
+            raise InvalidFirmError("employees", "must be >= 0")
+        if self.digital_level not in (1, 2, 3, 4):
+            raise InvalidFirmError("digital_level", "must be 1, 2, 3 or 4")
+        if not self.needs or len(set(self.needs)) != len(self.needs):
+            raise InvalidFirmError("needs", "must be non-empty without repeats")
+        unknown = [c for c in self.needs if not is_need_code(c)]
+        if unknown:
+            raise InvalidFirmError("needs", f"unknown need codes {unknown}")
+        if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise InvalidFirmError("lat", "coordinates out of range")
+        if self.kvk_number is not None and not _is_kvk(self.kvk_number):
+            raise InvalidFirmError("kvk_number", "must be exactly 8 digits")
+        if self.weight is not None and self.weight < 0:
+            raise InvalidFirmError("weight", "must be >= 0")
+
+    @property
+    def division(self) -> str:
+        """The two-digit SBI division."""
+        return self.sbi_code[:2]
+
+    @property
+    def sbi_class(self) -> str:
+        """The four-digit SBI class (or the code itself when shorter)."""
+        return self.sbi_code[:4]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the firm as a JSON-ready dictionary (needs as a list)."""
+        return {
+            "external_id": self.external_id, "name": self.name, "postcode": self.postcode,
+            "sbi_code": self.sbi_code, "employees": self.employees,
+            "digital_level": self.digital_level, "needs": list(self.needs),
+            "lat": self.lat, "lon": self.lon, "precision": self.precision,
+            "kvk_number": self.kvk_number, "weight": self.weight,
+            "gemeente_code": self.gemeente_code, "gemeente_name": self.gemeente_name,
+            "province": self.province,
+        }  # fmt: skip
+
+
+FirmRow = Firm
+"""What :func:`read_firms_csv` returns per data row: a validated, geocoded :class:`Firm`."""
+
+
+def _is_kvk(text: str) -> bool:
+    return len(text) == 8 and text.isascii() and text.isdigit()
+
+
+class _RowChecker:
+    """Parses one data row, recording every problem instead of stopping at the first."""
+
+    def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
+        self.row, self.values, self.errors = row, values, errors
+        self.ok = True
+
+    def fail(self, column: str, message: str) -> None:
+        self.ok = False
+        self.errors.append(RowError(self.row, column, message))
+
+    def text(self, column: str) -> str:
+        value = self.values.get(column, "")
+        if not value:
+            self.fail(column, "required value is empty")
+        return value
+
+    def number(self, column: str, kind: Callable[[str], float], what: str) -> float | None:
+        raw = self.values.get(column, "")
+        if not raw:
+            return None
+        try:
+            value = kind(raw)
+        except ValueError:
+            self.fail(column, f"{raw!r} is not {what}")
+            return None
+        if not math.isfinite(value):
+            self.fail(column, f"{raw!r} is not {what}")
+            return None
+        return value
+
+
+def _parse_needs(check: _RowChecker) -> tuple[str, ...]:
+    raw = check.text("needs")
+    codes = [c.strip() for c in raw.split(";")]
+    codes = [c for c in codes if c]
+    if raw and not codes:
+        check.fail("needs", "no need codes given")
+    unknown = [c for c in codes if not is_need_code(c)]
+    if unknown:
+        check.fail("needs", f"unknown need code(s): {', '.join(unknown)}")
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        check.fail("needs", f"need code(s) listed twice: {', '.join(repeated)}")
+    return tuple(codes)
+
+
+def _parse_int(check: _RowChecker, column: str, low: int, high: int | None) -> int:
+    raw = check.text(column)
+    if not raw:
+        return low
+    if not (raw.isascii() and raw.isdigit()):
+        check.fail(column, f"{raw!r} is not a non-negative integer")
+        return low
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        check.fail(column, f"{value} is not {bound}")
+    return value
+
+
+def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm | None:
+    check = _RowChecker(row, values, errors)
+    external_id, name = check.text("external_id"), check.text("name")
+    postcode = check.text("postcode")
+    sbi = check.text("sbi_code")
+    if sbi:
+        try:
+            sbi = normalise_sbi(sbi)
+        except UnknownSbiCodeError:
+            check.fail("sbi_code", f"{sbi!r} is not an SBI 2008 code")
+    employees = _parse_int(check, "employees", 0, None)
+    digital_level = _parse_int(check, "digital_level", 1, 4)
+    needs = _parse_needs(check)
+    kvk = values.get("kvk_number", "") or None
+    if kvk is not None and not _is_kvk(kvk):
+        check.fail("kvk_number", f"{kvk!r} is not an 8-digit KvK number")
+    weight = _parse_int(check, "weight", 0, None) if values.get("weight") else None
+    place = _locate(check, postcode)
+    if not check.ok or place is None:
+        return None
+    lat, lon, precision, gm_code, gm_name, province, postcode = place
+    return Firm(external_id, name, postcode, sbi, employees, digital_level, needs, lat, lon,
+                precision, kvk, weight, gm_code, gm_name, province)  # fmt: skip
+
+
+_Place = tuple[float, float, Precision, str | None, str | None, str | None, str]
+
+
+def _locate(check: _RowChecker, postcode: str) -> _Place | None:
+    lat = check.number("lat", float, "a number")
+    lon = check.number("lon", float, "a number")
+    has_lat, has_lon = bool(check.values.get("lat")), bool(check.values.get("lon"))
+    if has_lat != has_lon:
+        check.fail("lon" if has_lat else "lat", "lat and lon must be given together")
+        return None
+    pc_place = None
+    if postcode:
+        try:
+            pc_place = geocode(postcode)
+        except GeodataError as exc:
+            check.fail("postcode", str(exc))
+    if lat is not None and lon is not None:
+        lo_lat, hi_lat, lo_lon, hi_lon = _NL_BOX
+        inside = lo_lat <= lat <= hi_lat and lo_lon <= lon <= hi_lon
+        try:
+            loc = locate(lat, lon) if inside else None
+        except GeodataError:
+            loc = None
+        if loc is None:
+            check.fail("lat", f"({lat}, {lon}) lies outside the Netherlands")
+            return None
+        shown = pc_place.postcode if pc_place is not None and pc_place.postcode else postcode
+        return lat, lon, "coordinates", loc.gemeente_code, loc.gemeente_name, loc.province, shown
+    if pc_place is None:
+        return None
+    p = pc_place
+    shown = p.postcode or postcode
+    return p.lat, p.lon, "pc4", p.gemeente_code, p.gemeente_name, p.province, shown
+
+
+def _read_table(
+    text: str, source: str, required: Iterable[str], optional: Iterable[str]
+) -> tuple[list[dict[str, str]], list[RowError]]:
+    """Read a CSV text into stripped row dicts; report header problems as row-0 errors."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    required, optional = tuple(required), tuple(optional)
+    errors: list[RowError] = []
+    if len(header) == 1 and ";" in header[0]:
+        errors.append(RowError(0, header[0], "the file must be comma-separated, not ';'"))
+        return [], errors
+    for column in required:
+        if column not in header:
+            errors.append(RowError(0, column, "missing required column"))
+    for column in header:
+        if column not in required and column not in optional:
+            errors.append(RowError(0, column or "(empty)", "unknown column"))
+    if len(set(header)) != len(header):
+        errors.append(RowError(0, ",".join(header), "a column name is repeated"))
+    if errors:
+        return [], errors
+    rows: list[dict[str, str]] = []
+    for number, cells in enumerate(reader, start=1):
+        if not any(c.strip() for c in cells):
+            rows.append({})  # blank line: skipped, but keeps row numbers aligned
+            continue
+        if len(cells) != len(header):
+            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(header)}"))
+            rows.append({})
+            continue
+        rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
+    return rows, errors
+
+
+def read_firms_csv(text: str, *, source: str = "smes.csv") -> list[FirmRow]:
+    """Parse and validate an SMES.csv text into geocoded firms.
+
+    Parameters
+    ----------
+    text
+        The whole file as text.
+    source
+        File name used in error messages.
+
+    Returns
+    -------
+    list of Firm
+        One per non-blank data row, in file order.
+
+    Raises
+    ------
+    InputFileError
+        Listing every problem: missing or unknown columns, empty required values, unknown
+        need codes, malformed or unknown postcodes, coordinates outside NL, bad integers,
+        digital level outside 1-4, duplicate external ids, bad KvK numbers, unknown SBI
+        codes, empty needs.
+    """
+    rows, errors = _read_table(text, source, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    firms: list[Firm] = []
+    first_row: dict[str, int] = {}
+    for number, values in enumerate(rows, start=1):
+        if not values:
+            continue
+        external_id = values.get("external_id", "")
+        if external_id in first_row:
+            message = f"duplicate {external_id!r} (first on row {first_row[external_id]})"
+            errors.append(RowError(number, "external_id", message))
+        elif external_id:
+            first_row[external_id] = number
+        firm = _parse_row(number, values, errors)
+        if firm is not None:
+            firms.append(firm)
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        raise InputFileError(source, errors)
+    return firms
+
+
+def read_pairs_csv(
+    text: str, *, source: str, known_ids: Collection[str] | None = None
+) -> list[tuple[str, str]]:
+    """Parse a competitors or partners CSV (columns ``sme_a,sme_b``).
+
+    Parameters
+    ----------
+    text
+        The whole file as text.
+    source
+        File name used in error messages.
+    known_ids
+        When given, both ids of every pair must be in it (the firms' external ids).
+
+    Returns
+    -------
+    list of (str, str)
+        Unordered pairs in file order; repeats (either orientation) are dropped.
+
+    Raises
+    ------
+    InputFileError
+        Listing every problem: missing columns, empty ids, a firm paired with itself,
+        ids not in ``known_ids``.
+    """
+    rows, errors = _read_table(text, source, PAIR_COLUMNS, ())
+    seen: set[frozenset[str]] = set()
+    pairs: list[tuple[str, str]] = []
+    for number, values in enumerate(rows, start=1):
+        if not values:
+            continue
+        a, b = values["sme_a"], values["sme_b"]
+        bad = False
+        for column, value in (("sme_a", a), ("sme_b", b)):
+            if not value:
+                errors.append(RowError(number, column, "required value is empty"))
+                bad = True
+            elif known_ids is not None and value not in known_ids:
+                errors.append(RowError(number, column, f"unknown firm id {value!r}"))
+                bad = True
+        if a and a == b:
+            errors.append(RowError(number, "sme_b", f"firm {a!r} is paired with itself"))
+            bad = True
+        if not bad and frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
+            pairs.append((a, b))
+    if errors:
+        raise InputFileError(source, errors)
+    return pairs
+
+
+def firms_to_csv(firms: Iterable[Firm], *, coordinates: bool = False) -> str:
+    """Write firms as SMES.csv text (the inverse of :func:`read_firms_csv`).
+
+    Parameters
+    ----------
+    firms
+        Firms to write.
+    coordinates
+        Also write ``lat,lon`` (otherwise the reader geocodes the postcode again).
+
+    Returns
+    -------
+    str
+        CSV text with a header; optional columns only when some firm has a value.
+    """
+    firms = list(firms)
+    columns = list(REQUIRED_COLUMNS) + (["lat", "lon"] if coordinates else [])
+    if any(f.kvk_number for f in firms):
+        columns.append("kvk_number")
+    if any(f.weight is not None for f in firms):
+        columns.append("weight")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for f in firms:
+        values = {**f.to_dict(), "needs": ";".join(f.needs)}
+        writer.writerow(["" if values[c] is None else values[c] for c in columns])
+    return out.getvalue()
+
+
+def pairs_to_csv(pairs: Iterable[tuple[str, str]]) -> str:
+    """Write pairs as ``sme_a,sme_b`` CSV text.
+
+    Parameters
+    ----------
+    pairs
+        Pairs of external ids.
+
+    Returns
+    -------
+    str
+        CSV text with a header.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PAIR_COLUMNS)
+    writer.writerows(pairs)
+    return out.getvalue()
