@@ -1,0 +1,97 @@
+"""Sparse neighbourhoods against brute force on random Dutch points."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from geodata.distance import geodesic_km, haversine_km
+from geodata.neighbours import build_neighbourhoods
+
+
+def _nl_points(n: int, seed: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(50.75, 53.55, n), rng.uniform(3.35, 7.22, n)
+
+
+def _brute_haversine(
+    lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    return np.asarray(haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :]))
+
+
+def test_radius_equals_brute_force_on_2000_points() -> None:
+    """Without a cap, row i holds exactly the j != i with haversine <= 50 km, nearest first."""
+    lats, lons = _nl_points(2000, seed=7)
+    km = _brute_haversine(lats, lons)
+    hood = build_neighbourhoods(lats, lons, 50.0)
+    assert hood.n == 2000
+    expected_pairs = 0
+    for i in range(2000):
+        ids, dist = hood.of(i)
+        expected = set(np.flatnonzero(km[i] <= 50.0)) - {i}
+        expected_pairs += len(expected)
+        assert set(ids.tolist()) == expected
+        assert np.all(np.diff(dist) >= 0)
+        np.testing.assert_allclose(dist, km[i, ids], rtol=1e-6)
+    assert hood.n_pairs == expected_pairs
+    assert hood.indices.dtype == np.int32 and hood.distances_km.dtype == np.float32
+
+
+def test_k_cap_keeps_the_k_nearest_within_radius() -> None:
+    """With k, each row is the k nearest within the radius (or all of them if fewer)."""
+    lats, lons = _nl_points(2000, seed=8)
+    km = _brute_haversine(lats, lons)
+    hood = build_neighbourhoods(lats, lons, 20.0, k=15)
+    for i in range(2000):
+        ids, dist = hood.of(i)
+        within = np.flatnonzero(km[i] <= 20.0)
+        within = within[within != i]
+        expected = np.sort(km[i, within])[:15]
+        assert len(ids) == min(15, len(within))
+        np.testing.assert_allclose(dist, expected, rtol=1e-6)
+        assert i not in set(ids.tolist())
+
+
+def test_exact_equals_brute_force_geodesic_on_400_points() -> None:
+    """exact=True keeps exactly the pairs whose WGS84 geodesic is <= the radius."""
+    lats, lons = _nl_points(400, seed=9)
+    hood = build_neighbourhoods(lats, lons, 50.0, exact=True)
+    near = _brute_haversine(lats, lons) <= 60.0  # geodesic <= 50 implies haversine <= 50.3
+    for i in range(400):
+        expected = {
+            int(j)
+            for j in np.flatnonzero(near[i])
+            if j != i and geodesic_km(lats[i], lons[i], lats[j], lons[j]) <= 50.0
+        }
+        assert set(hood.of(i)[0].tolist()) == expected
+
+
+def test_exact_differs_from_haversine_at_the_edge() -> None:
+    """Groningen-Leeuwarden is within 51.55 km by haversine but not by the exact geodesic."""
+    lats, lons = np.array([53.2167, 53.2016]), np.array([6.5697, 5.7969])
+    assert build_neighbourhoods(lats, lons, 51.55).n_pairs == 2
+    assert build_neighbourhoods(lats, lons, 51.55, exact=True).n_pairs == 0
+
+
+def test_duplicate_points_exclude_only_self() -> None:
+    """Firms sharing one PC4 centroid are each other's neighbours at 0 km; self is excluded."""
+    lats, lons = np.full(5, 53.2167), np.full(5, 6.5697)
+    hood = build_neighbourhoods(lats, lons, 1.0, k=3)
+    for i in range(5):
+        ids, dist = hood.of(i)
+        assert len(ids) == 3 and i not in set(ids.tolist())
+        assert not dist.any()
+
+
+def test_empty_and_invalid_inputs() -> None:
+    """No points gives an empty structure; bad radius, k or shapes raise ValueError."""
+    empty = build_neighbourhoods([], [], 50.0)
+    assert empty.n == 0 and empty.n_pairs == 0
+    with pytest.raises(ValueError):
+        build_neighbourhoods([53.0], [6.0], 0.0)
+    with pytest.raises(ValueError):
+        build_neighbourhoods([53.0], [6.0], 10.0, k=0)
+    with pytest.raises(ValueError):
+        build_neighbourhoods([53.0, 52.0], [6.0], 10.0)
