@@ -47,30 +47,37 @@ N_NEEDS_P = np.array([0.25, 0.35, 0.25, 0.15])
 class Sector:
     """A sector of the generator: SBI classes, name prefixes, size and need bias."""
 
+    def __post_init__(self) -> None:
+        assert len(self.sbi) == len(self.prefixes), self.key
+
     key: str
     share: float  # base share of firms
     urban: float  # > 0: more common where PC4s are dense; < 0: rural
     sbi: tuple[str, ...]
-    prefixes: tuple[str, ...]
+    prefixes: tuple[str, ...]  # name prefix per SBI class (same order)
     size: float  # multiplier of the median employee count
     needs: dict[str, float]  # need code -> extra popularity
 
 
 SECTORS: tuple[Sector, ...] = (
     Sector("construction", 0.14, -0.3, ("4120", "4321", "4322", "4332", "4334", "4391", "4211"),
-           ("Bouwbedrijf", "Aannemersbedrijf", "Installatiebedrijf", "Schildersbedrijf"), 1.1,
+           ("Bouwbedrijf", "Elektrotechniek", "Installatiebedrijf", "Timmerbedrijf",
+            "Schildersbedrijf", "Dakdekkersbedrijf", "Wegenbouw"), 1.1,
            {"train.vocational": 4, "hr.recruitment": 4, "hr.sustainable_employability": 2,
             "biz.sustainability": 2, "biz.succession": 1}),
     Sector("manufacturing", 0.10, -0.2, ("1071", "2562", "2511", "2822", "1623", "3109", "1812"),
-           ("Machinefabriek", "Metaalbewerking", "Houtindustrie", "Productiebedrijf"), 1.8,
+           ("Bakkerij", "Metaalbewerking", "Staalbouw", "Machinefabriek", "Houtindustrie",
+            "Meubelmakerij", "Drukkerij"), 1.8,
            {"auto.process": 3, "auto.robotics": 3, "auto.smart_industry": 2,
             "train.vocational": 3, "hr.recruitment": 3}),
     Sector("care", 0.12, 0.1, ("8710", "8810", "8891", "8623", "8622"),
-           ("Zorggroep", "Thuiszorg", "Zorgcentrum", "Praktijk"), 1.6,
+           ("Zorggroep", "Thuiszorg", "Kinderopvang", "Tandartspraktijk",
+            "Huisartsenpraktijk"), 1.6,
            {"hr.recruitment": 4, "hr.sustainable_employability": 4, "train.upskilling": 3,
             "dig.privacy": 2, "train.digital_skills": 2}),
     Sector("retail", 0.15, 0.3, ("4711", "4719", "4751", "4771", "4752", "4778", "4511"),
-           ("Winkel", "Modehuis", "Autobedrijf", "Bouwmarkt"), 0.7,
+           ("Supermarkt", "Warenhuis", "Computerwinkel", "Modehuis", "Bouwmarkt", "Tuincentrum",
+            "Autobedrijf"), 0.7,
            {"dig.online_sales": 4, "dig.basics": 2, "hr.recruitment": 2, "biz.succession": 2,
             "train.digital_skills": 1}),
     Sector("hospitality", 0.08, 0.4, ("5610", "5630", "5510", "5621"),
@@ -78,19 +85,20 @@ SECTORS: tuple[Sector, ...] = (
            {"hr.recruitment": 4, "hr.untapped_talent": 3, "hr.international_talent": 2,
             "dig.online_sales": 2, "biz.sustainability": 1}),
     Sector("logistics", 0.07, -0.2, ("4941", "5210", "5229", "4939"),
-           ("Transportbedrijf", "Logistiek", "Expeditie", "Koeriersdienst"), 1.5,
+           ("Transportbedrijf", "Opslag", "Expeditie", "Taxibedrijf"), 1.5,
            {"hr.recruitment": 4, "train.vocational": 2, "auto.process": 2,
             "biz.sustainability": 2, "dig.data": 1}),
     Sector("ict", 0.06, 0.8, ("6201", "6202", "6311", "6312"),
-           ("Softwarehuis", "IT-diensten", "Webbureau", "Datalab"), 0.8,
+           ("Softwarehuis", "IT-diensten", "Datacenter", "Webbureau"), 0.8,
            {"dig.ai": 3, "train.ai_skills": 3, "dig.cybersecurity": 3,
             "hr.international_talent": 2, "hr.recruitment": 3}),
     Sector("business_services", 0.16, 0.5, ("6920", "7022", "7111", "7311", "8121", "7810"),
-           ("Adviesbureau", "Administratiekantoor", "Ingenieursbureau", "Schoonmaakbedrijf"),
+           ("Administratiekantoor", "Adviesbureau", "Ingenieursbureau", "Reclamebureau",
+            "Schoonmaakbedrijf", "Uitzendbureau"),
            0.9, {"dig.cybersecurity": 2, "dig.privacy": 2, "dig.ai": 2,
                  "train.leadership": 2, "hr.employer_branding": 2}),
     Sector("agriculture", 0.12, -0.8, ("0111", "0113", "0141", "0161", "0130"),
-           ("Landbouwbedrijf", "Melkveebedrijf", "Loonbedrijf", "Kwekerij"), 0.5,
+           ("Akkerbouwbedrijf", "Tuinderij", "Melkveebedrijf", "Loonbedrijf", "Kwekerij"), 0.5,
            {"biz.succession": 4, "biz.sustainability": 4, "auto.robotics": 2,
             "biz.financing": 2, "dig.data": 1}),
 )  # fmt: skip
@@ -245,18 +253,17 @@ def _sbi_classes(rng: np.random.Generator, sector: NDArray[np.int64]) -> NDArray
     return np.asarray(table[sector, pick])
 
 
-def _names(rng: np.random.Generator, sector: NDArray[np.int64],
-           places: Sequence[str]) -> list[str]:  # fmt: skip
-    n = len(sector)
-    prefix = rng.integers(0, 4, n)
+def _names(rng: np.random.Generator, sbi: NDArray[np.str_], places: Sequence[str]) -> list[str]:
+    """Dutch-looking names: the SBI class's trade word plus a surname or the place."""
+    prefix = {c: p for sec in SECTORS for c, p in zip(sec.sbi, sec.prefixes, strict=True)}
+    n = len(sbi)
     surname = rng.integers(0, len(_SURNAMES), n)
     suffix = rng.integers(0, len(_SUFFIXES), n)
     by_place = rng.random(n) < 0.25
     names = []
     for i in range(n):
-        head = SECTORS[sector[i]].prefixes[prefix[i]]
         tail = places[i] if by_place[i] else _SURNAMES[surname[i]]
-        names.append(f"{head} {tail}{_SUFFIXES[suffix[i]]}")
+        names.append(f"{prefix[str(sbi[i])]} {tail}{_SUFFIXES[suffix[i]]}")
     return names
 
 
@@ -321,7 +328,7 @@ def generate_cohort(
     needs = _needs(rng, sector)
     letters = rng.integers(0, len(_LETTERS), size=(n, 2))
     places = [records[p].place for p in pc]
-    names = _names(rng, sector, places)
+    names = _names(rng, sbi, places)
     points = _radians(lat, lon)
     ids = [f"sme{i + 1:05d}" for i in range(n)]
     firms = tuple(
