@@ -11,16 +11,23 @@ $(BIN)/kring: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/kring
 
+# --- map page (issue 6): Leaflet from npm, pinned in package-lock.json, served by GET /map ---
+LEAFLET := node_modules/leaflet/dist/leaflet.js
+$(LEAFLET): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+# --- end map page ---
+
 ## demo: install, load demo data and start the service on 127.0.0.1:8000
-demo: $(BIN)/kring
+demo: $(BIN)/kring $(LEAFLET)
 	$(BIN)/kring geo 9711 8911 9401
 
 ## test: lint, architecture contracts, then the whole pytest suite (slow tests included)
-test: $(BIN)/kring lint
+test: $(BIN)/kring $(LEAFLET) lint
 	$(BIN)/pytest
 
 ## test-fast: the suite without tests marked slow (for the edit loop)
-test-fast: $(BIN)/kring
+test-fast: $(BIN)/kring $(LEAFLET)
 	$(BIN)/pytest -m "not slow" -q
 
 lint: $(BIN)/kring
