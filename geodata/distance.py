@@ -55,15 +55,36 @@ def haversine_km(
     phi1, lam1, phi2, lam2 = (
         np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2)
     )
-    a = (
-        np.sin((phi2 - phi1) / 2.0) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2.0) ** 2
-    )
-    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    km = haversine_rad_km(phi1, lam1, np.cos(phi1), phi2, lam2, np.cos(phi2))
     if np.ndim(km) == 0:
         return float(km)
     result: FloatArray = km
     return result
+
+
+def haversine_rad_km(
+    phi1: FloatArray,
+    lam1: FloatArray,
+    cos_phi1: FloatArray,
+    phi2: FloatArray,
+    lam2: FloatArray,
+    cos_phi2: FloatArray,
+) -> FloatArray:
+    """The haversine core on radians with precomputed cosines (bulk callers gather these).
+
+    Parameters
+    ----------
+    phi1, lam1, cos_phi1, phi2, lam2, cos_phi2
+        Latitudes and longitudes in radians and the cosines of the latitudes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Kilometres, bit-identical to :func:`haversine_km` on the same points.
+    """
+    a = np.sin((phi2 - phi1) / 2.0) ** 2 + cos_phi1 * cos_phi2 * np.sin((lam2 - lam1) / 2.0) ** 2
+    km: FloatArray = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return km
 
 
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

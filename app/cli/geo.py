@@ -1,7 +1,140 @@
-"""``kring`` sub-commands for geo."""
+"""``kring geo``: postcode lookups and distances; ``kring bench geo``: neighbourhood build cost.
+
+Heavy imports happen inside the commands, so ``kring --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Annotated, Any
 
 import typer
+
+BAD_INPUT = 2
+JITTER_KM = 1.0
+BENCH_CASES: tuple[tuple[int, float, int | None], ...] = ((10_000, 50.0, None), (50_000, 50.0, 200))
+
+
+def _location_block(location: Any) -> str:
+    precision = "PC4 centroid" if location.precision == "pc4" else "given coordinates"
+    return "\n".join(
+        [
+            f"{location.postcode}  {location.place}",
+            f"  gemeente      {location.gemeente_name} ({location.gemeente_code})",
+            f"  province      {location.province} ({location.province_code})",
+            f"  region        {location.labour_market_region}"
+            f" ({location.labour_market_region_code})",
+            f"  coordinates   {location.lat:.5f}, {location.lon:.5f}  ({precision})",
+        ]
+    )
+
+
+def geo(
+    postcodes: Annotated[
+        list[str], typer.Argument(help="PC4 or PC6 postcodes, e.g. 9711 or '9711 AB'.")
+    ],
+    distance: Annotated[
+        bool, typer.Option("--distance", help="Print the distance between exactly two postcodes.")
+    ] = False,
+) -> None:
+    """Look up Dutch postcodes: place, gemeente, province, labour-market region, coordinates."""
+    from geodata.errors import GeodataError
+    from geodata.geocode import geocode
+
+    if distance and len(postcodes) != 2:
+        typer.echo("error: --distance needs exactly two postcodes", err=True)
+        raise typer.Exit(BAD_INPUT)
+    locations = []
+    for postcode in postcodes:
+        try:
+            locations.append(geocode(postcode))
+        except GeodataError as error:
+            typer.echo(f"error: {error}", err=True)
+    if distance and len(locations) == 2:
+        _print_distance(*locations)
+    elif not distance:
+        typer.echo("\n\n".join(_location_block(location) for location in locations))
+    if len(locations) != len(postcodes):
+        raise typer.Exit(BAD_INPUT)
+
+
+def _print_distance(a: Any, b: Any) -> None:
+    from geodata.distance import geodesic_km, haversine_km
+
+    exact = geodesic_km(a.lat, a.lon, b.lat, b.lon)
+    sphere = float(haversine_km(a.lat, a.lon, b.lat, b.lon))
+    typer.echo(f"{a.postcode} ({a.place}) - {b.postcode} ({b.place}), between PC4 centroids")
+    typer.echo(f"  geodesic   {exact:8.3f} km   (WGS84 ellipsoid, what the 50 km rule uses)")
+    typer.echo(f"  haversine  {sphere:8.3f} km   (sphere R = 6371.0088 km)")
+
+
+def _bench_case(n: int, radius_km: float, k: int | None, seed: int) -> dict[str, Any]:
+    """Run one build in this process and measure it (called in a fresh subprocess)."""
+    import resource
+    import time
+
+    import numpy as np
+
+    from geodata.neighbours import build_neighbourhoods
+    from geodata.postcodes import load_postcode_index
+
+    records = load_postcode_index().records()
+    rng = np.random.default_rng(seed)
+    chosen = rng.integers(0, len(records), n)
+    lats = np.array([records[i].lat for i in chosen])
+    lons = np.array([records[i].lon for i in chosen])
+    lats += rng.normal(0.0, JITTER_KM / 111.2, n)
+    lons += rng.normal(0.0, JITTER_KM / (111.2 * np.cos(np.radians(lats))), n)
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    hood = build_neighbourhoods(lats, lons, radius_km, k=k)
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    size = hood.indptr.nbytes + hood.indices.nbytes + hood.distances_km.nbytes
+    return {
+        "firms": n,
+        "radius_km": radius_km,
+        "k": k,
+        "pairs": hood.n_pairs,
+        "seconds": seconds,
+        "rss_before_mb": before_kb / 1024,
+        "rss_peak_mb": peak_kb / 1024,
+        "structure_mb": size / 2**20,
+    }
+
+
+def bench_geo(
+    seed: Annotated[int, typer.Option(help="Random seed for the firm locations.")] = 0,
+) -> None:
+    """Time and peak memory to build 50 km neighbourhoods for 10,000 and 50,000 firms."""
+    typer.echo(
+        f"firm locations: uniform draws of real PC4 centroids (GeoNames NL), jittered by "
+        f"N(0, {JITTER_KM:g} km) per axis; seed {seed}"
+    )
+    typer.echo("each case runs in a fresh Python process; peak = ru_maxrss of that process")
+    typer.echo(
+        f"{'firms':>7} {'radius':>7} {'K':>5} {'pairs kept':>12} {'time s':>7}"
+        f" {'RSS before MB':>14} {'peak RSS MB':>12} {'structure MB':>13}"
+    )
+    for n, radius_km, k in BENCH_CASES:
+        args = json.dumps([n, radius_km, k, seed])
+        code = "import json,sys; from app.cli.geo import _bench_case; " + (
+            "print(json.dumps(_bench_case(*json.loads(sys.argv[1]))))"
+        )
+        output = subprocess.run(
+            [sys.executable, "-c", code, args], check=True, capture_output=True, text=True
+        ).stdout
+        row = json.loads(output.strip().splitlines()[-1])
+        typer.echo(
+            f"{row['firms']:>7} {row['radius_km']:>5g}km {row['k'] or '-':>5} {row['pairs']:>12,}"
+            f" {row['seconds']:>7.2f} {row['rss_before_mb']:>14.0f} {row['rss_peak_mb']:>12.0f}"
+            f" {row['structure_mb']:>13.0f}"
+        )
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this module's commands to the main app and the ``bench`` group."""
+    app.command("geo")(geo)
+    bench.command("geo")(bench_geo)
