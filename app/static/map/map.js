@@ -1,0 +1,596 @@
+/* kring map page: groups of a run on CBS boundaries, with filters and a group list.
+ *
+ * Data comes only from the kring API, with the caller's key in the X-API-Key header:
+ *   GET api/v1/boundaries/{province,gemeente}   base layer (public CBS boundaries)
+ *   GET api/v1/runs                             the run selector
+ *   GET api/v1/needs                            labels for themes and needs
+ *   GET api/v1/runs/{id}/groups                 groups, members, explanations, unassigned
+ *   GET api/v1/runs/{id}/groups.geojson         firm points and group hulls
+ * No tiles, no CDN: the page works offline.
+ */
+(function () {
+  "use strict";
+
+  var KEY_STORAGE = "kring.apiKey";
+  // Colour-blind-safe colours (Okabe-Ito and Paul Tol), grey reserved for unassigned firms.
+  var PALETTE = [
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+    "#882255", "#117733", "#DDCC77", "#AA4499", "#44AA99", "#332288",
+  ];
+  var GREY = "#8c8c8c";
+  // Theme labels of the taxonomy (GET /needs lists needs; their theme is the code prefix).
+  var THEME_LABELS = {
+    hr: "Workforce and employership",
+    train: "Training and lifelong learning",
+    dig: "Digitalisation",
+    auto: "Automation and robotics",
+    biz: "Business and strategy",
+  };
+  var DASH = { accepted: null, proposed: "6 4", rejected: "2 4" };
+  var NL_BOUNDS = [[50.75, 3.35], [53.55, 7.23]];
+
+  var state = {
+    key: null,
+    runs: [],
+    runId: null,
+    needs: {},   // code -> need
+    themes: {},  // code -> theme
+    groups: [],  // GroupRead + colour, layers, provinces
+    groupById: {},
+    unassigned: [],
+    selected: null,
+  };
+
+  var el = function (id) { return document.getElementById(id); };
+  var map = L.map("map", { zoomSnap: 0.25, minZoom: 6, maxZoom: 14, attributionControl: true });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution("Boundaries: CBS, Kadaster (CC BY 4.0)");
+  map.fitBounds(NL_BOUNDS);
+  var layers = {
+    hulls: L.layerGroup().addTo(map),
+    firms: L.layerGroup().addTo(map),
+    unassigned: L.layerGroup().addTo(map),
+  };
+
+  // --- HTTP ----------------------------------------------------------------------------
+
+  function ApiError(status, title, detail) {
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.message = title + (detail ? ": " + detail : "");
+  }
+
+  function api(path) {
+    var headers = { Accept: "application/json, application/geo+json, application/problem+json" };
+    if (state.key) headers["X-API-Key"] = state.key;
+    return fetch(path, { headers: headers }).then(function (res) {
+      if (res.ok) return res.json();
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        throw new ApiError(res.status, body.title || res.statusText || "HTTP " + res.status,
+          body.detail || "");
+      });
+    });
+  }
+
+  // --- messages ------------------------------------------------------------------------
+
+  function showMessage(text) {
+    var box = el("message");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  function setStatus(text) { el("status").textContent = text; }
+
+  function explainError(err) {
+    if (err.status === 401) {
+      return "The API key was not accepted (HTTP 401: " + (err.detail || err.title) + "). " +
+        "Check the key and enter it again.";
+    }
+    if (err.status === 403) {
+      return "This API key may not read runs (HTTP 403: " + (err.detail || err.title) + ").";
+    }
+    if (err instanceof ApiError) return "The service answered HTTP " + err.status + ": " + err.message;
+    return "Could not reach the kring service: " + (err && err.message ? err.message : err);
+  }
+
+  // --- base layer ----------------------------------------------------------------------
+
+  function loadBoundaries() {
+    return Promise.all([api("api/v1/boundaries/gemeente"), api("api/v1/boundaries/province")])
+      .then(function (layersJson) {
+        L.geoJSON(layersJson[0], {
+          interactive: false,
+          style: { color: "#8a94a0", weight: 0.6, fill: true, fillColor: "#fbfbf8", fillOpacity: 1 },
+        }).addTo(map).bringToBack();
+        L.geoJSON(layersJson[1], {
+          interactive: false,
+          style: { color: "#4b5560", weight: 2, fill: false },
+        }).addTo(map);
+        var provinces = layersJson[1].features.map(function (f) { return f.properties.name; });
+        fillSelect(el("filter-province"), provinces.sort().map(function (n) { return [n, n]; }));
+        layers.hulls.eachLayer(function (l) { l.bringToFront(); });
+      });
+  }
+
+  // --- API key -------------------------------------------------------------------------
+
+  function askForKey(text) {
+    state.key = null;
+    sessionStorage.removeItem(KEY_STORAGE);
+    el("organisation").textContent = "";
+    el("key-form").hidden = false;
+    el("change-key").hidden = true;
+    el("run-select").disabled = true;
+    el("filters").disabled = true;
+    showMessage(text || "");
+    el("key-input").focus();
+  }
+
+  function useKey(key) {
+    state.key = key;
+    showMessage("");
+    setStatus("Loading runs…");
+    return Promise.all([api("api/v1/me"), api("api/v1/runs?limit=100"), api("api/v1/needs")])
+      .then(function (answers) {
+        sessionStorage.setItem(KEY_STORAGE, key);
+        el("key-form").hidden = true;
+        el("key-input").value = "";
+        el("change-key").hidden = false;
+        el("organisation").textContent = answers[0].organisation_name + " (" + answers[0].role + ")";
+        loadNeeds(answers[2]);
+        loadRuns(answers[1]);
+      })
+      .catch(function (err) {
+        clearRun();
+        askForKey(explainError(err));
+        setStatus("");
+      });
+  }
+
+  function loadNeeds(body) {
+    (body.themes || []).forEach(function (t) { state.themes[t.code] = t; });
+    (body.items || body.needs || []).forEach(function (n) { state.needs[n.code] = n; });
+  }
+
+  function needLabel(code) {
+    var need = state.needs[code];
+    if (need) return need.label_en;
+    var theme = state.themes[code];
+    if (theme) return theme.label_en;
+    return THEME_LABELS[code] || code || "—";
+  }
+
+  // --- runs ----------------------------------------------------------------------------
+
+  function loadRuns(body) {
+    state.runs = Array.isArray(body) ? body : body.items || body.runs || [];
+    var select = el("run-select");
+    select.textContent = "";
+    if (!state.runs.length) {
+      select.appendChild(new Option("(no runs yet)", ""));
+      setStatus("Your organisation has no runs yet: start one with POST /api/v1/runs.");
+      return;
+    }
+    var firstDone = null;
+    state.runs.forEach(function (run) {
+      var done = run.status === "succeeded";
+      var when = (run.finished_at || run.created_at || "").slice(0, 16).replace("T", " ");
+      var option = new Option("Run " + run.id + " · " + run.purpose + " · " + run.status +
+        (when ? " · " + when : ""), String(run.id));
+      option.disabled = !done;
+      select.appendChild(option);
+      if (done && firstDone === null) firstDone = run.id;
+    });
+    select.disabled = false;
+    var wanted = Number(new URLSearchParams(location.search).get("run")) || firstDone;
+    if (wanted === null) {
+      setStatus("No finished run yet; the map fills in when a run has succeeded.");
+      return;
+    }
+    select.value = String(wanted);
+    selectRun(wanted);
+  }
+
+  function clearRun() {
+    layers.hulls.clearLayers();
+    layers.firms.clearLayers();
+    layers.unassigned.clearLayers();
+    state.groups = [];
+    state.groupById = {};
+    state.unassigned = [];
+    state.selected = null;
+    el("group-list").textContent = "";
+    el("unassigned-list").textContent = "";
+    el("group-count").textContent = "";
+    el("unassigned-count").textContent = "";
+    el("group-detail").hidden = true;
+  }
+
+  function selectRun(runId) {
+    clearRun();
+    state.runId = runId;
+    setStatus("Loading run " + runId + "…");
+    var base = "api/v1/runs/" + encodeURIComponent(runId);
+    return Promise.all([api(base + "/groups"), api(base + "/groups.geojson")])
+      .then(function (answers) {
+        if (state.runId !== runId) return;
+        buildRun(answers[0], answers[1]);
+      })
+      .catch(function (err) {
+        if (err.status === 401) askForKey(explainError(err));
+        else showMessage(explainError(err));
+        setStatus("");
+      });
+  }
+
+  // --- one run: data model -------------------------------------------------------------
+
+  function buildRun(body, geojson) {
+    var firmFeatures = {};
+    var hullFeatures = {};
+    var loosePoints = [];
+    geojson.features.forEach(function (f) {
+      var p = f.properties || {};
+      if (f.geometry && f.geometry.type === "Point") {
+        if (p.group_id === null || p.group_id === undefined) loosePoints.push(f);
+        else (firmFeatures[p.group_id] = firmFeatures[p.group_id] || []).push(f);
+      } else if (f.geometry) {
+        hullFeatures[p.group_id] = f;
+      }
+    });
+    state.groups = body.groups.map(function (g) {
+      var points = firmFeatures[g.id] || [];
+      var byExternal = {};
+      points.forEach(function (f) { byExternal[f.properties.external_id] = f.properties; });
+      var members = g.members.map(function (m) {
+        var p = byExternal[m.external_id] || {};
+        return Object.assign({}, p, m);
+      });
+      var provinces = {};
+      members.forEach(function (m) { if (m.province) provinces[m.province] = true; });
+      return Object.assign({}, g, {
+        members: members, points: points, hull: hullFeatures[g.id] || null,
+        provinces: provinces, layers: [],
+      });
+    });
+    assignColours(state.groups);
+    state.groups.forEach(function (g) { state.groupById[g.id] = g; });
+    state.unassigned = joinUnassigned(body.unassigned || [], loosePoints);
+    fillNeedFilter();
+    el("filters").disabled = false;
+    drawGroups();
+    drawUnassigned();
+    applyFilters();
+    var bounds = L.latLngBounds([]);
+    state.groups.forEach(function (g) { g.layers.forEach(function (l) { bounds.extend(layerBounds(l)); }); });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+  }
+
+  function joinUnassigned(rows, points) {
+    var byExternal = {};
+    points.forEach(function (f) { byExternal[f.properties.external_id] = f; });
+    return rows.map(function (row) {
+      var f = byExternal[row.external_id];
+      return Object.assign({}, f ? f.properties : {}, row, { feature: f || null });
+    });
+  }
+
+  function centroid(g) {
+    var lat = 0, lon = 0;
+    g.points.forEach(function (f) { lon += f.geometry.coordinates[0]; lat += f.geometry.coordinates[1]; });
+    var n = Math.max(g.points.length, 1);
+    return [lat / n, lon / n];
+  }
+
+  // Greedy colouring: each group avoids the colours of its nearest already-coloured groups.
+  function assignColours(groups) {
+    var done = [];
+    groups.forEach(function (g) {
+      var c = centroid(g);
+      var near = done.map(function (o) {
+        var d = Math.pow(o.c[0] - c[0], 2) + Math.pow((o.c[1] - c[1]) * 0.6, 2);
+        return { d: d, colour: o.colour };
+      }).sort(function (a, b) { return a.d - b.d; }).slice(0, PALETTE.length - 1);
+      var taken = near.map(function (o) { return o.colour; });
+      var free = PALETTE.filter(function (p) { return taken.indexOf(p) < 0; });
+      g.colour = free.length ? free[0] : PALETTE[done.length % PALETTE.length];
+      done.push({ c: c, colour: g.colour });
+    });
+  }
+
+  // --- drawing -------------------------------------------------------------------------
+
+  function layerBounds(layer) {
+    return layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]);
+  }
+
+  function drawGroups() {
+    state.groups.forEach(function (g) {
+      if (g.hull) {
+        var hull = L.geoJSON(g.hull, {
+          style: {
+            color: g.colour, weight: 2, fillColor: g.colour, fillOpacity: 0.15,
+            dashArray: DASH[g.status] || null, className: "kring-hull",
+          },
+        });
+        hull.on("click", function () { selectGroup(g.id); });
+        hull.bindTooltip(groupTitle(g), { sticky: true });
+        g.hullLayer = hull;
+        g.layers.push(hull);
+      }
+      g.points.forEach(function (f) {
+        var p = f.properties;
+        var marker = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+          radius: 6, color: "#ffffff", weight: 1.2, fillColor: g.colour, fillOpacity: 0.95,
+          className: "kring-firm",
+        });
+        marker.bindPopup(firmPopup(p, g));
+        g.layers.push(marker);
+      });
+    });
+  }
+
+  function drawUnassigned() {
+    var list = el("unassigned-list");
+    state.unassigned.forEach(function (u) {
+      var li = document.createElement("li");
+      li.textContent = (u.name || u.external_id || "erased firm") + " — " + reasonText(u.reason);
+      list.appendChild(li);
+      if (!u.feature) return;
+      var c = u.feature.geometry.coordinates;
+      u.marker = L.circleMarker([c[1], c[0]], {
+        radius: 5, color: "#ffffff", weight: 1, fillColor: GREY, fillOpacity: 0.9,
+        className: "kring-unassigned",
+      });
+      u.marker.bindPopup(firmPopup(u, null));
+    });
+    el("unassigned-count").textContent = "(" + state.unassigned.length + ")";
+  }
+
+  function reasonText(reason) {
+    return String(reason || "no reason given").replace(/_/g, " ");
+  }
+
+  function esc(text) {
+    var span = document.createElement("span");
+    span.textContent = text === null || text === undefined ? "" : String(text);
+    return span.innerHTML;
+  }
+
+  function firmPopup(p, g) {
+    var lines = ["<strong>" + esc(p.name || p.external_id || "erased firm") + "</strong>"];
+    if (p.gemeente_name) lines.push(esc(p.gemeente_name) + (p.province ? ", " + esc(p.province) : ""));
+    if (p.employees !== null && p.employees !== undefined) lines.push(esc(p.employees) + " employees");
+    if (p.needs && p.needs.length) lines.push("Needs: " + esc(p.needs.map(needLabel).join(", ")));
+    if (g) lines.push("Group " + esc(g.number) + " (" + esc(needLabel(g.theme)) + ")");
+    else lines.push("Unassigned: " + esc(reasonText(p.reason)));
+    return lines.join("<br>");
+  }
+
+  function groupTitle(g) {
+    return "Group " + g.number + " · " + needLabel(g.theme);
+  }
+
+  // --- filters -------------------------------------------------------------------------
+
+  function fillSelect(select, pairs) {
+    var keep = select.options[0];
+    select.textContent = "";
+    select.appendChild(keep);
+    pairs.forEach(function (pair) { select.appendChild(new Option(pair[1], pair[0])); });
+  }
+
+  function fillNeedFilter() {
+    var select = el("filter-need");
+    var keep = select.options[0];
+    select.textContent = "";
+    select.appendChild(keep);
+    var byTheme = {};
+    state.groups.forEach(function (g) {
+      if (!g.theme) return;
+      var theme = g.theme.split(".")[0];
+      (byTheme[theme] = byTheme[theme] || {})[g.theme] = true;
+    });
+    Object.keys(byTheme).sort().forEach(function (theme) {
+      var optgroup = document.createElement("optgroup");
+      optgroup.label = needLabel(theme);
+      optgroup.appendChild(new Option("All of " + needLabel(theme), theme));
+      Object.keys(byTheme[theme]).sort().forEach(function (code) {
+        if (code !== theme) optgroup.appendChild(new Option(needLabel(code), code));
+      });
+      select.appendChild(optgroup);
+    });
+  }
+
+  function groupVisible(g) {
+    var need = el("filter-need").value;
+    var province = el("filter-province").value;
+    var statuses = Array.prototype.filter.call(
+      document.querySelectorAll("input[name=status]"), function (i) { return i.checked; }
+    ).map(function (i) { return i.value; });
+    if (need && !(g.theme === need || (g.theme || "").split(".")[0] === need)) return false;
+    if (province && !g.provinces[province]) return false;
+    return statuses.indexOf(g.status) >= 0;
+  }
+
+  function applyFilters() {
+    var shown = 0;
+    layers.hulls.clearLayers();
+    layers.firms.clearLayers();
+    state.groups.forEach(function (g) {
+      g.visible = groupVisible(g);
+      if (!g.visible) return;
+      shown += 1;
+      g.layers.forEach(function (l) {
+        (l === g.hullLayer ? layers.hulls : layers.firms).addLayer(l);
+      });
+    });
+    var province = el("filter-province").value;
+    layers.unassigned.clearLayers();
+    if (el("show-unassigned").checked) {
+      state.unassigned.forEach(function (u) {
+        if (u.marker && !(province && u.province !== province)) layers.unassigned.addLayer(u.marker);
+      });
+    }
+    renderGroupList();
+    el("group-count").textContent = "(" + shown + " of " + state.groups.length + ")";
+    setStatus("Run " + state.runId + ": " + state.groups.length + " groups, " +
+      state.unassigned.length + " unassigned firms.");
+    if (state.selected && !state.groupById[state.selected].visible) closeDetail();
+  }
+
+  // --- group list and detail -----------------------------------------------------------
+
+  function explanationText(explanation) {
+    if (!explanation) return "";
+    if (typeof explanation === "string") return explanation;
+    return explanation.summary || explanation.text || explanation.why || "";
+  }
+
+  function renderGroupList() {
+    var list = el("group-list");
+    list.textContent = "";
+    state.groups.forEach(function (g) {
+      if (!g.visible) return;
+      var li = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "group-item";
+      button.dataset.groupId = g.id;
+      button.setAttribute("aria-pressed", String(state.selected === g.id));
+      button.innerHTML =
+        '<span class="swatch" style="background:' + g.colour + '"></span>' +
+        '<span class="title">Group ' + esc(g.number) + " · " + esc(needLabel(g.theme)) +
+        (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(g.status) + "</span>" : "") +
+        "</span>" +
+        '<span class="facts">' + esc(g.members.length) + " firms · " +
+        (g.diameter_km === null || g.diameter_km === undefined ? "?" : esc(g.diameter_km.toFixed(1))) +
+        " km across · " + esc(g.status) + "</span>" +
+        '<span class="why">' + esc(explanationText(g.explanation)) + "</span>";
+      button.addEventListener("click", function () { selectGroup(g.id); });
+      button.addEventListener("keydown", moveFocus);
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+    if (!list.children.length) {
+      var empty = document.createElement("li");
+      empty.className = "hint";
+      empty.textContent = "No group matches the filters.";
+      list.appendChild(empty);
+    }
+  }
+
+  function moveFocus(event) {
+    var step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+    if (!step) return;
+    var buttons = Array.prototype.slice.call(document.querySelectorAll(".group-item"));
+    var next = buttons[buttons.indexOf(event.target) + step];
+    if (next) { next.focus(); event.preventDefault(); }
+  }
+
+  function selectGroup(groupId) {
+    var g = state.groupById[groupId];
+    if (!g) return;
+    state.selected = groupId;
+    document.querySelectorAll(".group-item").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.groupId) === groupId));
+    });
+    state.groups.forEach(function (o) {
+      if (o.hullLayer) o.hullLayer.setStyle({ weight: o.id === groupId ? 4 : 2,
+        fillOpacity: o.id === groupId ? 0.3 : 0.15 });
+    });
+    var bounds = L.latLngBounds([]);
+    g.layers.forEach(function (l) { bounds.extend(layerBounds(l)); });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 11 });
+    showDetail(g);
+  }
+
+  function showDetail(g) {
+    el("detail-title").textContent = groupTitle(g);
+    el("detail-meta").textContent = g.members.length + " firms · " +
+      (g.diameter_km === null || g.diameter_km === undefined ? "?" : g.diameter_km.toFixed(1)) +
+      " km across · status " + g.status + (g.score !== null && g.score !== undefined
+        ? " · score " + g.score.toFixed(2) : "");
+    renderExplanation(el("detail-explanation"), g.explanation);
+    var body = document.querySelector("#member-table tbody");
+    body.textContent = "";
+    g.members.forEach(function (m) {
+      var tr = document.createElement("tr");
+      var cells = m.erased ? ["(erased)", "", "", ""] : [
+        m.name || m.external_id, m.gemeente_name || "",
+        m.employees === null || m.employees === undefined ? "" : String(m.employees),
+        (m.needs || []).map(needLabel).join(", "),
+      ];
+      cells.forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    el("group-detail").hidden = false;
+    el("group-detail").scrollIntoView({ block: "nearest" });
+  }
+
+  function renderExplanation(box, explanation) {
+    box.textContent = "";
+    var text = explanationText(explanation);
+    if (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      box.appendChild(p);
+    }
+    if (!explanation || typeof explanation !== "object") return;
+    var ul = document.createElement("ul");
+    Object.keys(explanation).forEach(function (k) {
+      var v = explanation[k];
+      if (["summary", "text", "why"].indexOf(k) >= 0 || v === null || typeof v === "object") return;
+      var li = document.createElement("li");
+      li.textContent = k.replace(/_/g, " ") + ": " + (typeof v === "number" ? +v.toFixed(2) : v);
+      ul.appendChild(li);
+    });
+    if (ul.children.length) box.appendChild(ul);
+  }
+
+  function closeDetail() {
+    state.selected = null;
+    el("group-detail").hidden = true;
+    document.querySelectorAll(".group-item").forEach(function (b) {
+      b.setAttribute("aria-pressed", "false");
+    });
+    state.groups.forEach(function (o) {
+      if (o.hullLayer) o.hullLayer.setStyle({ weight: 2, fillOpacity: 0.15 });
+    });
+  }
+
+  // --- wiring --------------------------------------------------------------------------
+
+  el("key-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var key = el("key-input").value.trim();
+    if (key) useKey(key);
+  });
+  el("change-key").addEventListener("click", function () { clearRun(); askForKey(""); });
+  el("run-select").addEventListener("change", function (event) {
+    if (event.target.value) selectRun(Number(event.target.value));
+  });
+  ["filter-need", "filter-province", "show-unassigned"].forEach(function (id) {
+    el(id).addEventListener("change", applyFilters);
+  });
+  document.querySelectorAll("input[name=status]").forEach(function (i) {
+    i.addEventListener("change", applyFilters);
+  });
+  el("detail-close").addEventListener("click", function () {
+    var previous = state.selected;
+    closeDetail();
+    var button = document.querySelector('.group-item[data-group-id="' + previous + '"]');
+    if (button) button.focus();
+  });
+
+  loadBoundaries().catch(function (err) { showMessage(explainError(err)); });
+  var stored = sessionStorage.getItem(KEY_STORAGE);
+  if (stored) useKey(stored);
+  else askForKey("");
+})();
