@@ -1,7 +1,123 @@
-"""``kring`` sub-commands for service."""
+"""``kring`` sub-commands for the service: database, administration, serve, demo."""
+
+from __future__ import annotations
 
 import typer
+
+ROLES = ("viewer", "member", "manager", "admin")
+
+
+def _upgrade() -> None:
+    from app.config import get_settings
+    from app.migrate import upgrade
+
+    upgrade(get_settings())
+
+
+def db_upgrade() -> None:
+    """Migrate the configured database (KRING_DATABASE_URL) to the newest schema."""
+    _upgrade()
+    typer.echo("database at the newest revision")
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}")
+    return role
+
+
+def create_org(
+    name: str = typer.Argument(..., help="Organisation name"),
+    role: str = typer.Option("member", callback=_role, help="Role of its first key"),
+) -> None:
+    """Create an organisation and its first API key (the key is the last line of output)."""
+    from app.config import get_settings
+    from app.db import open_session
+    from app.errors import ConflictError
+    from app.models import Role
+    from app.services.organisations import create_organisation
+
+    settings = get_settings()
+    with open_session(settings) as db:
+        try:
+            issued = create_organisation(db, name=name, role=Role(role), settings=settings)
+        except ConflictError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"organisation {issued.organisation_id} {name!r}, key role {role}:")
+    typer.echo(issued.key)
+
+
+def create_key(
+    organisation: str = typer.Argument(..., help="Organisation name"),
+    role: str = typer.Option("member", callback=_role, help="Role of the key"),
+    label: str = typer.Option("", help="A note on what the key is for"),
+) -> None:
+    """Create another API key for an existing organisation (the key is the last line)."""
+    from app.config import get_settings
+    from app.db import open_session
+    from app.models import Role
+    from app.services.organisations import create_key as issue
+    from app.services.organisations import find_organisation
+
+    settings = get_settings()
+    with open_session(settings) as db:
+        org = find_organisation(db, organisation)
+        if org is None:
+            typer.echo(f"error: no organisation named {organisation!r}", err=True)
+            raise typer.Exit(1)
+        issued = issue(db, organisation=org, role=Role(role), settings=settings, label=label)
+        db.commit()
+    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}:")
+    typer.echo(issued.key)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+) -> None:
+    """Start the API server (uvicorn) with the run executor."""
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
+
+
+def demo(
+    firms: int = typer.Option(1500, help="Size of the generated demo cohort"),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    time_limit_s: float = typer.Option(20.0, help="Time limit of the first run"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Load data, do not serve"),
+) -> None:
+    """Migrate, create the demo organisation and key, load a cohort, start a run, serve."""
+    from app.config import get_settings
+    from app.demo import prepare_demo
+
+    settings = get_settings()
+    _upgrade()
+    info = prepare_demo(settings, n_firms=firms, time_limit_s=time_limit_s)
+    base = f"http://{host}:{port}"
+    typer.echo(
+        f"demo organisation {info.organisation!r}: {info.firms} firms, "
+        f"{info.competitors} competitor pairs, run {info.run_id} ({info.run_status})"
+    )
+    typer.echo(f"API docs:      {base}/docs")
+    typer.echo(f"run status:    {base}/api/v1/runs/{info.run_id}")
+    typer.echo(f"groups (GeoJSON): {base}/api/v1/runs/{info.run_id}/groups.geojson")
+    typer.echo(f"try: curl -H 'X-API-Key: {info.key}' {base}/api/v1/runs/{info.run_id}")
+    typer.echo(f"demo API key (member):\n{info.key}")
+    if not no_serve:
+        serve(host=host, port=port)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this module's commands to the main app and the ``bench`` group."""
+    db = typer.Typer(no_args_is_help=True, help="Database migrations.")
+    db.command("upgrade")(db_upgrade)
+    admin = typer.Typer(no_args_is_help=True, help="Organisations and API keys.")
+    admin.command("create-org")(create_org)
+    admin.command("create-key")(create_key)
+    app.add_typer(db, name="db")
+    app.add_typer(admin, name="admin")
+    app.command("serve")(serve)
+    app.command("demo")(demo)

@@ -1,0 +1,49 @@
+"""Service settings: every ``KRING_*`` environment variable, read in one place.
+
+:func:`get_settings` is the only code in kring that reads the environment; tests override
+it (``app.dependency_overrides[get_settings]``) and everything else receives a
+:class:`Settings` instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ExecutorKind = Literal["process", "thread", "inline"]
+
+
+class Settings(BaseSettings):
+    """Configuration of the kring service (environment prefix ``KRING_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="KRING_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./kring.db",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://...",
+    )
+    api_key_pepper: SecretStr = Field(
+        SecretStr("kring-development-pepper"),
+        description="Server-side secret mixed into API-key hashes; set it in production.",
+    )
+    executor: ExecutorKind = Field(
+        "process",
+        description="How runs execute: worker processes, a worker thread, or inline (tests).",
+    )
+    workers: int = Field(1, ge=1, le=64, description="Concurrent runs (process/thread).")
+    poll_interval_s: float = Field(2.0, gt=0, description="How often the worker polls.")
+    max_body_bytes: int = Field(20_000_000, ge=1_000, description="Largest request body.")
+    max_rows: int = Field(50_000, ge=1, description="Most firms or links per request.")
+    default_time_limit_s: float = Field(30.0, gt=0, description="Run time limit default.")
+    max_time_limit_s: float = Field(3_600.0, gt=0, description="Largest time limit allowed.")
+    log_level: str = Field("INFO", description="Python log level name.")
+    log_json: bool = Field(False, description="Render logs as JSON lines.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings read from the environment (cached; the only env reader)."""
+    return Settings()

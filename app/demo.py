@@ -1,0 +1,81 @@
+"""The ``make demo`` data: a demo organisation, key, northern cohort and a first run.
+
+Loading goes through the same services as the API (CSV import, competitor upload), so the
+demo exercises the real path.  Calling it again reuses the organisation, firms and run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.config import Settings
+from app.db import open_session
+from app.models import CompetitorLink, Firm, PartnerLink, Role, Run, RunStatus, bind_organisation
+from app.schemas import RunCreate
+from app.services import firms, links, runs
+from app.services.organisations import Caller, create_key, create_organisation, find_organisation
+from matching.firms import firms_to_csv, pairs_to_csv
+from matching.generate import generate_cohort
+
+DEMO_ORG = "demo"
+DEMO_PROVINCES = ("Groningen", "Fryslân", "Drenthe")
+DEMO_SEED = 2026
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """What :func:`prepare_demo` set up."""
+
+    organisation: str
+    key: str
+    firms: int
+    competitors: int
+    run_id: int
+    run_status: str
+
+
+def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> DemoInfo:
+    """Create (or reuse) the demo organisation, load the cohort, queue the first run."""
+    with open_session(settings) as db:
+        org = find_organisation(db, DEMO_ORG)
+        if org is None:
+            issued = create_organisation(
+                db, name=DEMO_ORG, role=Role.member, settings=settings, label="make demo"
+            )
+        else:
+            issued = create_key(
+                db, organisation=org, role=Role.member, settings=settings, label="make demo"
+            )
+            db.commit()
+        caller = Caller(issued.organisation_id, Role.member, issued.key_id)
+        bind_organisation(db, caller.organisation_id)
+        if not db.scalar(select(func.count()).select_from(Firm)):
+            cohort = generate_cohort(n_firms, DEMO_PROVINCES, seed=DEMO_SEED)
+            firms.import_firms_csv(db, caller, firms_to_csv(cohort.firms), "demo.csv", settings)
+            links.add_links_csv(
+                db,
+                caller,
+                CompetitorLink,
+                pairs_to_csv(cohort.competitors),
+                "demo-competitors.csv",
+                settings,
+            )
+            links.add_links_csv(
+                db,
+                caller,
+                PartnerLink,
+                pairs_to_csv(cohort.partners),
+                "demo-partners.csv",
+                settings,
+            )
+        run = db.scalar(
+            select(Run).where(Run.status != RunStatus.failed).order_by(Run.id.desc()).limit(1)
+        )
+        if run is None:
+            body = RunCreate(purpose="training", time_limit_s=time_limit_s, seed=0)
+            run = runs.create_run(db, caller, body, settings)
+        n = db.scalar(select(func.count()).select_from(Firm)) or 0
+        c = db.scalar(select(func.count()).select_from(CompetitorLink)) or 0
+        return DemoInfo(DEMO_ORG, issued.key, n, c, run.id, run.status.value)

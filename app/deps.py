@@ -1,0 +1,59 @@
+"""FastAPI dependencies as ``Annotated`` aliases: settings, database session, caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import get_db
+from app.errors import ForbiddenError
+from app.jobs import RunExecutor
+from app.models import Role, bind_organisation
+from app.services.organisations import Caller, authenticate
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Session, Depends(get_db)]
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key")
+_RANK = {Role.viewer: 0, Role.member: 1, Role.manager: 2, Role.admin: 3}
+
+
+def get_caller(
+    db: DbDep, settings: SettingsDep, key: Annotated[str | None, Security(_api_key)]
+) -> Caller:
+    """Authenticate the key and scope the request's session to its organisation."""
+    caller = authenticate(db, key, settings)
+    bind_organisation(db, caller.organisation_id)
+    return caller
+
+
+def require(minimum: Role) -> Callable[[Caller], Caller]:
+    """Return a dependency admitting callers whose role is at least ``minimum``."""
+
+    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+        if _RANK[caller.role] < _RANK[minimum]:
+            raise ForbiddenError(f"this needs the {minimum.value} role; your key is {caller.role}")
+        return caller
+
+    return check
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+ViewerDep = Annotated[Caller, Depends(require(Role.viewer))]
+MemberDep = Annotated[Caller, Depends(require(Role.member))]
+ManagerDep = Annotated[Caller, Depends(require(Role.manager))]
+AdminDep = Annotated[Caller, Depends(require(Role.admin))]
+
+
+def get_executor(request: Request) -> RunExecutor:
+    """The app's run executor (started in the lifespan)."""
+    executor: RunExecutor = request.app.state.executor
+    return executor
+
+
+ExecutorDep = Annotated[RunExecutor, Depends(get_executor)]

@@ -1,0 +1,182 @@
+"""Domain errors of the service and their RFC 9457 ``application/problem+json`` rendering.
+
+Routes never build error bodies: they (or the services they call) raise one of the
+:class:`ServiceError` subclasses, or let library errors (``InputFileError``,
+``GeodataError``) propagate; the handlers registered by :func:`install_handlers` turn
+each into a problem document with ``type``, ``title``, ``status``, ``detail``,
+``instance`` and, for invalid input, an ``errors`` list of ``{row, field, message}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geodata.errors import GeodataError
+from matching.firms import InputFileError
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://kring.example/problems/"
+log = structlog.get_logger("kring.errors")
+
+
+class RowProblem(BaseModel):
+    """One invalid value: the record (1-based; ``null`` outside lists), field and reason."""
+
+    row: int | None = Field(None, description="1-based record/row number; 0 = CSV header")
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(description="URI naming the problem type")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(None, description="The request path")
+    errors: list[RowProblem] | None = Field(None, description="Every invalid value")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Return a ``responses=`` mapping declaring problem+json for ``statuses``."""
+    return {
+        status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Problem"}
+        for status in statuses
+    }
+
+
+class ServiceError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status = 500
+    slug = "internal"
+    title = "Internal server error"
+
+    def __init__(self, detail: str, **members: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.members = members
+
+
+class UnauthorizedError(ServiceError):
+    """No or an unknown API key."""
+
+    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+
+
+class ForbiddenError(ServiceError):
+    """The key's role may not do this."""
+
+    status, slug, title = 403, "forbidden", "Role not allowed"
+
+
+class NotFoundError(ServiceError):
+    """No such resource in the caller's organisation (or at all: we do not say)."""
+
+    status, slug, title = 404, "not-found", "Not found"
+
+    def __init__(self, resource: str, key: object) -> None:
+        super().__init__(f"{resource} {key} not found", resource=resource)
+
+
+class ConflictError(ServiceError):
+    """The request conflicts with the resource's current state."""
+
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLargeError(ServiceError):
+    """The request body exceeds the configured limit."""
+
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class InvalidInputError(ServiceError):
+    """Input that fails validation; ``errors`` lists every problem."""
+
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+
+
+def problem(
+    request: Request, status: int, slug: str, title: str, detail: str, **members: Any
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **members,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return problem(request, exc.status, exc.slug, exc.title, exc.detail, **exc.members)
+
+
+async def _input_file_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputFileError)
+    errors = [e.to_dict() for e in exc.errors]
+    detail = f"{exc.source}: {len(errors)} invalid entries; nothing was written"
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
+
+
+async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
+    members = {k: v for k, v in vars(exc).items() if isinstance(v, str | int | float)}
+    return problem(request, 422, "invalid-location", "Invalid location", str(exc), **members)
+
+
+def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
+    rows = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        row = None
+        if loc and isinstance(loc[0], int):
+            row, loc = loc[0] + 1, loc[1:]
+        field = ".".join(str(p) for p in loc) or "body"
+        rows.append({"row": row, "field": field, "message": err.get("msg", "invalid")})
+    return rows
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_rows(exc)
+    detail = f"{len(errors)} invalid value(s) in the request"
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem(request, exc.status_code, slug, title, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    detail = "An unexpected error occurred; it has been logged."
+    return problem(request, 500, "internal", "Internal server error", detail)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(InputFileError, _input_file_error)
+    app.add_exception_handler(GeodataError, _geodata_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

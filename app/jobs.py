@@ -1,0 +1,132 @@
+"""The run executor: claims queued runs from the database and executes them.
+
+``KRING_EXECUTOR`` picks how, over the same :func:`execute_run`:
+
+* ``process`` (default) — a dispatcher thread starts one worker process per run (up to
+  ``KRING_WORKERS`` at a time), so solving never competes with the web server for the GIL;
+* ``thread`` — the same dispatcher, with worker threads;
+* ``inline`` — runs execute synchronously when submitted (tests, scripts).
+
+On start, runs left ``running`` by a stopped process are re-queued.  Runs are read from
+the database, never from memory, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from typing import Protocol
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import Settings
+from app.services.execution import execute_run
+from app.services.runs import claim_next, fail_run, requeue_interrupted
+
+log = structlog.get_logger("kring.jobs")
+
+
+class _Worker(Protocol):
+    def is_alive(self) -> bool: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+def _process_main(run_id: int, settings: Settings) -> None:
+    from app.logs import configure_logging
+
+    configure_logging(settings)
+    execute_run(run_id, settings)
+
+
+class RunExecutor:
+    """Executes queued runs according to ``settings.executor``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._running: dict[int, _Worker] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Re-queue interrupted runs, then start dispatching (or drain inline)."""
+        try:
+            requeue_interrupted(self.settings)
+        except SQLAlchemyError:
+            log.error("executor_database_unavailable", hint="run `kring db upgrade`")
+            return
+        if self.settings.executor == "inline":
+            self.drain()
+            return
+        self._thread = threading.Thread(target=self._loop, name="kring-dispatcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, run_id: int) -> None:
+        """Tell the executor that run ``run_id`` is queued."""
+        if self.settings.executor == "inline":
+            self.drain()
+        else:
+            self._wake.set()
+
+    def drain(self) -> None:
+        """Execute queued runs one after another in this thread until none is left."""
+        while (run_id := claim_next(self.settings)) is not None:
+            execute_run(run_id, self.settings)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop dispatching; worker processes are terminated (their runs re-queue later)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        with self._lock:
+            for worker in self._running.values():
+                if isinstance(worker, multiprocessing.process.BaseProcess):
+                    worker.terminate()
+                worker.join(timeout_s)
+
+    def _reap(self) -> None:
+        with self._lock:
+            for run_id, worker in list(self._running.items()):
+                if worker.is_alive():
+                    continue
+                del self._running[run_id]
+                code = getattr(worker, "exitcode", 0)
+                if code not in (0, None):
+                    log.error("worker_died", run_id=run_id, exitcode=code)
+                    fail_run(self.settings, run_id, f"the worker process died (exit {code})")
+
+    def _spawn(self, run_id: int) -> _Worker:
+        if self.settings.executor == "process":
+            context = multiprocessing.get_context("spawn")
+            process = context.Process(
+                target=_process_main, args=(run_id, self.settings), name=f"kring-run-{run_id}"
+            )
+            process.start()
+            return process
+        thread = threading.Thread(
+            target=execute_run,
+            args=(run_id, self.settings),
+            name=f"kring-run-{run_id}",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._reap()
+                while len(self._running) < self.settings.workers and not self._stopping.is_set():
+                    run_id = claim_next(self.settings)
+                    if run_id is None:
+                        break
+                    log.info("run_dispatched", run_id=run_id, executor=self.settings.executor)
+                    with self._lock:
+                        self._running[run_id] = self._spawn(run_id)
+            except Exception:
+                log.exception("dispatcher_error")
+            self._wake.wait(self.settings.poll_interval_s)
+            self._wake.clear()

@@ -1,0 +1,70 @@
+"""The FastAPI application: routers, problem+json handlers, middleware, run executor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.config import Settings, get_settings
+from app.errors import install_handlers
+from app.jobs import RunExecutor
+from app.logs import configure_logging
+from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from app.routers import firms, health, links, meta, runs
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """\
+kring forms groups (*kringen*) of 10-15 Dutch SMEs with similar needs within 50 km of each
+other; known competitors never share a group.  Send your key in the `X-API-Key` header.
+Every error is RFC 9457 `application/problem+json`; invalid input lists every problem in
+`errors` as `{row, field, message}` (row 1 = the first CSV data row or list item).
+"""
+
+
+def _settings(app: FastAPI) -> Settings:
+    """The settings in force: ``get_settings`` or the override tests install."""
+    provider = app.dependency_overrides.get(get_settings, get_settings)
+    settings: Settings = provider()
+    return settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the run executor (re-queueing interrupted runs) and stop it on shutdown."""
+    settings = _settings(app)
+    configure_logging(settings)
+    executor = RunExecutor(settings)
+    app.state.executor = executor
+    executor.start()
+    try:
+        yield
+    finally:
+        executor.stop()
+
+
+def create_app() -> FastAPI:
+    """Build the kring API application."""
+    app = FastAPI(
+        title="kring",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "firms", "description": "Your member firms (geocoded on write)"},
+            {"name": "competitors", "description": "Firms that must never share a group"},
+            {"name": "partners", "description": "Firms that know each other (fine together)"},
+            {"name": "runs", "description": "Matching runs and their groups"},
+            {"name": "needs", "description": "The needs taxonomy"},
+            {"name": "admin", "description": "Organisations and API keys"},
+            {"name": "health", "description": "Liveness and readiness"},
+        ],
+    )
+    install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
+    app.add_middleware(AccessLogMiddleware)
+    app.include_router(health.router)
+    for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,81 @@
+"""The needs taxonomy, the caller, and administration (organisations and keys)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.deps import AdminDep, CallerDep, DbDep, SettingsDep
+from app.errors import problem_responses
+from app.models import Organisation, Role
+from app.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    CallerRead,
+    NeedList,
+    NeedRead,
+    OrganisationCreate,
+)
+from app.services.organisations import IssuedKey, create_key, create_organisation
+from matching.needs import NEEDS
+
+router = APIRouter(responses=problem_responses(401, 403, 422, 500))
+
+
+def _issued(key: IssuedKey) -> ApiKeyIssued:
+    return ApiKeyIssued(
+        organisation_id=key.organisation_id,
+        organisation_name=key.organisation_name,
+        role=key.role.value,
+        key_id=key.key_id,
+        key=key.key,
+    )
+
+
+@router.get("/needs", tags=["needs"], operation_id="needs-list", response_model=NeedList)
+def list_needs() -> NeedList:
+    """The needs taxonomy: codes, Dutch and English labels, theme, T/S flags, sensitivity."""
+    return NeedList(items=[NeedRead.model_validate(n.to_dict()) for n in NEEDS])
+
+
+@router.get("/me", tags=["admin"], operation_id="admin-me", response_model=CallerRead)
+def me(caller: CallerDep, db: DbDep) -> CallerRead:
+    """The organisation and role of the API key."""
+    org = db.get(Organisation, caller.organisation_id)
+    assert org is not None
+    return CallerRead(organisation_id=org.id, organisation_name=org.name, role=caller.role.value)
+
+
+@router.post(
+    "/organisations",
+    tags=["admin"],
+    operation_id="admin-create-organisation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyIssued,
+    responses=problem_responses(409),
+)
+def post_organisation(
+    body: OrganisationCreate, caller: AdminDep, db: DbDep, settings: SettingsDep
+) -> ApiKeyIssued:
+    """Create an organisation and its first API key (admin only; the key is shown once)."""
+    issued = create_organisation(db, name=body.name, role=Role(body.role), settings=settings)
+    return _issued(issued)
+
+
+@router.post(
+    "/api-keys",
+    tags=["admin"],
+    operation_id="admin-create-key",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyIssued,
+)
+def post_api_key(
+    body: ApiKeyCreate, caller: AdminDep, db: DbDep, settings: SettingsDep
+) -> ApiKeyIssued:
+    """Create another API key for your organisation (admin only; the key is shown once)."""
+    org = db.get(Organisation, caller.organisation_id)
+    assert org is not None
+    issued = create_key(
+        db, organisation=org, role=Role(body.role), settings=settings, label=body.label
+    )
+    db.commit()
+    return _issued(issued)

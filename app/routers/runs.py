@@ -1,0 +1,111 @@
+"""Run endpoints: start, follow, cancel, and read the groups (JSON, GeoJSON, CSV)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep
+from app.errors import problem_responses
+from app.models import Run
+from app.schemas import RunCreate, RunGroups, RunList, RunRead
+from app.services import results
+from app.services import runs as service
+
+PREFIX = "/api/v1"
+router = APIRouter(
+    prefix="/runs", tags=["runs"], responses=problem_responses(401, 403, 404, 409, 422, 500)
+)
+
+
+def _read(run: Run) -> RunRead:
+    return RunRead(
+        id=run.id,
+        purpose=run.purpose,
+        status=run.status.value,
+        progress=run.progress,
+        best_objective=run.best_objective,
+        profile_id=run.profile_id,
+        params=run.params,
+        filters=run.filters,
+        stats=run.stats,
+        error=run.error,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+@router.post(
+    "", operation_id="runs-create", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead
+)
+def create_run(
+    body: RunCreate,
+    caller: MemberDep,
+    db: DbDep,
+    settings: SettingsDep,
+    executor: ExecutorDep,
+    response: Response,
+) -> RunRead:
+    """Queue a matching run; follow it at the `Location` URL."""
+    run = service.create_run(db, caller, body, settings)
+    executor.submit(run.id)
+    db.refresh(run)
+    response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
+    return _read(run)
+
+
+@router.get("", operation_id="runs-list", response_model=RunList)
+def list_runs(
+    caller: ViewerDep,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RunList:
+    """Your runs, newest first."""
+    runs, total = service.list_runs(db, limit=limit, offset=offset)
+    return RunList(items=[_read(r) for r in runs], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{run_id}", operation_id="runs-get", response_model=RunRead)
+def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
+    """A run's status, progress (0-1, best objective so far) and statistics."""
+    return _read(service.get_run(db, run_id))
+
+
+@router.post("/{run_id}/cancel", operation_id="runs-cancel", response_model=RunRead)
+def cancel_run(run_id: int, caller: MemberDep, db: DbDep) -> RunRead:
+    """Cancel a queued or running run."""
+    return _read(service.cancel_run(db, run_id))
+
+
+@router.get("/{run_id}/groups", operation_id="runs-groups", response_model=RunGroups)
+def get_groups(run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+    """The run's groups with explanations, the unassigned firms with reasons, and stats."""
+    return results.run_groups(db, run_id)
+
+
+@router.get(
+    "/{run_id}/groups.geojson",
+    operation_id="runs-groups-geojson",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/geo+json": {}}, "description": "RFC 7946"}},
+)
+def get_geojson(run_id: int, caller: ViewerDep, db: DbDep) -> JSONResponse:
+    """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
+    body = results.run_geojson(db, run_id)
+    return JSONResponse(body, media_type="application/geo+json")
+
+
+@router.get(
+    "/{run_id}/groups.csv",
+    operation_id="runs-groups-csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One line per member"}},
+)
+def get_csv(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
+    """The groups as CSV, one line per member."""
+    headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.csv"'}
+    return Response(results.run_csv(db, run_id), media_type="text/csv", headers=headers)

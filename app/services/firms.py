@@ -1,0 +1,157 @@
+"""Firm registry: bulk upsert, CSV import, listing, update and GDPR erasure.
+
+Every query runs on a session scoped to the caller's organisation (see
+:func:`app.models.bind_organisation`), so these functions never filter by organisation
+themselves; they only stamp it on new rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.convert import firm_values, row_to_record, validate_firm_records
+from app.errors import InvalidInputError, NotFoundError
+from app.models import (
+    CompetitorLink,
+    Firm,
+    GroupMember,
+    PartnerLink,
+    UnassignedFirm,
+    utcnow,
+)
+from app.services.organisations import Caller
+from matching.firms import Firm as ValidFirm
+from matching.firms import read_firms_csv
+
+log = structlog.get_logger("kring.firms")
+
+
+def check_row_limit(count: int, settings: Settings) -> None:
+    """Raise 422 when a request carries more rows than ``settings.max_rows``."""
+    if count > settings.max_rows:
+        message = f"{count} rows exceed the limit of {settings.max_rows} per request"
+        raise InvalidInputError(message, [{"row": None, "field": "rows", "message": message}])
+
+
+def _store(
+    db: Session, caller: Caller, firms: Sequence[ValidFirm], consent: Mapping[str, bool]
+) -> tuple[int, int]:
+    ids = [f.external_id for f in firms]
+    existing = {r.external_id: r for r in db.scalars(select(Firm).where(Firm.external_id.in_(ids)))}
+    created = 0
+    for firm in firms:
+        values = firm_values(firm)
+        row = existing.get(firm.external_id)
+        if row is None:
+            row = Firm(organisation_id=caller.organisation_id, **values)
+            row.consent_to_share = consent.get(firm.external_id, False)
+            db.add(row)
+            created += 1
+            continue
+        for key, value in values.items():
+            setattr(row, key, value)
+        if firm.external_id in consent:
+            row.consent_to_share = consent[firm.external_id]
+    db.commit()
+    return created, len(firms) - created
+
+
+def upsert_firms(
+    db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
+) -> tuple[int, int, list[str]]:
+    """Validate every record, then create or update them all (nothing on any error)."""
+    check_row_limit(len(records), settings)
+    firms = validate_firm_records(records, source="request body")
+    consent = {r["external_id"]: bool(r.get("consent_to_share")) for r in records}
+    created, updated = _store(db, caller, firms, consent)
+    log.info(
+        "firms_upserted", organisation_id=caller.organisation_id, created=created, updated=updated
+    )
+    return created, updated, [f.external_id for f in firms]
+
+
+def import_firms_csv(
+    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+) -> tuple[int, int, list[str]]:
+    """Import an SMES.csv text; any bad row rejects the whole file."""
+    check_row_limit(max(text.count("\n") - 1, 0), settings)
+    firms = read_firms_csv(text, source=filename or "upload.csv")
+    created, updated = _store(db, caller, firms, {})
+    log.info(
+        "firms_imported", organisation_id=caller.organisation_id, created=created, updated=updated
+    )
+    return created, updated, [f.external_id for f in firms]
+
+
+def get_firm(db: Session, external_id: str) -> Firm:
+    """Return the caller's firm ``external_id`` or raise 404."""
+    row = db.scalar(select(Firm).where(Firm.external_id == external_id))
+    if row is None:
+        raise NotFoundError("firm", external_id)
+    return row
+
+
+def list_firms(
+    db: Session, *, filters: Mapping[str, str | None], limit: int, offset: int
+) -> tuple[list[Firm], int]:
+    """Return one page of firms matching ``filters`` and the total count."""
+    query = select(Firm)
+    if province := filters.get("province"):
+        query = query.where(func.lower(Firm.province) == province.lower())
+    if gemeente := filters.get("gemeente"):
+        query = query.where(
+            or_(Firm.gemeente_code == gemeente, func.lower(Firm.gemeente_name) == gemeente.lower())
+        )
+    if need := filters.get("need"):
+        query = query.where(cast(Firm.needs, String).like(f'%"{need}"%'))
+    if sbi := filters.get("sbi"):
+        query = query.where(Firm.sbi_code.startswith(sbi.replace(".", ""), autoescape=True))
+    if text := filters.get("q"):
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            or_(func.lower(Firm.name).like(pattern), func.lower(Firm.external_id).like(pattern))
+        )
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Firm.external_id).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def update_firm(db: Session, external_id: str, changes: dict[str, Any]) -> Firm:
+    """Apply ``changes`` to one firm, re-validating and re-geocoding the merged record."""
+    row = get_firm(db, external_id)
+    record = row_to_record(row)
+    if "postcode" in changes and not {"lat", "lon"} & changes.keys():
+        record.pop("lat", None), record.pop("lon", None)
+    consent = changes.pop("consent_to_share", None)
+    record.update(changes)
+    (firm,) = validate_firm_records([record], source=f"firm {external_id}")
+    for key, value in firm_values(firm).items():
+        setattr(row, key, value)
+    if consent is not None:
+        row.consent_to_share = consent
+    db.commit()
+    return row
+
+
+def erase_firm(db: Session, external_id: str) -> None:
+    """GDPR erasure: delete the firm and its links; runs keep an anonymous 'erased' member."""
+    row = get_firm(db, external_id)
+    now = utcnow()
+    scrub = {"firm_id": None, "external_id": None, "erased_at": now}
+    db.execute(
+        update(GroupMember)
+        .where(GroupMember.firm_id == row.id)
+        .values(**scrub, lat=None, lon=None, detail=None)
+    )
+    db.execute(update(UnassignedFirm).where(UnassignedFirm.firm_id == row.id).values(**scrub))
+    for link in (CompetitorLink, PartnerLink):
+        db.execute(delete(link).where(or_(link.firm_a_id == row.id, link.firm_b_id == row.id)))
+    db.delete(row)
+    db.commit()
+    log.info("firm_erased", firm_id=row.id)

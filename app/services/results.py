@@ -1,0 +1,169 @@
+"""A run's stored groups as JSON, RFC 7946 GeoJSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import ConflictError
+from app.models import Firm, Group, GroupMember, Run, RunStatus
+from app.services.runs import get_run
+
+DECIMALS = 6
+_FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "employees", "needs")
+
+
+def _finished_run(db: Session, run_id: int) -> Run:
+    run = get_run(db, run_id)
+    if run.status != RunStatus.succeeded:
+        raise ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded")
+    return run
+
+
+def _groups(db: Session, run_id: int) -> list[Group]:
+    query = (
+        select(Group)
+        .where(Group.run_id == run_id)
+        .order_by(Group.number)
+        .options(selectinload(Group.members))
+    )
+    return list(db.scalars(query).all())
+
+
+def _firms(db: Session, groups: list[Group]) -> dict[int, Firm]:
+    ids = {m.firm_id for g in groups for m in g.members if m.firm_id is not None}
+    if not ids:
+        return {}
+    return {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))}
+
+
+def _member(member: GroupMember, firms: dict[int, Firm]) -> dict[str, Any]:
+    firm = firms.get(member.firm_id) if member.firm_id is not None else None
+    out: dict[str, Any] = {"external_id": member.external_id, "erased": firm is None}
+    if firm is not None:
+        out.update({f: getattr(firm, f) for f in _FIRM_FIELDS})
+    return out
+
+
+def run_groups(db: Session, run_id: int) -> dict[str, Any]:
+    """Return a succeeded run's groups with explanations, unassigned firms and stats."""
+    run = _finished_run(db, run_id)
+    groups = _groups(db, run_id)
+    firms = _firms(db, groups)
+    return {
+        "run_id": run.id,
+        "status": run.status.value,
+        "groups": [
+            {
+                "id": g.id,
+                "number": g.number,
+                "status": g.status.value,
+                "theme": g.theme,
+                "diameter_km": g.diameter_km,
+                "score": g.score,
+                "explanation": g.explanation,
+                "details": g.details,
+                "members": [_member(m, firms) for m in g.members],
+            }
+            for g in groups
+        ],
+        "unassigned": [
+            {"external_id": u.external_id, "erased": u.firm_id is None, "reason": u.reason}
+            for u in run.unassigned
+        ],
+        "stats": run.stats,
+    }
+
+
+def _point(member: GroupMember, group: Group, firm: Firm) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": f"member-{member.id}",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(firm.lon, DECIMALS), round(firm.lat, DECIMALS)],
+        },
+        "properties": {
+            "kind": "firm",
+            "group_id": group.id,
+            "group_number": group.number,
+            "external_id": firm.external_id,
+            **{f: getattr(firm, f) for f in _FIRM_FIELDS},
+        },
+    }
+
+
+def run_geojson(db: Session, run_id: int) -> dict[str, Any]:
+    """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm."""
+    _finished_run(db, run_id)
+    groups = _groups(db, run_id)
+    firms = _firms(db, groups)
+    features: list[dict[str, Any]] = []
+    for g in groups:
+        if g.hull is not None:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"group-{g.id}",
+                    "geometry": g.hull,
+                    "properties": {
+                        "kind": "group",
+                        "group_id": g.id,
+                        "group_number": g.number,
+                        "theme": g.theme,
+                        "diameter_km": g.diameter_km,
+                        "size": len(g.members),
+                        "status": g.status.value,
+                        "explanation": g.explanation,
+                    },
+                }
+            )
+        for m in g.members:
+            firm = firms.get(m.firm_id) if m.firm_id is not None else None
+            if firm is not None:
+                features.append(_point(m, g, firm))
+    return {"type": "FeatureCollection", "features": features}
+
+
+CSV_COLUMNS = (
+    "group_id",
+    "group_number",
+    "theme",
+    "diameter_km",
+    "external_id",
+    "name",
+    "postcode",
+    "gemeente_name",
+    "province",
+    "sbi_code",
+    "employees",
+    "needs",
+)
+
+
+def run_csv(db: Session, run_id: int) -> str:
+    """Return one CSV line per group member (erased members keep an empty id)."""
+    _finished_run(db, run_id)
+    groups = _groups(db, run_id)
+    firms = _firms(db, groups)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for g in groups:
+        for m in g.members:
+            member = _member(m, firms)
+            needs = ";".join(member.get("needs") or [])
+            row = {
+                "group_id": g.id,
+                "group_number": g.number,
+                "theme": g.theme,
+                "diameter_km": g.diameter_km,
+                **member,
+                "needs": needs,
+            }
+            writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue()
