@@ -1,0 +1,178 @@
+"""``solve(instance, params) -> Result``: construct, search, polish with CP-SAT, verify.
+
+1. Cheap infeasibility checks (``require_all`` with a fixed number of groups).
+2. The placeable firms (eligible, not locked) are cut into regional windows
+   (:mod:`matching.heuristics.regions`); in each, a greedy construction is improved by
+   iterated tabu search (:mod:`matching.heuristics.search`).
+3. Optionally a CP-SAT large-neighbourhood phase re-optimises a few neighbouring groups
+   and nearby unassigned firms at a time (:mod:`matching.cpsat.lns`).
+4. The solution is verified; a violation the search should have prevented raises
+   :class:`~matching.errors.UnverifiedSolutionError` (a bug), never a returned solution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching import constraints as c
+from matching.errors import UnverifiedSolutionError
+from matching.heuristics.regions import split_regions
+from matching.heuristics.search import run_window
+from matching.heuristics.window import make_window
+from matching.objective import evaluate
+from matching.params import SolveParams
+from matching.problem import Instance
+from matching.result import Result, SolveStatus
+from matching.solution import Solution
+from matching.stop import Budget
+from matching.verify import verify
+
+OUTCOME_KINDS = frozenset({"size", "weight", "require_all", "group_count", "pinned"})
+"""Violations that mean "no feasible solution found" when the instance demands coverage."""
+
+
+def _proven_infeasible(instance: Instance) -> bool:
+    if not instance.require_all or instance.n_groups is None:
+        return False
+    assert instance.weights is not None
+    p, total, n = instance.n_groups, int(instance.weights.sum()), instance.n_firms
+    lo_w, hi_w = instance.min_weight or 0, instance.max_weight
+    lo_s, hi_s = instance.min_size or 0, instance.max_size
+    return (
+        total < p * lo_w
+        or (hi_w is not None and total > p * hi_w)
+        or n < p * lo_s
+        or (hi_s is not None and n > p * hi_s)
+    )
+
+
+def _slots(instance: Instance, m: int, n_pinned: int) -> int:
+    if instance.n_groups is not None:
+        return max(instance.n_groups - len(instance.locked_groups), 1)
+    return max(m // max(instance.min_size or 1, 1), n_pinned, 1)
+
+
+def _search_windows(
+    instance: Instance, params: SolveParams, budget: Budget
+) -> tuple[list[list[int]], int]:
+    placeable = np.nonzero(instance.is_placeable)[0].astype(np.int64)
+    pinned = np.zeros(instance.n_firms, bool)
+    for g in instance.pinned_groups:
+        pinned[list(g)] = True
+    windows = split_regions(instance, placeable)
+    groups: list[list[int]] = []
+    iterations = 0
+    remaining = len(placeable)
+    for firms in windows:
+        share = len(firms) / max(remaining, 1)
+        remaining -= len(firms)
+        window = make_window(instance, firms, pinned)
+        local = {int(f): k for k, f in enumerate(firms)}
+        in_window = [g for g in instance.pinned_groups if g[0] in local]
+        n_slots = _slots(instance, window.m, len(in_window))
+        initial = np.full(window.m, n_slots, np.int64)
+        for slot, g in enumerate(in_window):
+            initial[[local[i] for i in g]] = slot
+
+        def report(done: int, best: float, base: int = iterations) -> None:
+            if params.progress is not None:
+                budget.iterations.used = base + done
+                params.progress(budget.fraction_done(), best)
+
+        out = run_window(
+            window,
+            n_slots=n_slots,
+            initial=initial,
+            seed=params.seed,
+            max_iterations=budget.iterations.share(share),
+            deadline=budget.clock.deadline(share),
+            should_stop=params.should_stop,
+            on_chunk=report,
+        )
+        iterations += out.iterations
+        budget.iterations.used = iterations
+        for slot in range(n_slots):
+            members = firms[out.slot == slot]
+            if len(members):
+                groups.append([int(i) for i in members])
+    return groups, iterations
+
+
+def _assemble(instance: Instance, groups: list[list[int]]) -> Solution:
+    all_groups = [list(g) for g in instance.locked_groups] + groups
+    themes = [c.best_theme(instance, g) for g in all_groups]
+    return Solution.from_groups(instance.n_firms, all_groups, themes)
+
+
+def solve(instance: Instance, params: SolveParams | None = None) -> Result:
+    """Form groups: maximise firms placed, then total within-group affinity.
+
+    Parameters
+    ----------
+    instance
+        The instance to solve.
+    params
+        Time/iteration budget, seed, callbacks; defaults to ``SolveParams()``.
+
+    Returns
+    -------
+    Result
+        The best verified solution with status, objective parts, bound and statistics.
+        ``solution`` is ``None`` when no feasible solution was found or none exists.
+
+    Raises
+    ------
+    UnverifiedSolutionError
+        If the search produced a solution that breaks a hard constraint (a bug).
+    """
+    params = params or SolveParams()
+    budget = Budget(params)
+    bound_placed = c.placement_upper_bound(instance)
+    if _proven_infeasible(instance):
+        return Result(
+            None,
+            SolveStatus.INFEASIBLE,
+            0,
+            0.0,
+            bound_placed,
+            None,
+            budget.clock.elapsed_s,
+            0,
+            params.seed,
+        )
+    groups, iterations = _search_windows(instance, params, budget)
+    if params.use_cpsat:
+        from matching.cpsat.lns import improve
+
+        groups, extra = improve(instance, groups, params, budget)
+        iterations += extra
+    solution = _assemble(instance, groups)
+    violations = verify(instance, solution)
+    if violations:
+        coverage_rules = instance.require_all or instance.n_groups or instance.pinned_groups
+        if coverage_rules and all(v.kind in OUTCOME_KINDS for v in violations):
+            return Result(
+                None,
+                SolveStatus.UNKNOWN,
+                0,
+                0.0,
+                bound_placed,
+                None,
+                budget.clock.elapsed_s,
+                iterations,
+                params.seed,
+            )
+        raise UnverifiedSolutionError(violations)
+    value = evaluate(instance, solution)
+    status = SolveStatus.FEASIBLE
+    return Result(
+        solution,
+        status,
+        value.placed,
+        value.affinity,
+        bound_placed,
+        None,
+        budget.clock.elapsed_s,
+        iterations,
+        params.seed,
+    )
