@@ -58,6 +58,13 @@ class Areas:
             return None
         return int(min(hits))  # borders: the lowest index wins, deterministically
 
+    def nearest(self, lon: float, lat: float) -> tuple[int, float, float]:
+        """Index of the nearest area and the (lon, lat) of its closest boundary point."""
+        point = shapely.Point(lon, lat)
+        index = int(self.tree.query_nearest(point)[0])
+        closest = shapely.shortest_line(self.geometries[index], point).coords[0]
+        return index, float(closest[0]), float(closest[1])
+
 
 @functools.cache
 def areas(layer: str) -> Areas:
