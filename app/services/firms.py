@@ -145,9 +145,7 @@ def erase_firm(db: Session, external_id: str) -> None:
     now = utcnow()
     scrub = {"firm_id": None, "external_id": None, "erased_at": now}
     db.execute(
-        update(GroupMember)
-        .where(GroupMember.firm_id == row.id)
-        .values(**scrub, lat=None, lon=None, detail=None)
+        update(GroupMember).where(GroupMember.firm_id == row.id).values(**scrub, lat=None, lon=None)
     )
     db.execute(update(UnassignedFirm).where(UnassignedFirm.firm_id == row.id).values(**scrub))
     for link in (CompetitorLink, PartnerLink):
