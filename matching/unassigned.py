@@ -1,0 +1,194 @@
+"""Why firms stay unassigned, and a cheap valid upper bound on the number placeable.
+
+Reason codes (checked in this order, the first that applies wins):
+
+``ineligible``
+    The firm may not be placed under the run's eligibility rules.
+``no_neighbourhood``
+    Even ignoring competitors, the firm is not in the ``(min_size-1)``-core of the "within
+    ``max_pair_km``" graph over placeable firms: every member of a group of at least
+    ``min_size`` firms has at least ``min_size-1`` co-members within reach, all of them in the
+    group, so a group always lies inside that core.  In particular this holds for a firm
+    with fewer than ``min_size-1`` placeable firms within reach.
+``competitors_block``
+    The firm is in that core, but no longer once competitor pairs are removed.
+``no_common_need``
+    Themed purposes with ``min_theme_share == 1``: no allowed theme that the firm has leaves
+    it in the core of the compatible firms sharing that theme.  With a lower share, the same
+    test on the theme counts of its compatible reach (a necessary condition).
+``left_over``
+    None of the above: the firm could be placed in principle, but only by displacing others.
+
+The bound is ``firms in locked groups + placeable firms with reason left_over or placed``:
+every firm with one of the first four reasons can never be placed, so it is valid.  For
+large cohorts whose search graph is capped (``Instance.max_neighbours``), the cores are
+replaced by the star test (counts within reach of each unassigned firm, haversine with a
+0.5 % margin so the test never wrongly flags a firm), which is weaker but still valid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.neighbors import BallTree
+
+from geodata.distance import EARTH_RADIUS_KM, geodesic_km
+from matching.problem import Instance
+
+REASONS = ("ineligible", "no_neighbourhood", "competitors_block", "no_common_need", "left_over")
+_MARGIN = 1.005
+
+
+def _kcore(adj: sp.csr_matrix, alive: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
+    """Vertices of the ``k``-core of the subgraph of ``adj`` induced by ``alive``."""
+    alive = alive.copy()
+    while True:
+        deg = adj @ alive.astype(np.int64)
+        drop = alive & (deg < k)
+        if not drop.any():
+            return alive
+        alive &= ~drop
+
+
+def _theme_matrix(instance: Instance) -> NDArray[np.bool_]:
+    has = np.zeros((instance.n_firms, max(instance.n_needs, 1)), bool)
+    for i, row in enumerate(instance.needs or ()):
+        has[i, list(row)] = True
+    return has
+
+
+def _themes(instance: Instance) -> list[int]:
+    if instance.allowed_themes is not None:
+        return sorted(instance.allowed_themes)
+    return list(range(instance.n_needs))
+
+
+def _graphs(instance: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Compatible graph and "within reach" graph (compatible plus near competitor pairs)."""
+    n = instance.n_firms
+    pg = instance.pairs
+    compat = sp.csr_matrix((np.ones(len(pg.indices), np.int8), pg.indices, pg.indptr), shape=(n, n))
+    near = []
+    if instance.max_pair_km is not None and instance.lats is not None:
+        assert instance.lons is not None
+        lat, lon = instance.lats, instance.lons
+        for a, b in instance.forbidden.tolist():
+            if geodesic_km(lat[a], lon[a], lat[b], lon[b]) <= instance.max_pair_km:
+                near += [(a, b), (b, a)]
+    else:
+        near = [(a, b) for a, b in instance.forbidden.tolist()]
+        near += [(b, a) for a, b in near]
+    if not near:
+        return compat, compat
+    rows, cols = np.array(near, np.int64).T
+    extra = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
+    return compat, ((compat + extra) > 0).astype(np.int8).tocsr()
+
+
+def _core_reasons(instance: Instance, placeable: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Reason index per firm from the graph cores (exact pair graph available)."""
+    k = (instance.min_size or 1) - 1
+    compat, reach = _graphs(instance)
+    in_reach = _kcore(reach, placeable, k)
+    in_compat = _kcore(compat, placeable, k)
+    in_theme = in_compat.copy()
+    if instance.theme_required:
+        has = _theme_matrix(instance)
+        if instance.min_theme_share >= 1:
+            in_theme = np.zeros(instance.n_firms, bool)
+            for t in _themes(instance):
+                in_theme |= _kcore(compat, in_compat & has[:, t], k)
+        else:
+            in_theme = in_compat & _star_theme_ok(instance, compat, in_compat, has)
+    reason = np.full(instance.n_firms, 4, np.int64)
+    reason[~in_theme] = 3
+    reason[~in_compat] = 2
+    reason[~in_reach] = 1
+    reason[~placeable] = 0
+    return reason
+
+
+def _star_theme_ok(
+    instance: Instance, compat: sp.csr_matrix, alive: NDArray[np.bool_], has: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Some allowed theme has enough holders among each firm's compatible reach."""
+    size = instance.min_size or 1
+    need = math.ceil(instance.min_theme_share * size - 1e-9)
+    counts = compat @ (has & alive[:, None]).astype(np.int64)  # holders within reach
+    ok = np.zeros(instance.n_firms, bool)
+    for t in _themes(instance):
+        ok |= np.where(has[:, t], counts[:, t] >= need - 1, counts[:, t] >= need)
+    return ok
+
+
+def _star_reasons(
+    instance: Instance, placeable: NDArray[np.bool_], firms: Sequence[int]
+) -> dict[int, int]:
+    """Reason index for the given firms from counts within reach (capped pair graphs)."""
+    assert instance.lats is not None and instance.lons is not None
+    assert instance.max_pair_km is not None
+    size = instance.min_size or 1
+    pool = np.flatnonzero(placeable)
+    points = np.radians(np.column_stack([instance.lats, instance.lons]))
+    tree = BallTree(points[pool], metric="haversine")
+    radius = instance.max_pair_km * _MARGIN / EARTH_RADIUS_KM
+    forbidden: dict[int, set[int]] = {}
+    for a, b in instance.forbidden.tolist():
+        forbidden.setdefault(a, set()).add(b)
+        forbidden.setdefault(b, set()).add(a)
+    has = _theme_matrix(instance)
+    need = math.ceil(instance.min_theme_share * size - 1e-9)
+    out: dict[int, int] = {}
+    for i in firms:
+        if not placeable[i]:
+            out[i] = 0
+            continue
+        near = pool[tree.query_radius(points[i : i + 1], radius)[0]]
+        near = near[near != i]
+        if len(near) < size - 1:
+            out[i] = 1
+            continue
+        bad = forbidden.get(i, set())
+        near = np.array([j for j in near.tolist() if j not in bad], np.int64)
+        if len(near) < size - 1:
+            out[i] = 2
+            continue
+        out[i] = 4
+        if instance.theme_required:
+            counts = has[near].sum(axis=0)
+            ok = any(counts[t] >= (need - 1 if has[i, t] else need) for t in _themes(instance))
+            out[i] = 4 if ok else 3
+    return out
+
+
+def unassigned_reasons(
+    instance: Instance, unassigned: Sequence[int]
+) -> tuple[dict[int, str], int, str]:
+    """Reason code per unassigned firm and a valid upper bound on the firms placeable.
+
+    Parameters
+    ----------
+    instance
+        The instance that was solved.
+    unassigned
+        Dense indices of the firms the solution left out.
+
+    Returns
+    -------
+    (dict, int, str)
+        ``{firm: reason}``, the bound, and ``"core"`` or ``"star"`` (the method used).
+    """
+    placeable = instance.is_placeable
+    locked = sum(len(g) for g in instance.locked_groups)
+    if instance.max_neighbours is None:
+        reason = _core_reasons(instance, placeable)
+        bound = locked + int(np.count_nonzero(reason == 4))
+        return {i: REASONS[reason[i]] for i in unassigned}, bound, "core"
+    star = _star_reasons(instance, placeable, unassigned)
+    never = sum(1 for i in unassigned if 0 < star[i] < 4)
+    bound = locked + int(np.count_nonzero(placeable)) - never
+    return {i: REASONS[r] for i, r in star.items()}, bound, "star"
