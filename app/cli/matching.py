@@ -63,6 +63,123 @@ def generate(
     )
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"{path}: cannot read ({exc})") from None
+
+
+def solve(
+    smes: Annotated[Path, typer.Argument(help="SMES.csv: external_id,name,postcode,... ")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write OUT.json.")],
+    competitors: Annotated[
+        Path | None, typer.Option(help="Competitor pairs CSV (sme_a,sme_b).")
+    ] = None,
+    partners: Annotated[Path | None, typer.Option(help="Partner pairs CSV (sme_a,sme_b).")] = None,
+    purpose: Annotated[str, typer.Option(help="training | subsidy | peer.")] = "training",
+    min_size: Annotated[int, typer.Option(help="Smallest group.")] = 10,
+    max_size: Annotated[int, typer.Option(help="Largest group.")] = 15,
+    max_km: Annotated[float, typer.Option(help="Max km between any two members.")] = 50.0,
+    time_limit: Annotated[float, typer.Option(help="Search time limit in seconds.")] = 20.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
+    import json
+
+    from matching.firms import InputFileError, read_firms_csv, read_pairs_csv
+    from matching.pipeline import solve_firms
+    from matching.settings import RunSettings, SettingsError
+
+    try:
+        settings = RunSettings(
+            purpose=purpose,  # type: ignore[arg-type]
+            min_size=min_size,
+            max_size=max_size,
+            max_pair_km=max_km,
+            time_limit_s=time_limit,
+            seed=seed,
+        )
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        firms = read_firms_csv(_read(smes), source=str(smes))
+        ids = {f.external_id for f in firms}
+        pairs = {
+            name: []
+            if path is None
+            else read_pairs_csv(_read(path), source=str(path), known_ids=ids)
+            for name, path in (("competitors", competitors), ("partners", partners))
+        }
+    except InputFileError as exc:
+        for error in exc.errors:
+            typer.echo(f"{exc.source}: {error}", err=True)
+        raise _fail(f"{exc.source}: {len(exc.errors)} invalid entries; nothing written") from None
+    with _ProgressBar(time_limit) as update:
+        report = solve_firms(firms, pairs["competitors"], pairs["partners"], settings,
+                             progress=update)  # fmt: skip
+    _write_atomic(out, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    stats = report.stats
+    typer.echo(
+        f"{stats['groups']} groups, {stats['placed']}/{stats['firms']} firms placed "
+        f"(upper bound {stats.get('upper_bound_placed', '-')}), verified={stats['verified']}"
+        f" -> {out}",
+        err=True,
+    )
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr fed by the solver's progress callback."""
+
+    def __init__(self, time_limit: float) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("solving"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self.task = self.bar.add_task("solve", total=1.0, best="-")
+
+    def update(self, fraction: float, best: float) -> None:
+        self.bar.update(self.task, completed=min(max(fraction, 0.0), 1.0), best=f"{best:.1f}")
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.bar.start()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+
+def bench_smes(
+    sizes: Annotated[str, typer.Option(help="Comma-separated cohort sizes.")] = "2000,10000,50000",
+    seed: Annotated[int, typer.Option(help="Seed of cohorts and solver.")] = 1,
+    time_limit: Annotated[
+        float | None, typer.Option(help="kring time limit (s); default 15/45/420 by size.")
+    ] = None,
+    purposes: Annotated[
+        str, typer.Option(help="Comma-separated: peer,training.")
+    ] = "peer,training",
+    methods: Annotated[str, typer.Option(help="Comma-separated: kring,kmeans.")] = "kring,kmeans",
+) -> None:
+    """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
+    from matching.smes_bench import bench_smes as run
+    from matching.smes_bench import format_rows
+
+    rows = run(
+        [int(s) for s in sizes.split(",")],
+        seed=seed,
+        time_limit=time_limit,
+        purposes=[p.strip() for p in purposes.split(",")],
+        methods=[m.strip() for m in methods.split(",")],
+    )
+    typer.echo(format_rows(rows))
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this module's commands to the main app and the ``bench`` group."""
     app.command("generate")(generate)
+    app.command("solve")(solve)
+    bench.command("smes")(bench_smes)

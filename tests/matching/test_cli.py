@@ -33,3 +33,57 @@ def test_generate_unknown_province_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Atlantis" in result.output
     assert not (tmp_path / "x").exists()
+
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def test_solve_malformed_smes_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    """A bad SMES.csv: exit 2, every error named by file, row and column, no OUT.json."""
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["solve", str(DATA / "smes_bad.csv"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "smes_bad.csv: row 2, column needs: unknown need code(s): hr.wellbeing" in result.output
+    assert "row 12, column lon" in result.output
+    assert not out.exists()
+
+
+def test_solve_bad_competitors_exits_2(tmp_path: Path) -> None:
+    """A competitors file naming an unknown firm is reported with its row; nothing written."""
+    bad = tmp_path / "c.csv"
+    bad.write_text("sme_a,sme_b\ng01,g02\ng01,nobody\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = ["solve", str(DATA / "smes_small.csv"), "--competitors", str(bad), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "c.csv: row 2, column sme_b: unknown firm id 'nobody'" in result.output
+    assert not out.exists()
+
+
+def test_solve_impossible_settings_and_missing_file_exit_2(tmp_path: Path) -> None:
+    """min-size above max-size, or a missing input file, exit 2 without output."""
+    out = tmp_path / "out.json"
+    smes = str(DATA / "smes_small.csv")
+    result = runner.invoke(
+        app, ["solve", smes, "--min-size", "9", "--max-size", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "max_size" in result.output
+    result = runner.invoke(app, ["solve", str(tmp_path / "none.csv"), "--out", str(out)])
+    assert result.exit_code == 2 and "none.csv" in result.output
+    assert not out.exists()
+
+
+def test_solve_writes_out_json(tmp_path: Path) -> None:
+    """`kring solve` on the fixture writes OUT.json with groups, unassigned and stats."""
+    import json
+
+    out = tmp_path / "out.json"
+    args = ["solve", str(DATA / "smes_small.csv"), "--competitors",
+            str(DATA / "competitors_small.csv"), "--min-size", "4", "--max-size", "6",
+            "--time-limit", "1", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) == {"groups", "unassigned", "stats"}
+    assert data["stats"]["verified"] is True
+    assert {u["id"] for u in data["unassigned"]} >= {"f01", "e01"}
