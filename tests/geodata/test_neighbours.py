@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from geodata.distance import geodesic_km, haversine_km
+from geodata.distance import geodesic_km, geodesic_km_fast, haversine_km
 from geodata.neighbours import build_neighbourhoods
 
 
@@ -59,13 +59,14 @@ def test_exact_equals_brute_force_geodesic_on_400_points() -> None:
     lats, lons = _nl_points(400, seed=9)
     hood = build_neighbourhoods(lats, lons, 50.0, exact=True)
     near = _brute_haversine(lats, lons) <= 60.0  # geodesic <= 50 implies haversine <= 50.3
+    expected: list[set[int]] = [set() for _ in range(400)]
+    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
+        # geodesic_km_fast is bit-identical to geopy's geodesic (test_distance pins it)
+        if geodesic_km_fast(lats[i], lons[i], lats[j], lons[j]) <= 50.0:
+            expected[i].add(int(j))
+            expected[j].add(int(i))
     for i in range(400):
-        expected = {
-            int(j)
-            for j in np.flatnonzero(near[i])
-            if j != i and geodesic_km(lats[i], lons[i], lats[j], lons[j]) <= 50.0
-        }
-        assert set(hood.of(i)[0].tolist()) == expected
+        assert set(hood.of(i)[0].tolist()) == expected[i]
 
 
 def test_exact_differs_from_haversine_at_the_edge() -> None:
@@ -95,3 +96,35 @@ def test_empty_and_invalid_inputs() -> None:
         build_neighbourhoods([53.0], [6.0], 10.0, k=0)
     with pytest.raises(ValueError):
         build_neighbourhoods([53.0, 52.0], [6.0], 10.0)
+
+
+def test_exact_decides_pairs_within_a_metre_of_the_radius() -> None:
+    """Points placed at geodesic 50 km ± 0.3 m (all bearings) are kept iff <= 50 km."""
+    from geographiclib.geodesic import Geodesic
+
+    origin = (52.5, 5.5)
+    lats, lons, inside = [origin[0]], [origin[1]], set()
+    for index, bearing in enumerate(range(0, 360, 15)):
+        metres = 50_000.0 + (0.3 if index % 2 else -0.3)
+        end = Geodesic.WGS84.Direct(origin[0], origin[1], bearing, metres)
+        lats.append(end["lat2"])
+        lons.append(end["lon2"])
+        if geodesic_km(origin[0], origin[1], end["lat2"], end["lon2"]) <= 50.0:
+            inside.add(index + 1)
+    assert len(inside) == 12
+    hood = build_neighbourhoods(np.array(lats), np.array(lons), 50.0, exact=True)
+    assert set(hood.of(0)[0].tolist()) == inside
+
+
+def test_lambert_is_within_tolerance_of_geodesic() -> None:
+    """Lambert's formula stays within LAMBERT_TOLERANCE_KM / 10 of geopy's geodesic in NL."""
+    from geodata.distance import LAMBERT_TOLERANCE_KM, lambert_km
+
+    lat1, lon1 = _nl_points(3000, seed=11)
+    lat2, lon2 = _nl_points(3000, seed=12)
+    lat2 = lat1 + (lat2 - lat1) * 0.25  # mostly 0-80 km apart
+    lon2 = lon1 + (lon2 - lon1) * 0.25
+    approx = lambert_km(lat1, lon1, lat2, lon2)
+    exact = np.array([geodesic_km(*pair) for pair in zip(lat1, lon1, lat2, lon2, strict=True)])
+    assert np.abs(approx - exact).max() < LAMBERT_TOLERANCE_KM / 10
+    assert lambert_km(52.0, 5.0, 52.0, 5.0) == 0.0
