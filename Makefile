@@ -18,9 +18,13 @@ $(LEAFLET): package.json package-lock.json
 	touch $@
 # --- end map page ---
 
-## demo: install, load demo data and start the service on 127.0.0.1:8000
+## demo: install, migrate, load a demo cohort, start a first run, serve on 127.0.0.1:8000
 demo: $(BIN)/kring $(LEAFLET)
-	$(BIN)/kring geo 9711 8911 9401
+	$(BIN)/kring demo
+
+## openapi: regenerate openapi/openapi.json from the app (a test fails when it drifts)
+openapi: $(BIN)/kring
+	$(BIN)/python -m app.openapi openapi/openapi.json
 
 ## test: lint, architecture contracts, then the whole pytest suite (slow tests included)
 test: $(BIN)/kring $(LEAFLET) lint

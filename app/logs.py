@@ -6,6 +6,7 @@ Events carry ids (organisation, run, firm row), never API keys or firm names.
 from __future__ import annotations
 
 import logging
+import sys
 
 import structlog
 
@@ -17,7 +18,7 @@ def configure_logging(settings: Settings) -> None:
     level = logging.getLevelName(settings.log_level.upper())
     if not isinstance(level, int):
         level = logging.INFO
-    logging.basicConfig(level=level, format="%(message)s")
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
@@ -32,5 +33,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )

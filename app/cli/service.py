@@ -9,8 +9,10 @@ ROLES = ("viewer", "member", "manager", "admin")
 
 def _upgrade() -> None:
     from app.config import get_settings
+    from app.logs import configure_logging
     from app.migrate import upgrade
 
+    configure_logging(get_settings())
     upgrade(get_settings())
 
 
