@@ -51,20 +51,24 @@ def _chord(km: float) -> float:
     return float(2.0 * np.sin(km / EARTH_RADIUS_KM / 2.0)) * (1.0 + _CHORD_SLACK)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Neighbourhoods:
     """CSR adjacency: the neighbours of firm ``i`` are ``indices[indptr[i]:indptr[i+1]]``.
 
     Rows are sorted nearest first (ties in the tree's deterministic order) and never
-    contain ``i`` itself.  ``distances_km`` holds
-    the haversine km of each entry (float32, ~1 m resolution at 50 km).  Without a ``k``
-    cap the relation is symmetric (each unordered pair appears twice); with a cap it need
-    not be.
+    contain ``i`` itself.  ``distances_km`` holds the haversine km of each entry (float32:
+    a few mm resolution at 50 km), also when the set was decided by the exact geodesic.
+    Without a ``k`` cap the relation is symmetric (each unordered pair appears twice);
+    with a cap it need not be.  The arrays are read-only.
     """
 
     indptr: npt.NDArray[np.int64]
     indices: IntArray
     distances_km: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        for array in (self.indptr, self.indices, self.distances_km):
+            array.setflags(write=False)
 
     @property
     def n(self) -> int:

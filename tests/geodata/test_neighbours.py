@@ -128,3 +128,13 @@ def test_lambert_is_within_tolerance_of_geodesic() -> None:
     exact = np.array([geodesic_km(*pair) for pair in zip(lat1, lon1, lat2, lon2, strict=True)])
     assert np.abs(approx - exact).max() < LAMBERT_TOLERANCE_KM / 10
     assert lambert_km(52.0, 5.0, 52.0, 5.0) == 0.0
+
+
+def test_structure_is_read_only_and_symmetric_without_cap() -> None:
+    """Arrays cannot be written, and without a cap j in row i iff i in row j."""
+    lats, lons = _nl_points(300, seed=3)
+    hood = build_neighbourhoods(lats, lons, 30.0)
+    with pytest.raises(ValueError):
+        hood.indices[0] = 1
+    pairs = {(i, int(j)) for i in range(300) for j in hood.of(i)[0]}
+    assert pairs == {(j, i) for i, j in pairs}
