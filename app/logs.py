@@ -13,6 +13,10 @@ import structlog
 from app.config import Settings
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)  # resolved per use: follows redirected stderr
+
+
 def configure_logging(settings: Settings) -> None:
     """Configure structlog and the standard library logger for this process."""
     level = logging.getLevelName(settings.log_level.upper())
@@ -33,6 +37,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -1,0 +1,101 @@
+"""The service CLI (db upgrade, admin keys), log hygiene, and the threaded worker (cancel)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.migrate import current_revision, head_revision, upgrade
+from app.models import Role
+from matching.firms import firms_to_csv
+from matching.generate import generate_cohort
+from tests.app.conftest import auth, client_for, issue_key, make_settings
+
+
+def kring(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real `kring` command line against database file ``db``."""
+    env = {**os.environ, "KRING_DATABASE_URL": f"sqlite:///{db}",
+           "KRING_API_KEY_PEPPER": "test-pepper"}  # fmt: skip
+    code = "from app.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_cli_upgrade_create_org_and_key(tmp_path: Path) -> None:
+    """`kring db upgrade` migrates; `kring admin create-org/create-key` print a working key last."""
+    db = tmp_path / "cli.db"
+    assert kring("db", "upgrade", db=db).returncode == 0
+    s = make_settings(db)
+    assert current_revision(s) == head_revision(s)
+    made = kring("admin", "create-org", "Noord", "--role", "admin", db=db)
+    assert made.returncode == 0, made.stderr
+    admin_key = made.stdout.strip().splitlines()[-1]
+    extra = kring("admin", "create-key", "Noord", "--role", "viewer", db=db)
+    viewer_key = extra.stdout.strip().splitlines()[-1]
+    assert kring("admin", "create-org", "Noord", db=db).returncode == 1
+    with client_for(s) as client:
+        assert client.get("/api/v1/me", headers=auth(admin_key)).json()["role"] == "admin"
+        assert client.get("/api/v1/me", headers=auth(viewer_key)).json()["role"] == "viewer"
+
+
+def test_logs_never_contain_keys_or_firm_names(
+    client: TestClient, keys: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Request and service logs carry ids only: no API key, no firm name."""
+    name = "Geheime Bakkerij Zonneveld"
+    record = {"external_id": "s1", "name": name, "postcode": "9711", "sbi_code": "1071",
+              "employees": 3, "digital_level": 2, "needs": ["dig.basics"]}  # fmt: skip
+    h = auth(keys["member"])
+    assert client.post("/api/v1/firms", json=[record], headers=h).status_code == 200
+    assert client.delete("/api/v1/firms/s1", headers=h).status_code == 204
+    logged = capsys.readouterr()
+    text = logged.out + logged.err
+    assert "firms_upserted" in text and "firm_erased" in text
+    assert keys["member"] not in text
+    assert name not in text
+
+
+def wait_for(client: TestClient, url: str, key: str, states: set[str], limit_s: float) -> dict:  # type: ignore[type-arg]
+    """Poll ``url`` until the run's status is in ``states`` (or fail after ``limit_s``)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        run = client.get(url, headers=auth(key)).json()
+        if run["status"] in states:
+            return run  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"run still {run['status']} after {limit_s} s")
+
+
+@pytest.mark.slow
+def test_thread_worker_runs_and_stops_on_cancel(tmp_path: Path) -> None:
+    """With the threaded executor a run is queued, then running, and stops on cancel."""
+    s: Settings = make_settings(tmp_path / "t.db", executor="thread", poll_interval_s=0.2)
+    upgrade(s)
+    key = issue_key(s, "north", Role.member)
+    cohort = generate_cohort(600, seed=5)
+    with client_for(s) as client:
+        files = {"file": ("s.csv", firms_to_csv(cohort.firms), "text/csv")}
+        assert (
+            client.post("/api/v1/firms/import", files=files, headers=auth(key)).status_code == 200
+        )
+        r = client.post("/api/v1/runs", json={"time_limit_s": 60, "seed": 1}, headers=auth(key))
+        assert r.status_code == 202
+        assert r.json()["status"] == "queued"
+        url = r.headers["location"]
+        wait_for(client, url, key, {"running"}, 20)
+        cancel = client.post(f"{url}/cancel", headers=auth(key))
+        assert cancel.status_code == 200
+        began = time.monotonic()
+        run = wait_for(client, url, key, {"cancelled", "succeeded", "failed"}, 30)
+        assert run["status"] == "cancelled", run
+        assert time.monotonic() - began < 30
+        assert client.get(f"{url}/groups", headers=auth(key)).status_code == 409
