@@ -7,8 +7,9 @@ BIN    := $(VENV)/bin
 
 $(BIN)/kring: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --upgrade pip || $(BIN)/pip install --quiet --upgrade pip
+	# one retry: a registry hiccup in pip's isolated build env must not sink CI
+	$(BIN)/pip install --quiet -e '.[dev]' || $(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/kring
 
 # --- map page (issue 6): Leaflet from npm, pinned in package-lock.json, served by GET /map ---
