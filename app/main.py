@@ -13,6 +13,7 @@ from app.jobs import RunExecutor
 from app.logs import configure_logging
 from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from app.routers import firms, health, links, meta, runs
+from app.routers import map as map_page
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(AccessLogMiddleware)
     app.include_router(health.router)
+    app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -194,6 +194,7 @@
   }
 
   function clearRun() {
+    delete document.body.dataset.run;
     layers.hulls.clearLayers();
     layers.firms.clearLayers();
     layers.unassigned.clearLayers();
@@ -265,7 +266,8 @@
     applyFilters();
     var bounds = L.latLngBounds([]);
     state.groups.forEach(function (g) { g.layers.forEach(function (l) { bounds.extend(layerBounds(l)); }); });
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+    document.body.dataset.run = String(state.runId);
   }
 
   function joinUnassigned(rows, points) {
@@ -323,7 +325,7 @@
       g.points.forEach(function (f) {
         var p = f.properties;
         var marker = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
-          radius: 6, color: "#ffffff", weight: 1.2, fillColor: g.colour, fillOpacity: 0.95,
+          radius: 5, color: "#ffffff", weight: 1, fillColor: g.colour, fillOpacity: 0.95,
           className: "kring-firm",
         });
         marker.bindPopup(firmPopup(p, g));
@@ -341,7 +343,7 @@
       if (!u.feature) return;
       var c = u.feature.geometry.coordinates;
       u.marker = L.circleMarker([c[1], c[0]], {
-        radius: 5, color: "#ffffff", weight: 1, fillColor: GREY, fillOpacity: 0.9,
+        radius: 4, color: "#ffffff", weight: 1, fillColor: GREY, fillOpacity: 0.9,
         className: "kring-unassigned",
       });
       u.marker.bindPopup(firmPopup(u, null));
@@ -513,7 +515,7 @@
       (g.diameter_km === null || g.diameter_km === undefined ? "?" : g.diameter_km.toFixed(1)) +
       " km across · status " + g.status + (g.score !== null && g.score !== undefined
         ? " · score " + g.score.toFixed(2) : "");
-    renderExplanation(el("detail-explanation"), g.explanation);
+    renderExplanation(el("detail-explanation"), g);
     var body = document.querySelector("#member-table tbody");
     body.textContent = "";
     g.members.forEach(function (m) {
@@ -534,24 +536,38 @@
     el("group-detail").scrollIntoView({ block: "nearest" });
   }
 
-  function renderExplanation(box, explanation) {
+  function renderExplanation(box, g) {
     box.textContent = "";
-    var text = explanationText(explanation);
+    var text = explanationText(g.explanation);
     if (text) {
       var p = document.createElement("p");
       p.textContent = text;
       box.appendChild(p);
     }
-    if (!explanation || typeof explanation !== "object") return;
+    var d = g.details || {};
+    var facts = [];
+    if (d.shared_needs && d.shared_needs.length) {
+      facts.push("Shared needs: " + d.shared_needs.map(function (s) {
+        return needLabel(s.need) + " (" + s.count + ")";
+      }).join(", "));
+    }
+    if (d.employees) facts.push("Employees: " + d.employees.min + "–" + d.employees.max);
+    if (d.sectors && d.sectors.length) {
+      facts.push("Sectors (SBI section): " + d.sectors.map(function (s) {
+        return s.section + " " + s.count;
+      }).join(", "));
+    }
+    if (d.diameter_pair && d.diameter_pair.length === 2) {
+      facts.push("Widest pair: " + d.diameter_pair.join(" – "));
+    }
+    if (!facts.length) return;
     var ul = document.createElement("ul");
-    Object.keys(explanation).forEach(function (k) {
-      var v = explanation[k];
-      if (["summary", "text", "why"].indexOf(k) >= 0 || v === null || typeof v === "object") return;
+    facts.forEach(function (f) {
       var li = document.createElement("li");
-      li.textContent = k.replace(/_/g, " ") + ": " + (typeof v === "number" ? +v.toFixed(2) : v);
+      li.textContent = f;
       ul.appendChild(li);
     });
-    if (ul.children.length) box.appendChild(ul);
+    box.appendChild(ul);
   }
 
   function closeDetail() {
