@@ -14,7 +14,9 @@ from app.schemas import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", operation_id="health-live", response_model=Health)
+@router.get(
+    "/health", operation_id="health-live", response_model=Health, response_model_exclude_none=True
+)
 def health() -> Health:
     """The process is up."""
     return Health(status="ok")
@@ -24,6 +26,7 @@ def health() -> Health:
     "/ready",
     operation_id="health-ready",
     response_model=Health,
+    response_model_exclude_none=True,
     responses={503: {"model": Health, "description": "Not ready"}},
 )
 def ready(settings: SettingsDep) -> Health | JSONResponse:
@@ -34,8 +37,8 @@ def ready(settings: SettingsDep) -> Health | JSONResponse:
         current, head = current_revision(settings), head_revision(settings)
     except Exception as exc:
         body = Health(status="unavailable", detail=f"database unreachable: {type(exc).__name__}")
-        return JSONResponse(body.model_dump(), status_code=503)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503)
     if current != head:
         body = Health(status="unavailable", detail=f"migrations at {current}, head is {head}")
-        return JSONResponse(body.model_dump(), status_code=503)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503)
     return Health(status="ok", revision=current)

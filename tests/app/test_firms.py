@@ -220,3 +220,7 @@ def test_body_limit_is_413(tmp_path: Any) -> None:
         assert r.headers["content-type"] == PROBLEM
         ok = c.post("/api/v1/firms", json=[firm("a")], headers=auth(key))
         assert ok.status_code == 200
+        chunks = (b"x" * 500 for _ in range(10))  # streamed: no Content-Length to trust
+        streamed = c.post("/api/v1/firms", content=chunks, headers=auth(key))
+        assert streamed.status_code == 413
+        assert streamed.json()["title"] == "Payload too large"
