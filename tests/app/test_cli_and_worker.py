@@ -16,7 +16,7 @@ from app.migrate import current_revision, head_revision, upgrade
 from app.models import Role
 from matching.firms import firms_to_csv
 from matching.generate import generate_cohort
-from tests.app.conftest import auth, client_for, issue_key, make_settings
+from tests.app.conftest import DATA, auth, client_for, issue_key, make_settings
 
 
 def kring(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -99,3 +99,22 @@ def test_thread_worker_runs_and_stops_on_cancel(tmp_path: Path) -> None:
         assert run["status"] == "cancelled", run
         assert time.monotonic() - began < 30
         assert client.get(f"{url}/groups", headers=auth(key)).status_code == 409
+
+
+@pytest.mark.slow
+def test_process_worker_executes_a_run(tmp_path: Path) -> None:
+    """With the default process executor a run is solved in a worker process and stored."""
+    s: Settings = make_settings(tmp_path / "p.db", executor="process", poll_interval_s=0.2)
+    upgrade(s)
+    key = issue_key(s, "north", Role.member)
+    with client_for(s) as client:
+        with (DATA / "smes_small.csv").open("rb") as fh:
+            files = {"file": ("s.csv", fh)}
+            assert client.post("/api/v1/firms/import", files=files, headers=auth(key)).is_success
+        body = {"constraints": {"min_size": 3, "max_size": 5}, "time_limit_s": 1, "seed": 1}
+        r = client.post("/api/v1/runs", json=body, headers=auth(key))
+        assert r.json()["status"] == "queued"
+        run = wait_for(client, r.headers["location"], key, {"succeeded", "failed"}, 90)
+        assert run["status"] == "succeeded", run
+        groups = client.get(f"{r.headers['location']}/groups", headers=auth(key)).json()
+        assert groups["groups"]
