@@ -56,8 +56,9 @@ class Neighbourhoods:
     """CSR adjacency: the neighbours of firm ``i`` are ``indices[indptr[i]:indptr[i+1]]``.
 
     Rows are sorted nearest first (ties in the tree's deterministic order) and never
-    contain ``i`` itself.  ``distances_km`` holds the haversine km of each entry (float32:
-    a few mm resolution at 50 km), also when the set was decided by the exact geodesic.
+    contain ``i`` itself.  ``distances_km`` holds the spherical great-circle km (as
+    ``haversine_km``) of each entry, as float32 (a few mm resolution at 50 km), also when
+    the set was decided by the exact geodesic.
     Without a ``k`` cap the relation is symmetric (each unordered pair appears twice);
     with a cap it need not be.  The arrays are read-only.
     """
