@@ -93,9 +93,16 @@ def get_groups(run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
     response_class=JSONResponse,
     responses={200: {"content": {"application/geo+json": {}}, "description": "RFC 7946"}},
 )
-def get_geojson(run_id: int, caller: ViewerDep, db: DbDep) -> JSONResponse:
+def get_geojson(
+    run_id: int,
+    caller: ViewerDep,
+    db: DbDep,
+    unassigned: Annotated[
+        bool, Query(description="Also a Point per unassigned firm (group_id null, reason)")
+    ] = False,
+) -> JSONResponse:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
-    body = results.run_geojson(db, run_id)
+    body = results.run_geojson(db, run_id, unassigned=unassigned)
     return JSONResponse(body, media_type="application/geo+json")
 
 

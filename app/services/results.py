@@ -97,9 +97,30 @@ def _point(member: GroupMember, group: Group, firm: Firm) -> dict[str, Any]:
     }
 
 
-def run_geojson(db: Session, run_id: int) -> dict[str, Any]:
-    """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm."""
-    _finished_run(db, run_id)
+def _unassigned_points(db: Session, run: Run) -> list[dict[str, Any]]:
+    """A Point per unassigned (not erased) firm: ``group_id`` null, ``reason`` set."""
+    ids = [u.firm_id for u in run.unassigned if u.firm_id is not None]
+    firms = {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))} if ids else {}
+    points = []
+    for u in run.unassigned:
+        firm = firms.get(u.firm_id) if u.firm_id is not None else None
+        if firm is not None:
+            coordinates = [round(firm.lon, DECIMALS), round(firm.lat, DECIMALS)]
+            properties = {"kind": "firm", "group_id": None, "group_number": None,
+                          "external_id": firm.external_id, "reason": u.reason,
+                          **{f: getattr(firm, f) for f in _FIRM_FIELDS}}  # fmt: skip
+            points.append({"type": "Feature", "id": f"unassigned-{u.id}",
+                           "geometry": {"type": "Point", "coordinates": coordinates},
+                           "properties": properties})  # fmt: skip
+    return points
+
+
+def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[str, Any]:
+    """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm.
+
+    With ``unassigned`` also a Point per unassigned firm (``group_id`` null, ``reason``).
+    """
+    run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
     features: list[dict[str, Any]] = []
@@ -126,6 +147,8 @@ def run_geojson(db: Session, run_id: int) -> dict[str, Any]:
             firm = firms.get(m.firm_id) if m.firm_id is not None else None
             if firm is not None:
                 features.append(_point(m, g, firm))
+    if unassigned:
+        features += _unassigned_points(db, run)
     return {"type": "FeatureCollection", "features": features}
 
 

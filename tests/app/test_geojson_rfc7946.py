@@ -53,7 +53,11 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         path = f"/api/v1/runs/{run['id']}"
         yield {
             "groups": client.get(path + "/groups", headers=auth(key)).json(),
-            "geojson": [client.get(path + "/groups.geojson", headers=auth(key)) for _ in "ab"],
+            "geojson": [
+                client.get(path + "/groups.geojson?unassigned=true", headers=auth(key))
+                for _ in "ab"
+            ],
+            "plain": client.get(path + "/groups.geojson", headers=auth(key)),
             "boundaries": {
                 layer: client.get(f"/api/v1/boundaries/{layer}")
                 for layer in ("province", "gemeente", "labour_market_region")
@@ -173,3 +177,18 @@ def test_firm_points_are_pc4_centroids(solved: dict[str, Any]) -> None:
         centroid = geocode(firm.postcode[:4])
         lon, lat = point["geometry"]["coordinates"]
         assert (lon, lat) == pytest.approx((centroid.lon, centroid.lat), abs=5e-7)
+
+
+def test_unassigned_firms_are_points_with_their_reason_only_on_request(
+    solved: dict[str, Any],
+) -> None:
+    """``?unassigned=true`` adds one Point per unassigned firm, group_id null, with its reason."""
+    reasons = {u["external_id"]: u["reason"] for u in solved["groups"]["unassigned"]}
+    assert reasons, "the run left some firms out"
+    features = solved["geojson"][0].json()["features"]
+    loose = [f for f in features if f["properties"].get("group_id") is None]
+    assert {f["properties"]["external_id"]: f["properties"]["reason"] for f in loose} == reasons
+    assert all(f["geometry"]["type"] == "Point" for f in loose)
+    assert all(f["properties"]["kind"] == "firm" for f in loose)
+    plain = solved["plain"].json()["features"]
+    assert plain == [f for f in features if f["properties"].get("group_id") is not None]

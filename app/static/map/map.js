@@ -214,7 +214,7 @@
     state.runId = runId;
     setStatus("Loading run " + runId + "…");
     var base = "api/v1/runs/" + encodeURIComponent(runId);
-    return Promise.all([api(base + "/groups"), api(base + "/groups.geojson")])
+    return Promise.all([api(base + "/groups"), api(base + "/groups.geojson?unassigned=true")])
       .then(function (answers) {
         if (state.runId !== runId) return;
         buildRun(answers[0], answers[1]);
