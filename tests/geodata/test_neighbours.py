@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodata.distance import geodesic_km, geodesic_km_fast, haversine_km
 from geodata.neighbours import build_neighbourhoods
@@ -140,3 +142,25 @@ def test_structure_is_read_only_and_symmetric_without_cap() -> None:
         hood.indices[0] = 1
     pairs = {(i, int(j)) for i in range(300) for j in hood.of(i)[0]}
     assert pairs == {(j, i) for i, j in pairs}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(52.0, 53.0), st.floats(5.5, 7.0)), min_size=1, max_size=40),
+    st.floats(1.0, 80.0),
+    st.one_of(st.none(), st.integers(1, 45)),
+)
+def test_matches_brute_force_for_any_small_input(
+    points: list[tuple[float, float]], radius_km: float, k: int | None
+) -> None:
+    """For any small point set, radius and cap, rows equal the brute-force nearest-first list."""
+    lats, lons = (np.array(c) for c in zip(*points, strict=True))
+    km = _brute_haversine(lats, lons)
+    hood = build_neighbourhoods(lats, lons, radius_km, k=k)
+    for i in range(len(points)):
+        ids, dist = hood.of(i)
+        others = np.array([j for j in range(len(points)) if j != i and km[i, j] <= radius_km])
+        expected = np.sort(km[i, others]) if others.size else np.zeros(0)
+        expected = expected[:k] if k is not None else expected
+        np.testing.assert_allclose(dist, expected, rtol=1e-6, atol=1e-9)
+        assert i not in set(ids.tolist())
