@@ -151,7 +151,7 @@ def locate(lat: float, lon: float) -> Location:
         if float(haversine_km(lat, lon, near_lat, near_lon)) > COAST_TOLERANCE_KM:
             raise OutsideNetherlandsError(lat, lon)
     code = gemeenten.codes[index]
-    records, coordinates = _pc4_by_gemeente()[code]
+    records, coordinates = _pc4_by_gemeente()[code]  # every gemeente has PC4s (tested)
     distances = haversine_km(lat, lon, coordinates[:, 0], coordinates[:, 1])
     nearest = records[int(np.argmin(distances))]
     return _location(nearest, postcode=None, lat=lat, lon=lon, precision="coordinates")

@@ -79,3 +79,11 @@ def test_shipped_tables_equal_fresh_build() -> None:
     """geodata/data/pc4.csv and gemeente.csv equal a regeneration from the raw sources."""
     for name, text in build_tables().items():
         assert data_path(name).read_text(encoding="utf-8") == text, name
+
+
+def test_every_cbs_gemeente_has_a_pc4() -> None:
+    """All 342 CBS 2025 gemeenten own at least one PC4 (locate names the nearest of them)."""
+    from geodata._sources import areas
+
+    owned = {record.gemeente_code for record in load_postcode_index().records()}
+    assert owned == set(areas("gemeente").codes)
