@@ -32,8 +32,8 @@ class SolveParams:
     workers
         Worker threads for CP-SAT sub-problems (1 keeps everything deterministic).
     use_cpsat
-        Run the CP-SAT large-neighbourhood phase after the local search (not yet wired in:
-        ``matching.cpsat.lns`` lands in a later commit).
+        Run the CP-SAT large-neighbourhood phase after the local search (it gets a quarter
+        of the time limit, or ``max_iterations // 200`` rounds in budget mode).
     progress
         Called now and then with ``(fraction_done, best_objective_so_far)``; the objective is
         ``placed * big + affinity`` as one float.  Must be cheap and must not raise.
@@ -46,7 +46,7 @@ class SolveParams:
     max_iterations: int | None = None
     seed: int = 0
     workers: int = 1
-    use_cpsat: bool = False
+    use_cpsat: bool = True
     progress: ProgressCallback | None = None
     should_stop: StopCallback | None = None
 

@@ -27,6 +27,13 @@ from matching.solution import Solution
 from matching.stop import Budget
 from matching.verify import verify
 
+LNS_TIME_SHARE = 0.75
+"""Share of the time limit for the tabu search when the CP-SAT phase runs (it gets the rest)."""
+
+LNS_MAX_ROUNDS = 50
+ITERATIONS_PER_ROUND = 200
+"""In budget mode the CP-SAT phase runs ``max_iterations // 200`` rounds (1 to 50)."""
+
 OUTCOME_KINDS = frozenset({"size", "weight", "require_all", "group_count", "pinned"})
 """Violations that mean "no feasible solution found" when the instance demands coverage."""
 
@@ -53,7 +60,7 @@ def _slots(instance: Instance, m: int, n_pinned: int) -> int:
 
 
 def _search_windows(
-    instance: Instance, params: SolveParams, budget: Budget
+    instance: Instance, params: SolveParams, budget: Budget, time_share: float
 ) -> tuple[list[list[int]], int]:
     placeable = np.nonzero(instance.is_placeable)[0].astype(np.int64)
     pinned = np.zeros(instance.n_firms, bool)
@@ -85,7 +92,7 @@ def _search_windows(
             initial=initial,
             seed=params.seed,
             max_iterations=budget.iterations.share(share),
-            deadline=budget.clock.deadline(share),
+            deadline=budget.clock.deadline(share * time_share),
             should_stop=params.should_stop,
             on_chunk=report,
         )
@@ -140,11 +147,16 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
             0,
             params.seed,
         )
-    groups, iterations = _search_windows(instance, params, budget)
+    groups, iterations = _search_windows(
+        instance, params, budget, LNS_TIME_SHARE if params.use_cpsat else 1.0
+    )
     if params.use_cpsat:
         from matching.cpsat.lns import improve
 
-        groups, extra = improve(instance, groups, params, budget)
+        rounds = None
+        if params.max_iterations is not None:
+            rounds = min(LNS_MAX_ROUNDS, max(1, params.max_iterations // ITERATIONS_PER_ROUND))
+        groups, extra = improve(instance, groups, params, budget, rounds)
         iterations += extra
     solution = _assemble(instance, groups)
     violations = verify(instance, solution)

@@ -27,6 +27,12 @@ class MaxRuntime:
         left = max(0.0, self.start + self.seconds - now)
         return now + share * left
 
+    def remaining_s(self) -> float:
+        """Seconds left (infinite without a limit)."""
+        if self.seconds is None:
+            return float("inf")
+        return max(0.0, self.start + self.seconds - time.monotonic())
+
     @property
     def elapsed_s(self) -> float:
         """Seconds since construction."""

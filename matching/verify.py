@@ -78,9 +78,27 @@ def _far_pairs(instance: Instance, members: tuple[int, ...]) -> list[tuple[int, 
     return out
 
 
-def _check_group(
-    instance: Instance, k: int, g: tuple[int, ...], theme: int | None
+def check_group(
+    instance: Instance, k: int | None, g: tuple[int, ...], theme: int | None
 ) -> list[Violation]:
+    """Violations of the per-group rules for one group.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    k
+        Group index to report (``None`` for a candidate group not yet in a solution).
+    g
+        Member firms (valid indices).
+    theme
+        The group's theme (ignored unless themes are required).
+
+    Returns
+    -------
+    list of Violation
+        Size, weight, diameter, competitor, theme, eligibility and division findings.
+    """
     out: list[Violation] = []
     assert instance.weights is not None
     if not c.size_ok(instance, len(g)):
@@ -161,5 +179,5 @@ def verify(instance: Instance, solution: Solution) -> list[Violation]:
     out = _check_global(instance, solution)
     for k, (g, theme) in enumerate(zip(solution.groups, solution.themes, strict=True)):
         valid = tuple(i for i in g if 0 <= i < instance.n_firms)
-        out.extend(_check_group(instance, k, valid, theme))
+        out.extend(check_group(instance, k, valid, theme))
     return out

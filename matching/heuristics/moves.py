@@ -14,7 +14,10 @@ from typing import Any, NamedTuple
 
 from numba import njit
 
-P_MIN_SIZE, P_MAX_SIZE, P_MIN_W, P_MAX_W, P_MAX_DIV, P_THEMED, P_REQUIRE_ALL, P_G = range(8)
+P_MIN_SIZE, P_MAX_SIZE, P_MIN_W, P_MAX_W, P_MAX_DIV, P_THEMED, P_REQUIRE_ALL, P_G, P_RELAX = range(
+    9
+)
+"""Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty."""
 
 
 class Data(NamedTuple):
@@ -95,7 +98,7 @@ def can_leave_a(i, g, size, wsum, cnt, w, has, theme_ok, req, P):  # type: ignor
     if g == P[P_G]:
         return True
     s = size[g] - 1
-    if s < P[P_MIN_SIZE] or wsum[g] - w[i] < P[P_MIN_W]:
+    if s < P[P_MIN_SIZE] or (P[P_RELAX] == 0 and wsum[g] - w[i] < P[P_MIN_W]):
         return False
     return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, -1, i, s)
 
@@ -106,7 +109,7 @@ def can_join_a(i, g, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P)
     if g == P[P_G]:
         return P[P_REQUIRE_ALL] == 0
     s = size[g]
-    if s == 0 or s + 1 > P[P_MAX_SIZE] or wsum[g] + w[i] > P[P_MAX_W]:
+    if s == 0 or s + 1 > P[P_MAX_SIZE] or (P[P_RELAX] == 0 and wsum[g] + w[i] > P[P_MAX_W]):
         return False
     if good[i, g] != s or dcnt[g, div[i]] + 1 > P[P_MAX_DIV]:
         return False
@@ -120,7 +123,7 @@ def replace_ok_a(x, y, g, size, wsum, good, cnt, dcnt, w, has, div, compat, them
         return P[P_REQUIRE_ALL] == 0
     s = size[g]
     wt = wsum[g] - w[y] + w[x]
-    if wt < P[P_MIN_W] or wt > P[P_MAX_W]:
+    if P[P_RELAX] == 0 and (wt < P[P_MIN_W] or wt > P[P_MAX_W]):
         return False
     if good[x, g] - compat[x, y] != s - 1:
         return False
@@ -128,6 +131,26 @@ def replace_ok_a(x, y, g, size, wsum, good, cnt, dcnt, w, has, div, compat, them
     if dcnt[g, div[x]] + 1 - same > P[P_MAX_DIV]:
         return False
     return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, x, y, s)
+
+
+@njit(cache=True, inline="always")
+def excess(wt, P):  # type: ignore[no-untyped-def]
+    """How far a group weight ``wt`` lies outside ``[min_weight, max_weight]``."""
+    if wt < P[P_MIN_W]:
+        return P[P_MIN_W] - wt
+    if wt > P[P_MAX_W]:
+        return wt - P[P_MAX_W]
+    return 0
+
+
+@njit(cache=True)
+def total_excess(D, S):  # type: ignore[no-untyped-def]
+    """Summed weight-bound excess over all non-empty groups."""
+    v = 0
+    for g in range(D.P[P_G]):
+        if S.size[g] > 0:
+            v += excess(S.wsum[g], D.P)
+    return v
 
 
 @njit(cache=True)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.heuristics import construct, moves, tabu
-from matching.heuristics.window import Window
+from matching.heuristics.window import UNBOUNDED, Window
 
 CHUNK = 128
 """Tabu iterations per kernel call."""
@@ -32,7 +32,30 @@ class SearchOutcome:
     big: float
 
 
-def _settings(window: Window, n_slots: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+@dataclass(frozen=True)
+class Tuning:
+    """Search settings, relative to the window size ``m`` where that makes sense.
+
+    ``depth``: iterations without a new best before a restart (``depth_per_firm * m``,
+    at least ``depth_min``); tabu tenure ``tenure_min + U(0, m * tenure_per_firm)``;
+    perturbation strength ``m * perturb_per_firm`` (at least 2) growing by one per failed
+    restart up to ``m * perturb_max_per_firm``; penalty growth rate ``rate`` per iteration.
+    """
+
+    depth_min: float = 200.0
+    depth_per_firm: float = 4.0
+    tenure_min: float = 5.0
+    tenure_per_firm: float = 1 / 12
+    perturb_per_firm: float = 1 / 40
+    perturb_max_per_firm: float = 1 / 8
+    rate: float = 0.02
+    restart_from_best: bool = True
+
+
+def _settings(
+    window: Window, n_slots: int, tuning: Tuning
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    relax = window.min_weight > 0 or window.max_weight < UNBOUNDED
     P = np.array(
         [
             window.min_size,
@@ -43,24 +66,27 @@ def _settings(window: Window, n_slots: int) -> tuple[NDArray[np.int64], NDArray[
             int(window.themed),
             int(window.require_all),
             n_slots,
+            int(relax),
         ],
         np.int64,
     )
     m = window.m
     big = 1.0 + float(np.abs(window.nbr_aff).sum()) / 2.0
     avg_deg = len(window.nbr) / max(m, 1)
-    F = np.array(
-        [
-            big,
-            max(200.0, 4.0 * m),
-            5.0,
-            max(5.0, m / 12.0),
-            max(2.0, m / 40.0),
-            max(4.0, m / 8.0),
-            1.0 if n_slots + 1 <= avg_deg else 0.0,
-        ],
-        np.float64,
-    )
+    mean_aff = float(np.abs(window.nbr_aff).mean()) if len(window.nbr) else 1.0
+    lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
+    F = np.zeros(11, np.float64)
+    F[tabu.F_BIG] = big
+    F[tabu.F_DEPTH] = max(tuning.depth_min, tuning.depth_per_firm * m)
+    F[tabu.F_TMIN] = tuning.tenure_min
+    F[tabu.F_TRAND] = max(1.0, m * tuning.tenure_per_firm)
+    F[tabu.F_PERT] = max(2.0, m * tuning.perturb_per_firm)
+    F[tabu.F_PERT_MAX] = max(4.0, m * tuning.perturb_max_per_firm)
+    F[tabu.F_DENSE] = 1.0 if n_slots + 1 <= avg_deg else 0.0
+    F[tabu.F_LAMBDA0] = lam0
+    F[tabu.F_RATE] = tuning.rate
+    F[tabu.F_FROM_BEST] = 1.0 if tuning.restart_from_best else 0.0
+    F[tabu.F_FLOOR] = min(0.0, float(window.nbr_aff.min())) if len(window.nbr) else 0.0
     return P, F
 
 
@@ -106,6 +132,7 @@ def run_window(
     deadline: float | None,
     should_stop: Callable[[], bool] | None = None,
     on_chunk: Callable[[int, float], None] | None = None,
+    tuning: Tuning | None = None,
 ) -> SearchOutcome:
     """Construct a solution of the window and improve it by iterated tabu search.
 
@@ -127,13 +154,15 @@ def run_window(
         Cancellation poll, checked between chunks.
     on_chunk
         Called after each chunk with ``(iterations_done, best_score)``.
+    tuning
+        Search settings (defaults: :class:`Tuning`).
 
     Returns
     -------
     SearchOutcome
         The best assignment found.
     """
-    P, F = _settings(window, n_slots)
+    P, F = _settings(window, n_slots, tuning or Tuning())
     D = data_of(window, P)
     S = new_state(window, n_slots, initial)
     moves.rebuild(D, S)
@@ -148,8 +177,10 @@ def run_window(
         construct.open_groups(D, S, order)
     best_a = S.a.copy()
     tabu_list = np.zeros((window.m, n_slots + 1), np.int64)
-    score = tabu.placed_score(D, S, F[0])
-    ctl = np.array([score, score, score, 0.0, 0.0, 0.0])
+    score = tabu.placed_score(D, S, F[tabu.F_BIG])
+    viol = float(moves.total_excess(D, S))
+    best = score if viol == 0 else -np.inf
+    ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0]])
     done, chunk = 0, 0
     while max_iterations is None or done < max_iterations:
         if deadline is not None and time.monotonic() >= deadline:
@@ -161,5 +192,5 @@ def run_window(
         done += n
         chunk += 1
         if on_chunk is not None:
-            on_chunk(done, float(ctl[1]))
-    return SearchOutcome(best_a, n_slots, done, float(ctl[1]), float(F[0]))
+            on_chunk(done, float(ctl[tabu.C_BEST]))
+    return SearchOutcome(best_a, n_slots, done, float(ctl[tabu.C_BEST]), float(F[tabu.F_BIG]))

@@ -4,11 +4,16 @@ Each iteration scans the whole neighbourhood with the incremental gain tables (a
 delta is O(1)): relocate a firm to another group (or insert it from / eject it to the
 pool), and swap two firms of different slots (a pool firm replacing a member).  The best
 non-tabu move is applied even when it worsens the objective; leaving slot ``g`` makes a
-return to ``g`` tabu for a random tenure; a tabu move is allowed when it beats the best
-solution (aspiration).  After ``depth`` iterations without improving the phase's best, the
-search restarts from the best solution with a random perturbation whose strength grows
-while phases fail.  The objective is ``big * placed + affinity``, lexicographic by
-construction (``big`` exceeds any possible affinity total).
+return to ``g`` tabu for a random tenure; a tabu move is allowed when it reaches a new best
+feasible solution (aspiration).  After ``depth`` iterations without a new best, the search
+restarts from the best solution with a random perturbation whose strength grows while
+restarts fail.
+
+Weight bounds (CCP capacities) may be relaxed (``P_RELAX``): moves may then leave groups
+outside ``[min_weight, max_weight]`` at a penalty ``lambda * excess`` that grows while the
+current solution is infeasible and shrinks while it is feasible (strategic oscillation);
+only feasible solutions become the best.  The objective is ``big * placed + affinity``,
+lexicographic by construction (``big`` exceeds any possible affinity total).
 """
 
 from __future__ import annotations
@@ -19,20 +24,35 @@ from numba import njit
 from matching.heuristics.construct import open_groups
 from matching.heuristics.moves import (
     P_G,
+    P_RELAX,
     can_join,
     can_join_a,
     can_leave,
     can_leave_a,
+    excess,
     move,
     rebuild,
     replace_ok,
     replace_ok_a,
+    total_excess,
 )
 
 # ctl: search control, persisted between chunks
-C_CUR, C_BEST, C_PHASE, C_STALL, C_FAILS, C_IT = range(6)
+C_CUR, C_BEST, C_STALL, C_FAILS, C_IT, C_VIOL, C_LAMBDA = range(7)
 # F: float settings
-F_BIG, F_DEPTH, F_TMIN, F_TRAND, F_PERT, F_PERT_MAX, F_DENSE = range(7)
+(
+    F_BIG,
+    F_DEPTH,
+    F_TMIN,
+    F_TRAND,
+    F_PERT,
+    F_PERT_MAX,
+    F_DENSE,
+    F_LAMBDA0,
+    F_RATE,
+    F_FLOOR,
+    F_FROM_BEST,
+) = range(11)
 
 
 @njit(cache=True)
@@ -75,17 +95,24 @@ def _scan(  # type: ignore[no-untyped-def]
     best,
     big,
     dense,
+    lam,
+    viol,
 ):
     G = P[P_G]
-    bd = -np.inf
-    kind, bi, bt, ties = 0, -1, -1, 0
+    relax = P[P_RELAX] != 0
+    be = -np.inf
+    kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
     for i in range(a.shape[0]):
         if fixed[i] != 0:
             continue
         g1 = a[i]
         base = gain[i, g1]
+        wi = w[i]
         if can_leave_a(i, g1, size, wsum, cnt, w, has, theme_ok, req, P):
             lose = 1.0 if g1 != G else 0.0
+            v1 = 0
+            if relax and g1 != G:
+                v1 = excess(wsum[g1] - wi, P) - excess(wsum[g1], P)
             n_cand = G + 1 if dense else indptr[i + 1] - indptr[i] + 1
             for q in range(n_cand):
                 if dense:
@@ -96,20 +123,24 @@ def _scan(  # type: ignore[no-untyped-def]
                     g2 = a[nbr[indptr[i] + q - 1]]
                 if g2 == g1:
                     continue
+                d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
+                dv = v1
+                if relax and g2 != G:
+                    dv += excess(wsum[g2] + wi, P) - excess(wsum[g2], P)
+                e = d - lam * dv
+                if e < be - 1e-12:
+                    continue
                 if not can_join_a(
                     i, g2, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P
                 ):
                     continue
-                d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
-                if d < bd - 1e-12:
+                if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
                     continue
-                if tabu[i, g2] > it and cur + d <= best + 1e-9:
-                    continue
-                if d > bd + 1e-12:
+                if e > be + 1e-12:
                     ties = 0
                 ties += 1
                 if ties == 1 or np.random.random() * ties < 1.0:
-                    bd, kind, bi, bt = d, 1, i, g2
+                    be, bd, bv, kind, bi, bt = e, d, dv, 1, i, g2
         for p in range(indptr[i], indptr[i + 1]):
             j = nbr[p]
             g2 = a[j]
@@ -117,7 +148,14 @@ def _scan(  # type: ignore[no-untyped-def]
                 continue
             both = (1.0 if g1 != G else 0.0) + (1.0 if g2 != G else 0.0)
             d = gain[i, g2] + gain[j, g1] - base - gain[j, g2] - nbr_aff[p] * both
-            if d < bd - 1e-12:
+            dv = 0
+            if relax and w[j] != wi:
+                if g1 != G:
+                    dv += excess(wsum[g1] - wi + w[j], P) - excess(wsum[g1], P)
+                if g2 != G:
+                    dv += excess(wsum[g2] - w[j] + wi, P) - excess(wsum[g2], P)
+            e = d - lam * dv
+            if e < be - 1e-12:
                 continue
             if not replace_ok_a(
                 j, i, g1, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
@@ -127,21 +165,162 @@ def _scan(  # type: ignore[no-untyped-def]
                 i, j, g2, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
             ):
                 continue
-            if (tabu[i, g2] > it or tabu[j, g1] > it) and cur + d <= best + 1e-9:
+            if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
+                viol + dv == 0 and cur + d > best + 1e-9
+            ):
                 continue
-            if d > bd + 1e-12:
+            if e > be + 1e-12:
                 ties = 0
             ties += 1
             if ties == 1 or np.random.random() * ties < 1.0:
-                bd, kind, bi, bt = d, 2, i, j
-    return kind, bi, bt, bd
+                be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
+    return kind, bi, bt, bd, bv
 
 
 @njit(cache=True)
-def best_move(D, S, tabu, it, cur, best, big, dense):  # type: ignore[no-untyped-def]
-    """The best admissible move as ``(kind, i, target, delta)``; kind 0 when none exists.
+def _scan_dense(  # type: ignore[no-untyped-def]
+    a,
+    size,
+    wsum,
+    gain,
+    good,
+    cnt,
+    dcnt,
+    w,
+    has,
+    div,
+    aff,
+    compat,
+    theme_ok,
+    req,
+    P,
+    fixed,
+    tabu,
+    it,
+    cur,
+    best,
+    big,
+    lam,
+    viol,
+    aff_floor,
+):
+    """Dense variant (few groups, large neighbourhoods): swaps scanned group by group.
 
-    Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``.
+    For firm ``i`` in ``g1`` and a target group ``g2`` an upper bound on every swap's score
+    is ``gain[i, g2] - gain[i, g1] + max_j(gain[j, g1] - gain[j, g2])`` plus the largest
+    possible affinity and penalty corrections; groups whose bound cannot beat the best move
+    so far are skipped without looking at their members.
+    """
+    G = P[P_G]
+    m = a.shape[0]
+    relax = P[P_RELAX] != 0
+    be = -np.inf
+    kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
+    start = np.zeros(G + 2, np.int64)
+    for i in range(m):
+        start[a[i] + 1] += 1
+    for g in range(G + 1):
+        start[g + 1] += start[g]
+    mem = np.empty(m, np.int64)
+    fill = start[:-1].copy()
+    for i in range(m):
+        mem[fill[a[i]]] = i
+        fill[a[i]] += 1
+    exc = np.zeros(G + 1, np.int64)
+    if relax:
+        for g in range(G):
+            if size[g] > 0:
+                exc[g] = excess(wsum[g], P)
+    best_gap = np.full((G + 1, G + 1), -np.inf)
+    for j in range(m):
+        if fixed[j] != 0:
+            continue
+        g2 = a[j]
+        for g1 in range(G + 1):
+            v = gain[j, g1] - gain[j, g2]
+            if v > best_gap[g1, g2]:
+                best_gap[g1, g2] = v
+    for i in range(m):
+        if fixed[i] != 0:
+            continue
+        g1 = a[i]
+        if not can_leave_a(i, g1, size, wsum, cnt, w, has, theme_ok, req, P):
+            continue
+        base = gain[i, g1]
+        lose = 1.0 if g1 != G else 0.0
+        v1 = excess(wsum[g1] - w[i], P) - exc[g1] if relax and g1 != G else 0
+        for g2 in range(G + 1):
+            if g2 == g1:
+                continue
+            d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
+            dv = v1
+            if relax and g2 != G:
+                dv += excess(wsum[g2] + w[i], P) - exc[g2]
+            e = d - lam * dv
+            if e < be - 1e-12:
+                continue
+            if not can_join_a(i, g2, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P):
+                continue
+            if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
+                continue
+            if e > be + 1e-12:
+                ties = 0
+            ties += 1
+            if ties == 1 or np.random.random() * ties < 1.0:
+                be, bd, bv, kind, bi, bt = e, d, dv, 1, i, g2
+    for i in range(m):
+        if fixed[i] != 0:
+            continue
+        g1 = a[i]
+        base = gain[i, g1]
+        wi = w[i]
+        for g2 in range(G + 1):
+            if g2 == g1 or (g1 == G and g2 == G) or start[g2 + 1] == start[g2]:
+                continue
+            both = (1.0 if g1 != G else 0.0) + (1.0 if g2 != G else 0.0)
+            bound = gain[i, g2] - base + best_gap[g1, g2] - both * aff_floor
+            if bound + lam * (exc[g1] + exc[g2]) < be - 1e-12:
+                continue
+            for q in range(start[g2], start[g2 + 1]):
+                j = mem[q]
+                if j <= i or fixed[j] != 0:
+                    continue
+                d = gain[i, g2] + gain[j, g1] - base - gain[j, g2] - aff[i, j] * both
+                dv = 0
+                if relax and w[j] != wi:
+                    if g1 != G:
+                        dv += excess(wsum[g1] - wi + w[j], P) - exc[g1]
+                    if g2 != G:
+                        dv += excess(wsum[g2] - w[j] + wi, P) - exc[g2]
+                e = d - lam * dv
+                if e < be - 1e-12:
+                    continue
+                if not replace_ok_a(
+                    j, i, g1, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
+                ):
+                    continue
+                if not replace_ok_a(
+                    i, j, g2, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
+                ):
+                    continue
+                if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
+                    viol + dv == 0 and cur + d > best + 1e-9
+                ):
+                    continue
+                if e > be + 1e-12:
+                    ties = 0
+                ties += 1
+                if ties == 1 or np.random.random() * ties < 1.0:
+                    be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
+    return kind, bi, bt, bd, bv
+
+
+@njit(cache=True)
+def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol, floor):  # type: ignore[no-untyped-def]
+    """The best admissible move as ``(kind, i, target, delta, excess_delta)``.
+
+    Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``;
+    kind 0: no admissible move.  Moves are ranked by ``delta - lam * excess_delta``.
     """
     return _scan(
         S.a,
@@ -168,15 +347,16 @@ def best_move(D, S, tabu, it, cur, best, big, dense):  # type: ignore[no-untyped
         best,
         big,
         dense,
+        lam,
+        viol,
     )
 
 
 @njit(cache=True)
-def perturb(D, S, strength, big):  # type: ignore[no-untyped-def]
-    """Apply ``strength`` random feasible relocations/swaps; return the objective change."""
+def perturb(D, S, strength):  # type: ignore[no-untyped-def]
+    """Apply ``strength`` random allowed relocations/swaps between groups."""
     m = S.a.shape[0]
     G = D.P[P_G]
-    delta = 0.0
     done = 0
     for _ in range(50 * strength + 50):
         if done >= strength:
@@ -188,29 +368,25 @@ def perturb(D, S, strength, big):  # type: ignore[no-untyped-def]
             continue
         if np.random.random() < 0.5:
             if can_leave(D, S, i) and gj != G and can_join(D, S, i, gj):
-                delta += S.gain[i, gj] - S.gain[i, gi] + big * (0.0 if gi != G else 1.0)
                 move(D, S, i, gj)
                 done += 1
         elif replace_ok(D, S, j, i) and replace_ok(D, S, i, j):
-            both = (1.0 if gi != G else 0.0) + (1.0 if gj != G else 0.0)
-            delta += S.gain[i, gj] + S.gain[j, gi] - S.gain[i, gi] - S.gain[j, gj]
-            delta -= D.aff[i, j] * both
             move(D, S, i, gj)
             move(D, S, j, gi)
             done += 1
-    return delta
 
 
 @njit(cache=True)
 def _restart(D, S, best_a, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
-    S.a[:] = best_a
-    rebuild(D, S)
+    if ctl[C_BEST] > -np.inf and F[F_FROM_BEST] > 0:
+        S.a[:] = best_a
+        rebuild(D, S)
     tabu[:] = 0
     strength = int(min(F[F_PERT] + ctl[C_FAILS], F[F_PERT_MAX]))
-    perturb(D, S, strength, F[F_BIG])
+    perturb(D, S, strength)
     open_groups(D, S, order)
     ctl[C_CUR] = placed_score(D, S, F[F_BIG])
-    ctl[C_PHASE] = ctl[C_CUR]
+    ctl[C_VIOL] = total_excess(D, S)
     ctl[C_STALL] = 0
 
 
@@ -220,10 +396,23 @@ def search(D, S, best_a, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-
     np.random.seed(seed)
     big = F[F_BIG]
     dense = F[F_DENSE] > 0
+    relax = D.P[P_RELAX] != 0
     for _ in range(n_iter):
         it = int(ctl[C_IT])
         ctl[C_IT] += 1
-        kind, i, t, d = best_move(D, S, tabu, it, ctl[C_CUR], ctl[C_BEST], big, dense)
+        kind, i, t, d, dv = best_move(
+            D,
+            S,
+            tabu,
+            it,
+            ctl[C_CUR],
+            ctl[C_BEST],
+            big,
+            dense,
+            ctl[C_LAMBDA],
+            int(ctl[C_VIOL]),
+            F[F_FLOOR],
+        )
         if kind == 0:
             ctl[C_FAILS] += 1
             _restart(D, S, best_a, tabu, order, F, ctl)
@@ -239,12 +428,16 @@ def search(D, S, best_a, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-
             move(D, S, i, gj)
             move(D, S, t, gi)
         ctl[C_CUR] += d
-        if ctl[C_CUR] > ctl[C_BEST] + 1e-9:
+        ctl[C_VIOL] += dv
+        if relax:
+            if ctl[C_VIOL] > 0:
+                ctl[C_LAMBDA] *= 1.0 + F[F_RATE]
+            else:
+                ctl[C_LAMBDA] = max(ctl[C_LAMBDA] / (1.0 + F[F_RATE]), F[F_LAMBDA0] * 1e-3)
+        if ctl[C_VIOL] == 0 and ctl[C_CUR] > ctl[C_BEST] + 1e-9:
             ctl[C_BEST] = ctl[C_CUR]
             best_a[:] = S.a
             ctl[C_FAILS] = 0
-        if ctl[C_CUR] > ctl[C_PHASE] + 1e-9:
-            ctl[C_PHASE] = ctl[C_CUR]
             ctl[C_STALL] = 0
         else:
             ctl[C_STALL] += 1

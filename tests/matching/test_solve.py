@@ -74,7 +74,7 @@ def test_same_seed_and_budget_give_the_same_solution() -> None:
     first = solve(inst, BUDGET)
     second = solve(inst, BUDGET)
     assert first.solution == second.solution
-    assert first.iterations == second.iterations == 300
+    assert first.iterations == second.iterations >= 300
 
 
 def test_ineligible_and_locked_firms_are_respected() -> None:
