@@ -7,6 +7,7 @@ themselves; they only stamp it on new rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,8 +21,10 @@ from app.errors import InvalidInputError, NotFoundError
 from app.models import (
     CompetitorLink,
     Firm,
+    Group,
     GroupMember,
     PartnerLink,
+    Run,
     UnassignedFirm,
     utcnow,
 )
@@ -139,9 +142,27 @@ def update_firm(db: Session, external_id: str, changes: dict[str, Any]) -> Firm:
     return row
 
 
+def _scrub_history(db: Session, firm_id: int, external_id: str) -> None:
+    """Remove the external id from stored group details and run filters."""
+    groups = db.scalars(
+        select(Group).join(GroupMember).where(GroupMember.firm_id == firm_id).distinct()
+    )
+    for group in groups:
+        pair = (group.details or {}).get("diameter_pair")
+        if isinstance(pair, list) and external_id in pair:
+            erased = [None if e == external_id else e for e in pair]
+            group.details = {**(group.details or {}), "diameter_pair": erased}
+    pattern = f"%{json.dumps(external_id)}%"
+    for run in db.scalars(select(Run).where(cast(Run.filters, String).like(pattern))):
+        ids = run.filters.get("external_ids") or []
+        if external_id in ids:
+            run.filters = {**run.filters, "external_ids": [i for i in ids if i != external_id]}
+
+
 def erase_firm(db: Session, external_id: str) -> None:
     """GDPR erasure: delete the firm and its links; runs keep an anonymous 'erased' member."""
     row = get_firm(db, external_id)
+    _scrub_history(db, row.id, external_id)
     now = utcnow()
     scrub = {"firm_id": None, "external_id": None, "erased_at": now}
     db.execute(

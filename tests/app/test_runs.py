@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -142,16 +143,23 @@ def test_gdpr_erasure_keeps_history_anonymous(
     load_small(client, keys["member"])
     run_id = start_run(client, keys["member"])
     groups = client.get(f"/api/v1/runs/{run_id}/groups", headers=h).json()["groups"]
-    victim = groups[0]["members"][0]["external_id"]
+    victim = groups[0]["details"]["diameter_pair"][0]
+    assert victim in {m["external_id"] for m in groups[0]["members"]}
+    filtered = start_run(
+        client, keys["member"], {**SMALL_RUN, "filters": {"external_ids": [victim]}}
+    )
     before = client.get("/api/v1/competitors", headers=h).json()["total"]
     assert client.delete(f"/api/v1/firms/{victim}", headers=h).status_code == 204
     assert client.get(f"/api/v1/firms/{victim}", headers=h).status_code == 404
     links = client.get("/api/v1/competitors", headers=h).json()
     assert all(victim not in (p["sme_a"], p["sme_b"]) for p in links["items"])
     after = client.get(f"/api/v1/runs/{run_id}/groups", headers=h).json()
-    first = after["groups"][0]["members"][0]
-    assert first == {**first, "external_id": None, "erased": True, "name": None}
+    erased = [m for m in after["groups"][0]["members"] if m["erased"]]
+    assert erased == [{**erased[0], "external_id": None, "erased": True, "name": None}]
     assert len(after["groups"][0]["members"]) == len(groups[0]["members"])
+    assert victim not in json.dumps(after)
+    run = client.get(f"/api/v1/runs/{filtered}", headers=h).json()
+    assert victim not in json.dumps(run)
     text = client.get(f"/api/v1/runs/{run_id}/groups.csv", headers=h).text
     geo = client.get(f"/api/v1/runs/{run_id}/groups.geojson", headers=h).text
     assert victim not in text and victim not in geo
