@@ -122,6 +122,39 @@ def test_need_filter_hides_groups_without_that_theme(
     assert page.locator("path.kring-hull").count() == count
 
 
+def test_province_and_status_filters_narrow_the_list(
+    live_server: LiveServer, open_browser: OpenBrowser
+) -> None:
+    """The province filter keeps groups with a member there; unticking a status hides it."""
+    groups, _ = _expected(live_server)
+    by_province = Counter(
+        p for g in groups["groups"] for p in {m["province"] for m in g["members"]}
+    )
+    province, count = by_province.most_common()[-1]
+    page = open_browser()
+    _open_run(page, live_server)
+    page.select_option("#filter-province", province)
+    assert page.locator(".group-item").count() == count
+    page.select_option("#filter-province", "")
+    page.uncheck("input[name=status][value=proposed]")
+    proposed = sum(g["status"] == "proposed" for g in groups["groups"])
+    assert page.locator(".group-item").count() == len(groups["groups"]) - proposed
+
+
+def test_outlines_can_be_limited_to_the_selected_group(
+    live_server: LiveServer, open_browser: OpenBrowser
+) -> None:
+    """With "outline every group" off only the selected group's hull stays on the map."""
+    page = open_browser()
+    _open_run(page, live_server)
+    page.uncheck("#show-hulls")
+    assert page.locator("path.kring-hull").count() == 0
+    page.click(".group-item >> nth=0")
+    assert page.locator("path.kring-hull").count() == 1
+    page.click("#detail-close")
+    assert page.locator("path.kring-hull").count() == 0
+
+
 def test_wrong_api_key_shows_a_clear_message(
     live_server: LiveServer, open_browser: OpenBrowser
 ) -> None:

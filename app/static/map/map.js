@@ -18,6 +18,7 @@
     "#882255", "#117733", "#DDCC77", "#AA4499", "#44AA99", "#332288",
   ];
   var GREY = "#8c8c8c";
+  var MANY_GROUPS = 30; // above this, outlines of all groups at once are a tangle: off by default
   // Theme labels of the taxonomy (GET /needs lists needs; their theme is the code prefix).
   var THEME_LABELS = {
     hr: "Workforce and employership",
@@ -26,7 +27,12 @@
     auto: "Automation and robotics",
     biz: "Business and strategy",
   };
-  var DASH = { accepted: null, proposed: "6 4", rejected: "2 4" };
+  // Hull outline per group status: proposed thin, accepted thick, rejected dashed.
+  var HULL = {
+    proposed: { weight: 1.5, dashArray: null },
+    accepted: { weight: 3, dashArray: null },
+    rejected: { weight: 1.5, dashArray: "5 5" },
+  };
   var NL_BOUNDS = [[50.75, 3.35], [53.55, 7.23]];
 
   var state = {
@@ -260,6 +266,7 @@
     state.groups.forEach(function (g) { state.groupById[g.id] = g; });
     state.unassigned = joinUnassigned(body.unassigned || [], loosePoints);
     fillNeedFilter();
+    el("show-hulls").checked = state.groups.length <= MANY_GROUPS;
     el("filters").disabled = false;
     drawGroups();
     drawUnassigned();
@@ -312,10 +319,10 @@
     state.groups.forEach(function (g) {
       if (g.hull) {
         var hull = L.geoJSON(g.hull, {
-          style: {
-            color: g.colour, weight: 2, fillColor: g.colour, fillOpacity: 0.15,
-            dashArray: DASH[g.status] || null, className: "kring-hull",
-          },
+          style: Object.assign({
+            color: g.colour, opacity: 0.8, fillColor: g.colour, fillOpacity: 0.08,
+            className: "kring-hull",
+          }, HULL[g.status] || HULL.proposed),
         });
         hull.on("click", function () { selectGroup(g.id); });
         hull.bindTooltip(groupTitle(g), { sticky: true });
@@ -419,16 +426,14 @@
 
   function applyFilters() {
     var shown = 0;
-    layers.hulls.clearLayers();
     layers.firms.clearLayers();
     state.groups.forEach(function (g) {
       g.visible = groupVisible(g);
       if (!g.visible) return;
       shown += 1;
-      g.layers.forEach(function (l) {
-        (l === g.hullLayer ? layers.hulls : layers.firms).addLayer(l);
-      });
+      g.layers.forEach(function (l) { if (l !== g.hullLayer) layers.firms.addLayer(l); });
     });
+    syncHulls();
     var province = el("filter-province").value;
     layers.unassigned.clearLayers();
     if (el("show-unassigned").checked) {
@@ -441,6 +446,17 @@
     setStatus("Run " + state.runId + ": " + state.groups.length + " groups, " +
       state.unassigned.length + " unassigned firms.");
     if (state.selected && !state.groupById[state.selected].visible) closeDetail();
+  }
+
+  // Hulls of the visible groups; with "outline every group" off, only the selected one.
+  function syncHulls() {
+    var every = el("show-hulls").checked;
+    layers.hulls.clearLayers();
+    state.groups.forEach(function (g) {
+      if (g.hullLayer && g.visible && (every || g.id === state.selected)) {
+        layers.hulls.addLayer(g.hullLayer);
+      }
+    });
   }
 
   // --- group list and detail -----------------------------------------------------------
@@ -499,10 +515,8 @@
     document.querySelectorAll(".group-item").forEach(function (b) {
       b.setAttribute("aria-pressed", String(Number(b.dataset.groupId) === groupId));
     });
-    state.groups.forEach(function (o) {
-      if (o.hullLayer) o.hullLayer.setStyle({ weight: o.id === groupId ? 4 : 2,
-        fillOpacity: o.id === groupId ? 0.3 : 0.15 });
-    });
+    syncHulls();
+    emphasise(groupId);
     var bounds = L.latLngBounds([]);
     g.layers.forEach(function (l) { bounds.extend(layerBounds(l)); });
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 11 });
@@ -576,8 +590,29 @@
     document.querySelectorAll(".group-item").forEach(function (b) {
       b.setAttribute("aria-pressed", "false");
     });
+    syncHulls();
+    emphasise(null);
+  }
+
+  // The selected group stands out; the others fade (null: all groups normal).
+  function emphasise(groupId) {
     state.groups.forEach(function (o) {
-      if (o.hullLayer) o.hullLayer.setStyle({ weight: 2, fillOpacity: 0.15 });
+      var chosen = groupId === null || o.id === groupId;
+      if (o.hullLayer) {
+        var base = HULL[o.status] || HULL.proposed;
+        o.hullLayer.setStyle({
+          weight: o.id === groupId ? base.weight + 2 : base.weight,
+          opacity: o.id === groupId ? 1 : chosen ? 0.8 : 0.15,
+          fillOpacity: o.id === groupId ? 0.25 : chosen ? 0.08 : 0.02,
+        });
+        if (o.id === groupId) o.hullLayer.bringToFront();
+      }
+      o.layers.forEach(function (l) {
+        if (l !== o.hullLayer) {
+          l.setStyle({ fillOpacity: chosen ? 0.95 : 0.2, opacity: chosen ? 1 : 0.2 });
+          if (o.id === groupId) l.bringToFront();
+        }
+      });
     });
   }
 
@@ -594,6 +629,10 @@
   });
   ["filter-need", "filter-province", "show-unassigned"].forEach(function (id) {
     el(id).addEventListener("change", applyFilters);
+  });
+  el("show-hulls").addEventListener("change", function () {
+    syncHulls();
+    emphasise(state.selected);
   });
   document.querySelectorAll("input[name=status]").forEach(function (i) {
     i.addEventListener("change", applyFilters);
