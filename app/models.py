@@ -161,7 +161,7 @@ class Firm(OrgScoped, Base):
     employees: Mapped[int | None] = mapped_column(Integer)
     digital_level: Mapped[int | None] = mapped_column(Integer)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
-    weight: Mapped[float | None] = mapped_column(Float)
+    weight: Mapped[int | None] = mapped_column(Integer)
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = mapped_column(

@@ -93,7 +93,7 @@ class FirmCreate(_Strict):
     lat: float | None = Field(None, description="Optional WGS84 latitude (with lon)")
     lon: float | None = Field(None, description="Optional WGS84 longitude (with lat)")
     kvk_number: str | None = Field(None, description="KvK number, exactly 8 digits")
-    weight: float | None = Field(None, description="Optional weight, e.g. staff to train")
+    weight: int | None = Field(None, description="Optional weight >= 0, e.g. staff to train")
     consent_to_share: bool = Field(False, description="The firm consents to share its data")
 
 
@@ -109,7 +109,7 @@ class FirmUpdate(_Strict):
     lat: float | None = None
     lon: float | None = None
     kvk_number: str | None = None
-    weight: float | None = None
+    weight: int | None = None
     consent_to_share: bool | None = None
 
 
@@ -135,7 +135,7 @@ class FirmRead(BaseModel):
     employees: int | None
     digital_level: int | None
     needs: list[str]
-    weight: float | None
+    weight: int | None
     consent_to_share: bool
     created_at: datetime
     updated_at: datetime
