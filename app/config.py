@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_PEPPER = "kring-development-pepper"
 ExecutorKind = Literal["process", "thread", "inline"]
 
 
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://...",
     )
     api_key_pepper: SecretStr = Field(
-        SecretStr("kring-development-pepper"),
+        SecretStr(DEV_PEPPER),
         description="Server-side secret mixed into API-key hashes; set it in production.",
     )
     executor: ExecutorKind = Field(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 
-from app.config import Settings, get_settings
+from app.config import DEV_PEPPER, Settings, get_settings
 from app.errors import install_handlers
 from app.jobs import RunExecutor
 from app.logs import configure_logging
@@ -16,6 +17,7 @@ from app.routers import firms, health, links, meta, runs
 from app.routers import map as map_page
 
 API_PREFIX = "/api/v1"
+log = structlog.get_logger("kring.app")
 DESCRIPTION = """\
 kring forms groups (*kringen*) of 10-15 Dutch SMEs with similar needs within 50 km of each
 other; known competitors never share a group.  Send your key in the `X-API-Key` header.
@@ -36,6 +38,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the run executor (re-queueing interrupted runs) and stop it on shutdown."""
     settings = _settings(app)
     configure_logging(settings)
+    if settings.api_key_pepper.get_secret_value() == DEV_PEPPER:
+        log.warning("default_api_key_pepper", hint="set KRING_API_KEY_PEPPER in production")
     executor = RunExecutor(settings)
     app.state.executor = executor
     executor.start()

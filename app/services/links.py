@@ -79,7 +79,7 @@ def list_links(
     """Return one page of pairs as external ids, and the total."""
     total = db.scalar(select(func.count()).select_from(model)) or 0
     rows = db.execute(_pairs_query(model).order_by(model.id).limit(limit).offset(offset))
-    return [tuple(r) for r in rows.all()], total  # type: ignore[misc]
+    return [(a, b, s, t) for a, b, s, t in rows.all()], total
 
 
 def remove_link(db: Session, model: LinkModel, sme_a: str, sme_b: str) -> None:
