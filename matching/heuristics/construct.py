@@ -132,8 +132,9 @@ def fill_groups(D, S):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def assign_all(D, S):  # type: ignore[no-untyped-def]
+def assign_all(D, S, seed):  # type: ignore[no-untyped-def]
     """CCP mode: put every pool firm into one of the ``G`` groups; True when bounds hold."""
+    np.random.seed(seed)
     G = D.P[P_G]
     m = S.a.shape[0]
     free = np.array([i for i in range(m) if S.a[i] == G])

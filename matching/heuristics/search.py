@@ -170,8 +170,7 @@ def run_window(
     degree = np.diff(window.indptr)
     order = np.lexsort((rng.random(window.m), degree)).astype(np.int64)
     if window.require_all:
-        np.random.seed(seed)
-        construct.assign_all(D, S)
+        construct.assign_all(D, S, seed)
     else:
         construct.fill_groups(D, S)
         construct.open_groups(D, S, order)
