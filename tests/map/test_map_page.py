@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.map.conftest import LiveServer
@@ -25,7 +26,7 @@ def _errors(page: Any) -> list[str]:
 
 
 def _enter_key(page: Any, live: LiveServer, key: str) -> None:
-    page.goto(live.base_url + "/map")
+    page.goto(f"{live.base_url}/map?run={live.run_id}")
     page.fill("#key-input", key)
     page.press("#key-input", "Enter")
 
@@ -153,6 +154,30 @@ def test_outlines_can_be_limited_to_the_selected_group(
     assert page.locator("path.kring-hull").count() == 1
     page.click("#detail-close")
     assert page.locator("path.kring-hull").count() == 0
+
+
+def test_a_running_run_is_drawn_once_it_has_finished(
+    live_server: LiveServer, open_browser: OpenBrowser
+) -> None:
+    """Opening the map on a queued or running run shows progress, then draws its groups."""
+    response = httpx.post(
+        live_server.base_url + "/api/v1/runs",
+        json={"purpose": "training", "time_limit_s": 2, "seed": 1},
+        headers={"X-API-Key": live_server.key},
+        timeout=30,
+    )
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+    page = open_browser()
+    errors = _errors(page)
+    page.goto(f"{live_server.base_url}/map?run={run_id}")
+    page.fill("#key-input", live_server.key)
+    page.press("#key-input", "Enter")
+    page.wait_for_selector(f"body[data-run='{run_id}']", timeout=240_000)
+    groups = live_server.get(f"/api/v1/runs/{run_id}/groups")
+    assert page.locator(".group-item").count() == len(groups["groups"])
+    assert "succeeded" in page.inner_text(f"#run-select option[value='{run_id}']")
+    assert errors == []
 
 
 def test_wrong_api_key_shows_a_clear_message(

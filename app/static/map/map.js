@@ -170,6 +170,13 @@
 
   // --- runs ----------------------------------------------------------------------------
 
+  var ACTIVE = ["queued", "running"];
+
+  function runLabel(run) {
+    var when = (run.finished_at || run.created_at || "").slice(0, 16).replace("T", " ");
+    return "Run " + run.id + " · " + run.purpose + " · " + run.status + (when ? " · " + when : "");
+  }
+
   function loadRuns(body) {
     state.runs = Array.isArray(body) ? body : body.items || body.runs || [];
     var select = el("run-select");
@@ -180,17 +187,17 @@
       return;
     }
     var firstDone = null;
+    var firstActive = null;
     state.runs.forEach(function (run) {
-      var done = run.status === "succeeded";
-      var when = (run.finished_at || run.created_at || "").slice(0, 16).replace("T", " ");
-      var option = new Option("Run " + run.id + " · " + run.purpose + " · " + run.status +
-        (when ? " · " + when : ""), String(run.id));
-      option.disabled = !done;
+      var option = new Option(runLabel(run), String(run.id));
+      option.disabled = run.status !== "succeeded" && ACTIVE.indexOf(run.status) < 0;
       select.appendChild(option);
-      if (done && firstDone === null) firstDone = run.id;
+      if (run.status === "succeeded" && firstDone === null) firstDone = run.id;
+      if (ACTIVE.indexOf(run.status) >= 0 && firstActive === null) firstActive = run.id;
     });
     select.disabled = false;
-    var wanted = Number(new URLSearchParams(location.search).get("run")) || firstDone;
+    var wanted = Number(new URLSearchParams(location.search).get("run")) ||
+      (firstDone !== null ? firstDone : firstActive);
     if (wanted === null) {
       setStatus("No finished run yet; the map fills in when a run has succeeded.");
       return;
@@ -199,7 +206,37 @@
     selectRun(wanted);
   }
 
+  function knownRun(runId) {
+    return state.runs.filter(function (r) { return r.id === runId; })[0] || null;
+  }
+
+  // A queued or running run: show its progress every 2 s and draw it once it succeeded.
+  function watchRun(runId) {
+    api("api/v1/runs/" + encodeURIComponent(runId)).then(function (run) {
+      if (state.runId !== runId) return;
+      var known = knownRun(runId);
+      if (known) Object.assign(known, run);
+      else state.runs.push(run);
+      var option = el("run-select").querySelector('option[value="' + runId + '"]');
+      if (option) option.textContent = runLabel(run);
+      if (run.status === "succeeded") {
+        selectRun(runId);
+      } else if (ACTIVE.indexOf(run.status) >= 0) {
+        setStatus("Run " + runId + " is " + run.status + " (" + Math.round(100 * run.progress) +
+          " %); the map fills in when it has finished.");
+        state.watch = setTimeout(function () { watchRun(runId); }, 2000);
+      } else {
+        setStatus("Run " + runId + " " + run.status + (run.error ? ": " + run.error : "") +
+          "; it has no groups.");
+      }
+    }).catch(function (err) {
+      if (err.status === 401) askForKey(explainError(err));
+      else showMessage(explainError(err));
+    });
+  }
+
   function clearRun() {
+    clearTimeout(state.watch);
     delete document.body.dataset.run;
     layers.hulls.clearLayers();
     layers.firms.clearLayers();
@@ -218,6 +255,8 @@
   function selectRun(runId) {
     clearRun();
     state.runId = runId;
+    var known = knownRun(runId);
+    if (!known || known.status !== "succeeded") return watchRun(runId);
     setStatus("Loading run " + runId + "…");
     var base = "api/v1/runs/" + encodeURIComponent(runId);
     return Promise.all([api(base + "/groups"), api(base + "/groups.geojson?unassigned=true")])
