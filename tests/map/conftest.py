@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    "--disable-quic",
 ]
 DEMO_FIRMS = 300
 RUN_TIME_LIMIT_S = 4.0
