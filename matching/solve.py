@@ -97,6 +97,7 @@ def _search_windows(
             deadline=budget.clock.deadline(share * time_share),
             should_stop=params.should_stop,
             on_chunk=report,
+            fixed_groups=instance.n_groups is not None,
         )
         iterations += out.iterations
         budget.iterations.used = iterations

@@ -14,10 +14,20 @@ from typing import Any, NamedTuple
 
 from numba import njit
 
-P_MIN_SIZE, P_MAX_SIZE, P_MIN_W, P_MAX_W, P_MAX_DIV, P_THEMED, P_REQUIRE_ALL, P_G, P_RELAX = range(
-    9
-)
-"""Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty."""
+(
+    P_MIN_SIZE,
+    P_MAX_SIZE,
+    P_MIN_W,
+    P_MAX_W,
+    P_MAX_DIV,
+    P_THEMED,
+    P_REQUIRE_ALL,
+    P_G,
+    P_RELAX,
+    P_FIXED_GROUPS,
+) = range(10)
+"""Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
+``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved)."""
 
 
 class Data(NamedTuple):

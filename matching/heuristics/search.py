@@ -37,13 +37,14 @@ class Tuning:
     """Search settings, relative to the window size ``m`` where that makes sense.
 
     ``depth``: iterations without a new best before a restart (``depth_per_firm * m``,
-    at least ``depth_min``); tabu tenure ``tenure_min + U(0, m * tenure_per_firm)``;
+    within ``[depth_min, depth_max]``); tabu tenure ``tenure_min + U(0, m * tenure_per_firm)``;
     perturbation strength ``m * perturb_per_firm`` (at least 2) growing by one per failed
     restart up to ``m * perturb_max_per_firm``; penalty growth rate ``rate`` per iteration.
     """
 
     depth_min: float = 200.0
     depth_per_firm: float = 4.0
+    depth_max: float = 1000.0
     tenure_min: float = 5.0
     tenure_per_firm: float = 1 / 12
     perturb_per_firm: float = 1 / 40
@@ -53,7 +54,7 @@ class Tuning:
 
 
 def _settings(
-    window: Window, n_slots: int, tuning: Tuning
+    window: Window, n_slots: int, tuning: Tuning, fixed_groups: bool = False
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     relax = window.min_weight > 0 or window.max_weight < UNBOUNDED
     P = np.array(
@@ -67,6 +68,7 @@ def _settings(
             int(window.require_all),
             n_slots,
             int(relax),
+            int(fixed_groups),
         ],
         np.int64,
     )
@@ -77,7 +79,7 @@ def _settings(
     lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
     F = np.zeros(11, np.float64)
     F[tabu.F_BIG] = big
-    F[tabu.F_DEPTH] = max(tuning.depth_min, tuning.depth_per_firm * m)
+    F[tabu.F_DEPTH] = min(max(tuning.depth_min, tuning.depth_per_firm * m), tuning.depth_max)
     F[tabu.F_TMIN] = tuning.tenure_min
     F[tabu.F_TRAND] = max(1.0, m * tuning.tenure_per_firm)
     F[tabu.F_PERT] = max(2.0, m * tuning.perturb_per_firm)
@@ -133,6 +135,7 @@ def run_window(
     should_stop: Callable[[], bool] | None = None,
     on_chunk: Callable[[int, float], None] | None = None,
     tuning: Tuning | None = None,
+    fixed_groups: bool = False,
 ) -> SearchOutcome:
     """Construct a solution of the window and improve it by iterated tabu search.
 
@@ -156,13 +159,15 @@ def run_window(
         Called after each chunk with ``(iterations_done, best_score)``.
     tuning
         Search settings (defaults: :class:`Tuning`).
+    fixed_groups
+        The number of groups is fixed: never dissolve a group.
 
     Returns
     -------
     SearchOutcome
         The best assignment found.
     """
-    P, F = _settings(window, n_slots, tuning or Tuning())
+    P, F = _settings(window, n_slots, tuning or Tuning(), fixed_groups)
     D = data_of(window, P)
     S = new_state(window, n_slots, initial)
     moves.rebuild(D, S)
@@ -174,6 +179,7 @@ def run_window(
     else:
         construct.fill_groups(D, S)
         construct.open_groups(D, S, order)
+        tabu.merge_groups(D, S)
     best_a = S.a.copy()
     tabu_list = np.zeros((window.m, n_slots + 1), np.int64)
     score = tabu.placed_score(D, S, F[tabu.F_BIG])

@@ -23,8 +23,10 @@ from numba import njit
 
 from matching.heuristics.construct import open_groups
 from matching.heuristics.moves import (
+    P_FIXED_GROUPS,
     P_G,
     P_RELAX,
+    P_REQUIRE_ALL,
     can_join,
     can_join_a,
     can_leave,
@@ -377,6 +379,63 @@ def perturb(D, S, strength):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def dissolve(D, S, g, min_gain):  # type: ignore[no-untyped-def]
+    """Move every member of group ``g`` to its best other group.
+
+    Returns ``(done, delta)``: when some member fits nowhere, or the affinity change
+    ``delta`` is not above ``min_gain``, everything is undone and ``done`` is False.
+    """
+    members = np.nonzero(S.a == g)[0]
+    for i in members:
+        if D.fixed[i] != 0:
+            return False, 0.0
+    G = D.P[P_G]
+    done = 0
+    delta = 0.0
+    for i in members:
+        best, bh = -np.inf, -1
+        for h in range(G):
+            if h != g and S.size[h] > 0 and can_join(D, S, i, h) and S.gain[i, h] > best:
+                best, bh = S.gain[i, h], h
+        if bh < 0:
+            break
+        delta += S.gain[i, bh] - S.gain[i, g]
+        move(D, S, i, bh)
+        done += 1
+    if done == members.shape[0] and delta > min_gain:
+        return True, delta
+    for q in range(done - 1, -1, -1):
+        move(D, S, members[q], g)
+    return False, 0.0
+
+
+@njit(cache=True)
+def merge_groups(D, S):  # type: ignore[no-untyped-def]
+    """Dissolve groups (weakest first) whose members all fit elsewhere with a net gain.
+
+    Larger groups have more pairs, so spreading a weak group over its neighbours often
+    raises the total affinity while every firm stays placed.  Returns the affinity gain.
+    """
+    G = D.P[P_G]
+    if D.P[P_FIXED_GROUPS] != 0 or D.P[P_REQUIRE_ALL] != 0:
+        return 0.0
+    mean = np.full(G, np.inf)
+    for i in range(S.a.shape[0]):
+        g = S.a[i]
+        if g != G:
+            if mean[g] == np.inf:
+                mean[g] = 0.0
+            mean[g] += S.gain[i, g] / S.size[g]
+    total = 0.0
+    for g in np.argsort(mean):
+        if S.size[g] > 0:
+            done, delta = dissolve(D, S, g, 1e-9)
+            if done:
+                total += delta
+    return total
+
+
+@njit(cache=True)
 def _restart(D, S, best_a, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
     if ctl[C_BEST] > -np.inf and F[F_FROM_BEST] > 0:
         S.a[:] = best_a
@@ -384,6 +443,12 @@ def _restart(D, S, best_a, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
     tabu[:] = 0
     strength = int(min(F[F_PERT] + ctl[C_FAILS], F[F_PERT_MAX]))
     perturb(D, S, strength)
+    if D.P[P_FIXED_GROUPS] == 0 and D.P[P_REQUIRE_ALL] == 0:
+        if np.random.random() < 0.5:
+            g = S.a[np.random.randint(S.a.shape[0])]
+            if g != D.P[P_G]:
+                dissolve(D, S, g, -np.inf)
+        merge_groups(D, S)
     open_groups(D, S, order)
     ctl[C_CUR] = placed_score(D, S, F[F_BIG])
     ctl[C_VIOL] = total_excess(D, S)
