@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -40,7 +40,22 @@ def require(minimum: Role) -> Callable[[Caller], Caller]:
             raise ForbiddenError(f"this needs the {minimum.value} role; your key is {caller.role}")
         return caller
 
+    check.minimum_role = minimum  # type: ignore[attr-defined]  # read by the route audit test
     return check
+
+
+def declared_role(dependant: Any) -> Role | None:
+    """The least role a route's dependency tree admits (viewer for any key; None: public)."""
+    found: Role | None = None
+    for dep in dependant.dependencies:
+        role = getattr(dep.call, "minimum_role", None)
+        if role is None and dep.call is get_caller:
+            role = Role.viewer
+        inner = declared_role(dep)
+        for candidate in (role, inner):
+            if candidate is not None and (found is None or _RANK[candidate] > _RANK[found]):
+                found = candidate
+    return found
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

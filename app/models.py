@@ -117,7 +117,7 @@ class OrgScoped:
 
 
 class ApiKey(OrgScoped, Base):
-    """An API key: only its salted SHA-256 hash is stored; the key is shown once."""
+    """An API key: only its peppered SHA-256 (HMAC) is stored; shown once, revocable, may expire."""
 
     __tablename__ = "api_key"
 
@@ -128,6 +128,7 @@ class ApiKey(OrgScoped, Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _ts()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Firm(OrgScoped, Base):

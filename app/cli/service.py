@@ -54,11 +54,16 @@ def create_key(
     organisation: str = typer.Argument(..., help="Organisation name"),
     role: str = typer.Option("member", callback=_role, help="Role of the key"),
     label: str = typer.Option("", help="A note on what the key is for"),
+    expires_in_days: float | None = typer.Option(
+        None, min=0.0, help="The key stops working after this many days (default: never)"
+    ),
 ) -> None:
     """Create another API key for an existing organisation (the key is the last line)."""
+    from datetime import timedelta
+
     from app.config import get_settings
     from app.db import open_session
-    from app.models import Role
+    from app.models import Role, utcnow
     from app.services.organisations import create_key as issue
     from app.services.organisations import find_organisation
 
@@ -68,10 +73,103 @@ def create_key(
         if org is None:
             typer.echo(f"error: no organisation named {organisation!r}", err=True)
             raise typer.Exit(1)
-        issued = issue(db, organisation=org, role=Role(role), settings=settings, label=label)
+        expires = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
+        issued = issue(
+            db,
+            organisation=org,
+            role=Role(role),
+            settings=settings,
+            label=label,
+            expires_at=expires,
+        )
         db.commit()
-    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}:")
+    until = "" if expires is None else f", expires {expires.isoformat(timespec='seconds')}"
+    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}{until}:")
     typer.echo(issued.key)
+
+
+def revoke_key(key_id: int = typer.Argument(..., help="Key id (see list-keys)")) -> None:
+    """Revoke an API key at once; requests with it answer 401 from now on."""
+    from app.config import get_settings
+    from app.db import open_session
+    from app.errors import NotFoundError
+    from app.services.organisations import revoke_key as revoke
+
+    with open_session(get_settings()) as db:
+        try:
+            row = revoke(db, key_id)
+        except NotFoundError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"key {row.id} ({row.prefix}...) revoked at {row.revoked_at}")
+
+
+def list_keys(organisation: str = typer.Argument(..., help="Organisation name")) -> None:
+    """List an organisation's keys: id, prefix, role, label, created, expires, revoked."""
+    from app.config import get_settings
+    from app.db import open_session
+    from app.services.organisations import find_organisation
+    from app.services.organisations import list_keys as keys_of
+
+    with open_session(get_settings()) as db:
+        org = find_organisation(db, organisation)
+        if org is None:
+            typer.echo(f"error: no organisation named {organisation!r}", err=True)
+            raise typer.Exit(1)
+        typer.echo("id\tprefix\trole\tlabel\tcreated_at\texpires_at\trevoked_at")
+        for k in keys_of(db, org):
+            cells = (
+                k.id,
+                k.prefix,
+                k.role.value,
+                k.label,
+                k.created_at,
+                k.expires_at,
+                k.revoked_at,
+            )
+            typer.echo("\t".join("" if c is None else str(c) for c in cells))
+
+
+def export_org(
+    organisation: str = typer.Argument(..., help="Organisation name"),
+) -> None:
+    """Write an organisation's data as JSON to stdout (firms, pairs, profiles, runs, groups)."""
+    import json
+
+    from app.config import get_settings
+    from app.db import open_session
+    from app.services.backup import export_organisation
+    from app.services.organisations import find_organisation
+
+    with open_session(get_settings()) as db:
+        org = find_organisation(db, organisation)
+        if org is None:
+            typer.echo(f"error: no organisation named {organisation!r}", err=True)
+            raise typer.Exit(1)
+        typer.echo(json.dumps(export_organisation(db, org), ensure_ascii=False, indent=1))
+
+
+def import_org(
+    path: str = typer.Argument(..., help="A file written by `kring admin export`"),
+    name: str | None = typer.Option(None, "--as", help="Import under another name"),
+) -> None:
+    """Restore an organisation from an export (all or nothing; the name must be free)."""
+    import json
+    from pathlib import Path
+
+    from app.config import get_settings
+    from app.db import open_session
+    from app.errors import ServiceError
+    from app.services.backup import import_organisation
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    with open_session(get_settings()) as db:
+        try:
+            org = import_organisation(db, data, name=name)
+        except ServiceError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"organisation {org.id} {org.name!r} imported (create keys with create-key)")
 
 
 def serve(
@@ -133,6 +231,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     admin = typer.Typer(no_args_is_help=True, help="Organisations and API keys.")
     admin.command("create-org")(create_org)
     admin.command("create-key")(create_key)
+    admin.command("revoke-key")(revoke_key)
+    admin.command("list-keys")(list_keys)
+    admin.command("export")(export_org)
+    admin.command("import")(import_org)
     app.add_typer(db, name="db")
     app.add_typer(admin, name="admin")
     app.command("serve")(serve)

@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import ConflictError, UnauthorizedError
-from app.models import ApiKey, Organisation, Role
+from app.errors import ConflictError, NotFoundError, UnauthorizedError
+from app.models import ApiKey, Organisation, Role, utcnow
 
 KEY_PREFIX = "kr_"
 
@@ -44,7 +45,13 @@ def hash_key(key: str, settings: Settings) -> str:
 
 
 def create_key(
-    db: Session, *, organisation: Organisation, role: Role, settings: Settings, label: str = ""
+    db: Session,
+    *,
+    organisation: Organisation,
+    role: Role,
+    settings: Settings,
+    label: str = "",
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
     """Create a random 256-bit key for ``organisation`` and store only its hash."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -54,6 +61,7 @@ def create_key(
         key_hash=hash_key(key, settings),
         prefix=key[:10],
         label=label or None,
+        expires_at=expires_at,
     )
     db.add(row)
     db.flush()
@@ -84,6 +92,31 @@ def authenticate(db: Session, key: str | None, settings: Settings) -> Caller:
     if not key:
         raise UnauthorizedError("send your API key in the X-API-Key header")
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key, settings)))
-    if row is None or row.revoked_at is not None:
-        raise UnauthorizedError("the API key is unknown or revoked")
+    if row is None or row.revoked_at is not None or _expired(row.expires_at):
+        raise UnauthorizedError("the API key is unknown, revoked or expired")
     return Caller(row.organisation_id, Role(row.role), row.id)
+
+
+def _expired(expires_at: datetime | None) -> bool:
+    if expires_at is None:
+        return False
+    if expires_at.tzinfo is None:  # SQLite returns naive UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return expires_at <= datetime.now(UTC)
+
+
+def revoke_key(db: Session, key_id: int) -> ApiKey:
+    """Revoke key ``key_id`` at once (idempotent); 404 when there is no such key."""
+    row = db.get(ApiKey, key_id)
+    if row is None:
+        raise NotFoundError("API key", key_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    db.commit()
+    return row
+
+
+def list_keys(db: Session, organisation: Organisation) -> list[ApiKey]:
+    """Return the keys of ``organisation`` (hashes and prefixes only), oldest first."""
+    query = select(ApiKey).where(ApiKey.organisation_id == organisation.id).order_by(ApiKey.id)
+    return list(db.scalars(query))
