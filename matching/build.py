@@ -8,7 +8,8 @@ This is the one place where external ids meet dense indices inside the library.
 * Themes: ``training`` and ``subsidy`` require one; allowed themes default to the needs
   that suit the purpose (``Need.joint_training`` / ``Need.joint_subsidy``).
 * Eligibility: firms outside ``eligible_provinces`` or above ``eligible_max_employees`` are
-  never placed.
+  never placed; with a ``scheme_id`` neither are firms failing the scheme's rules, and the
+  scheme's funded needs and partner bounds apply (:mod:`matching.schemes`).
 * Large cohorts: the search considers at most ``max_neighbours`` nearest compatible firms
   per firm (:func:`auto_max_neighbours`); the verifier stays exact.
 """
@@ -27,6 +28,7 @@ from geodata.neighbours import build_neighbourhoods
 from matching.firms import Firm
 from matching.needs import NEED_CODES, NEEDS
 from matching.problem import Instance
+from matching.schemes import check_firm, effective_settings, scheme_by_id
 from matching.settings import RunSettings, SettingsError
 
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}
@@ -135,7 +137,7 @@ def eligibility(firms: Sequence[Firm], settings: RunSettings) -> NDArray[np.bool
     firms
         The cohort.
     settings
-        Run settings (``eligible_provinces``, ``eligible_max_employees``).
+        Run settings (``eligible_provinces``, ``eligible_max_employees``, ``scheme_id``).
 
     Returns
     -------
@@ -147,9 +149,16 @@ def eligibility(firms: Sequence[Firm], settings: RunSettings) -> NDArray[np.bool
     SettingsError
         When a province name is unknown.
     """
-    if settings.eligible_provinces is None and settings.eligible_max_employees is None:
+    if (
+        settings.eligible_provinces is None
+        and settings.eligible_max_employees is None
+        and settings.scheme_id is None
+    ):
         return None
     ok = np.ones(len(firms), bool)
+    if settings.scheme_id is not None:
+        scheme = scheme_by_id(settings.scheme_id)
+        ok &= np.array([check_firm(scheme, f) is None for f in firms], bool)
     if settings.eligible_provinces is not None:
         try:
             wanted = {normalise_province(p) for p in settings.eligible_provinces}
@@ -263,6 +272,8 @@ def build_instance(
         inferred = [p for p in infer_competitors(firms, settings.infer_competitors_km)
                     if p not in declared]  # fmt: skip
     index = FirmIndex(index.ids, tuple(inferred))
+    eligible = eligibility(firms, settings)
+    settings = effective_settings(settings)
     themes = default_themes(settings)
     weights = None
     if settings.min_weight is not None or settings.max_weight is not None:
@@ -287,7 +298,7 @@ def build_instance(
         theme_required=settings.theme_required,
         min_theme_share=settings.min_theme_share,
         allowed_themes=None if themes is None else frozenset(_NEED_INDEX[c] for c in themes),
-        eligible=eligibility(firms, settings),
+        eligible=eligible,
         divisions=np.array([int(f.division) for f in firms], np.int64),
         max_same_division=settings.max_same_division,
         locked_groups=_groups(index, locked, "locked"),

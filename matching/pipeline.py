@@ -20,6 +20,7 @@ from matching.errors import UnverifiedSolutionError
 from matching.firms import Firm
 from matching.params import ProgressCallback, SolveParams, StopCallback
 from matching.report import Report, build_report
+from matching.schemes import failed_rules
 from matching.settings import RunSettings
 
 
@@ -102,6 +103,9 @@ def solve_firms(
         "build_s": round(built - started, 3),
         "solve_s": round(solved - built, 3),
     }
-    report = build_report(firms, instance, result, violations=violations, extra_stats=extra)
+    rules = failed_rules(firms, settings)
+    report = build_report(
+        firms, instance, result, violations=violations, extra_stats=extra, rules=rules
+    )
     report.stats["total_s"] = round(time.perf_counter() - started, 3)
     return report

@@ -6,8 +6,11 @@ stores)::
     {"groups": [{"id", "theme", "theme_label", "members", "size", "diameter_km",
                  "diameter_pair", "centroid", "mean_affinity", "mean_need_jaccard",
                  "shared_needs", "employees", "sectors", "hull", "explanation"}, ...],
-     "unassigned": [{"id", "reason"}, ...],
+     "unassigned": [{"id", "reason", "rule"?}, ...],
      "stats": {...}}
+
+``rule`` is present for ineligible firms: the eligibility rule they fail (e.g.
+``"scheme.regions: Leeuwarden is outside Groningen, gemeente GM0114"``).
 
 ``mean_need_jaccard`` is the plain Jaccard index of need *sets* averaged over member pairs
 (the optimiser's affinity uses a rank-weighted variant, see :mod:`matching.objective`).
@@ -78,6 +81,7 @@ class Report:
     groups: tuple[GroupReport, ...]
     unassigned: tuple[tuple[str, str], ...]
     stats: dict[str, Any] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the OUT.json structure.
@@ -85,11 +89,17 @@ class Report:
         Returns
         -------
         dict
-            ``{"groups": [...], "unassigned": [{"id", "reason"}], "stats": {...}}``.
+            ``{"groups": [...], "unassigned": [{"id", "reason", "rule"?}], "stats": {...}}``.
         """
+        unassigned = []
+        for e, r in self.unassigned:
+            item = {"id": e, "reason": r}
+            if e in self.rules:
+                item["rule"] = self.rules[e]
+            unassigned.append(item)
         return {
             "groups": [g.to_dict() for g in self.groups],
-            "unassigned": [{"id": e, "reason": r} for e, r in self.unassigned],
+            "unassigned": unassigned,
             "stats": self.stats,
         }
 
@@ -215,6 +225,7 @@ def build_report(
     *,
     violations: Sequence[object] = (),
     extra_stats: dict[str, Any] | None = None,
+    rules: dict[str, str] | None = None,
 ) -> Report:
     """Turn a solver result into the run's report.
 
@@ -230,6 +241,9 @@ def build_report(
         What :func:`matching.verify.verify` found (must be empty for a valid run).
     extra_stats
         Merged into ``stats`` (e.g. the settings snapshot, timings).
+    rules
+        External id -> failed eligibility rule (see :func:`matching.schemes.failed_rules`);
+        reported with the ineligible firms.
 
     Returns
     -------
@@ -271,4 +285,6 @@ def build_report(
     }
     stats.update(extra_stats or {})
     unassigned = tuple((firms[i].external_id, reasons[i]) for i in left)
-    return Report(tuple(groups), unassigned, stats)
+    left_ids = {e for e, _ in unassigned}
+    kept = {e: r for e, r in (rules or {}).items() if e in left_ids}
+    return Report(tuple(groups), unassigned, stats, kept)

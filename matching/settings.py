@@ -12,7 +12,10 @@ Purposes
 ``subsidy``
     Joint subsidy application: as ``training``, but themes default to the needs that suit a
     joint subsidy (``Need.joint_subsidy``), and only eligible firms are placed (firms in
-    ``eligible_provinces`` with at most ``eligible_max_employees``; scheme rules come later).
+    ``eligible_provinces`` with at most ``eligible_max_employees``).  With a ``scheme_id``
+    the scheme's rules apply too (:mod:`matching.schemes`): only firms that pass
+    :func:`matching.schemes.check_firm` are placed, themes are the scheme's funded needs
+    and group sizes stay within its partner bounds.
 ``peer``
     Peer-learning circle: no theme; groups maximise similarity only.
 """
@@ -80,6 +83,8 @@ class RunSettings:
     eligible_provinces, eligible_max_employees
         Subsidy eligibility: firms outside these provinces or above this size are never
         placed.  ``None``: no restriction.
+    scheme_id
+        A scheme of :mod:`matching.schemes` (purpose ``subsidy`` only); ``None``: no scheme.
     time_limit_s, max_iterations, seed
         Search budget and seed; with ``time_limit_s=None`` the result depends only on the
         input, the seed and ``max_iterations``.
@@ -101,6 +106,7 @@ class RunSettings:
     allowed_themes: tuple[str, ...] | None = None
     eligible_provinces: tuple[str, ...] | None = None
     eligible_max_employees: int | None = None
+    scheme_id: str | None = None
     time_limit_s: float | None = 20.0
     max_iterations: int | None = None
     seed: int = 0
@@ -131,6 +137,16 @@ class RunSettings:
             raise SettingsError("seed", "must be in [0, 2**31)")
         if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
             raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
+        self._check_scheme()
+
+    def _check_scheme(self) -> None:
+        if self.scheme_id is None:
+            return
+        if self.purpose != "subsidy":
+            raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
+        from matching.schemes import effective_settings
+
+        effective_settings(self)
 
     def _check_sizes(self) -> None:
         if self.purpose not in PURPOSES:

@@ -1,0 +1,88 @@
+"""The "why not placed" relaxation on cohorts checkable on paper (Groningen and Leeuwarden)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geodata.distance import geodesic_km
+from matching.firms import Firm
+from matching.relax import relax_firm
+from matching.settings import RunSettings
+
+GRONINGEN = (53.2194, 6.5665)
+LEEUWARDEN = (53.2012, 5.7999)
+
+
+def firm(eid: str, at: tuple[float, float], needs: tuple[str, ...] = ("train.vocational",),
+         employees: int = 10, dlat: float = 0.0) -> Firm:  # fmt: skip
+    """A firm at a town (shifted north by ``dlat`` degrees)."""
+    return Firm(eid, f"Firm {eid}", "9711", "4120", employees, 2, needs, at[0] + dlat, at[1])
+
+
+def town(prefix: str, at: tuple[float, float], n: int) -> list[Firm]:
+    """``n`` firms a few hundred metres apart."""
+    return [firm(f"{prefix}{k}", at, dlat=0.002 * k) for k in range(n)]
+
+
+SETTINGS = RunSettings(min_size=5, max_size=6, time_limit_s=None, max_iterations=10)
+
+
+def test_far_firm_needs_the_exact_distance() -> None:
+    """A Leeuwarden firm joins four Groningen firms once max_pair_km reaches their distance."""
+    firms = [*town("g", GRONINGEN, 4), firm("l0", LEEUWARDEN)]
+    rel = relax_firm(firms, [], [], SETTINGS, [], "l0")
+    best = rel.best
+    assert best is not None and best.setting == "max_pair_km" and best.group is None
+    far = max(geodesic_km(*LEEUWARDEN, f.lat, f.lon) for f in firms[:4])
+    assert best.needed == pytest.approx(far, abs=0.1) and best.needed >= far
+    assert best.current == 50.0 and set(best.members) == {"g0", "g1", "g2", "g3", "l0"}
+
+
+def test_small_cluster_needs_a_lower_min_size() -> None:
+    """Four close firms and min_size 5: min_size 5 -> 4 is offered (besides the distance)."""
+    firms = [*town("g", GRONINGEN, 4), firm("l0", LEEUWARDEN)]
+    rel = relax_firm(firms, [], [], SETTINGS, [], "g0")
+    sizes = [c for c in rel.options if c.setting == "min_size"]
+    assert sizes and sizes[0].needed == 4 and sizes[0].relative == pytest.approx(0.2)
+    assert rel.best is not None and rel.best.setting == "max_pair_km"  # 51 km is +3 %, smaller
+
+
+def test_competitor_link_is_named() -> None:
+    """Five close firms, one competitor pair: the blocking link is named as an option."""
+    firms = town("g", GRONINGEN, 5)
+    rel = relax_firm(firms, [("g0", "g4")], [], SETTINGS, [], "g0")
+    links = [c for c in rel.options if c.setting == "competitor_link"]
+    assert [c.link for c in links] == [("g0", "g4")]
+    assert rel.options[-1].setting == "competitor_link"  # numeric changes rank first
+
+
+def test_theme_share_down() -> None:
+    """A firm without the group's theme joins once the theme share drops to 4 of 5."""
+    odd = firm("x", GRONINGEN, ("hr.employer_branding",), dlat=0.01)
+    firms = [*town("g", GRONINGEN, 4), odd]
+    groups = [(["g0", "g1", "g2", "g3"], "train.vocational")]
+    settings = RunSettings(min_size=4, max_size=6, time_limit_s=None, max_iterations=10)
+    rel = relax_firm(firms, [], [], settings, groups, "x")
+    best = rel.best
+    assert best is not None and best.setting == "min_theme_share" and best.needed == 0.8
+    assert best.group == 1 and best.theme == "train.vocational"
+    assert any(a.group == 1 for a in rel.tried)
+
+
+def test_full_group_needs_a_larger_max_size() -> None:
+    """A full group within reach: max_size 4 -> 5 places the firm in it."""
+    firms = town("g", GRONINGEN, 5)
+    groups = [(["g0", "g1", "g2", "g3"], "train.vocational")]
+    settings = RunSettings(min_size=4, max_size=4, time_limit_s=None, max_iterations=10)
+    rel = relax_firm(firms, [], [], settings, groups, "g4")
+    assert rel.best is not None and rel.best.setting == "max_size" and rel.best.needed == 5
+
+
+def test_ineligible_firm_reports_its_rule() -> None:
+    """An ineligible firm gets its failed rule and no options."""
+    firms = town("g", GRONINGEN, 5)
+    settings = RunSettings(purpose="subsidy", eligible_max_employees=5, min_size=2,
+                           time_limit_s=None, max_iterations=10)  # fmt: skip
+    rel = relax_firm(firms, [], [], settings, [], "g0")
+    assert rel.ineligible_rule is not None and rel.ineligible_rule.startswith("eligible_max")
+    assert rel.options == () and rel.to_dict()["best"] is None
