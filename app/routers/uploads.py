@@ -30,10 +30,8 @@ def csv_or_json_body(item: type[BaseModel]) -> dict[str, Any]:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {
-                        "type": "array",
-                        "items": {"$ref": f"#/components/schemas/{item.__name__}"},
-                    }
+                    # inlined: a $ref here would dangle (FastAPI only registers body models)
+                    "schema": {"type": "array", "items": item.model_json_schema()}
                 },
                 "multipart/form-data": {
                     "schema": {

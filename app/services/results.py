@@ -168,6 +168,20 @@ CSV_COLUMNS = (
 )
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise a text cell a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Text starting with ``= + - @``, tab or carriage return gets a leading apostrophe;
+    numbers and other text are returned unchanged.  Use for every CSV and XLSX export.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def run_csv(db: Session, run_id: int) -> str:
     """Return one CSV line per group member (erased members keep an empty id)."""
     _finished_run(db, run_id)
@@ -188,5 +202,7 @@ def run_csv(db: Session, run_id: int) -> str:
                 **member,
                 "needs": needs,
             }
-            writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+            writer.writerow(
+                ["" if row.get(c) is None else spreadsheet_safe(row[c]) for c in CSV_COLUMNS]
+            )
     return out.getvalue()
