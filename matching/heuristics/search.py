@@ -36,21 +36,26 @@ class SearchOutcome:
 class Tuning:
     """Search settings, relative to the window size ``m`` where that makes sense.
 
-    ``depth``: iterations without a new best before a restart (``depth_per_firm * m``,
-    within ``[depth_min, depth_max]``); tabu tenure ``tenure_min + U(0, m * tenure_per_firm)``;
+    ``depth``: iterations without a new best before a restart (``m**2 / depth_scale``,
+    within ``[depth_min, depth_max]``: a full scan costs ~m**2, so small windows restart
+    often, which measured best on CCPLIB Sparse82 (n=82) while RanReal240 (n=240) is
+    insensitive between ~1 and 4 m); tabu tenure ``tenure_min + U(0, m * tenure_per_firm)``;
     perturbation strength ``m * perturb_per_firm`` (at least 2) growing by one per failed
-    restart up to ``m * perturb_max_per_firm``; penalty growth rate ``rate`` per iteration.
+    restart up to ``m * perturb_max_per_firm``; penalty growth rate ``rate`` per iteration;
+    after ``fresh_after`` restarts without a better solution a new run starts from a fresh
+    construction (only when every firm must be placed, i.e. CCP).
     """
 
-    depth_min: float = 200.0
-    depth_per_firm: float = 4.0
+    depth_min: float = 30.0
+    depth_scale: float = 160.0
     depth_max: float = 1000.0
     tenure_min: float = 5.0
     tenure_per_firm: float = 1 / 12
-    perturb_per_firm: float = 1 / 40
-    perturb_max_per_firm: float = 1 / 8
+    perturb_per_firm: float = 0.05
+    perturb_max_per_firm: float = 0.3
     rate: float = 0.02
     restart_from_best: bool = True
+    fresh_after: float = 15.0
 
 
 def _settings(
@@ -77,9 +82,9 @@ def _settings(
     avg_deg = len(window.nbr) / max(m, 1)
     mean_aff = float(np.abs(window.nbr_aff).mean()) if len(window.nbr) else 1.0
     lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
-    F = np.zeros(11, np.float64)
+    F = np.zeros(12, np.float64)
     F[tabu.F_BIG] = big
-    F[tabu.F_DEPTH] = min(max(tuning.depth_min, tuning.depth_per_firm * m), tuning.depth_max)
+    F[tabu.F_DEPTH] = min(max(tuning.depth_min, m * m / tuning.depth_scale), tuning.depth_max)
     F[tabu.F_TMIN] = tuning.tenure_min
     F[tabu.F_TRAND] = max(1.0, m * tuning.tenure_per_firm)
     F[tabu.F_PERT] = max(2.0, m * tuning.perturb_per_firm)
@@ -88,6 +93,7 @@ def _settings(
     F[tabu.F_LAMBDA0] = lam0
     F[tabu.F_RATE] = tuning.rate
     F[tabu.F_FROM_BEST] = 1.0 if tuning.restart_from_best else 0.0
+    F[tabu.F_FRESH] = tuning.fresh_after if window.require_all else np.inf
     F[tabu.F_FLOOR] = min(0.0, float(window.nbr_aff.min())) if len(window.nbr) else 0.0
     return P, F
 
@@ -180,12 +186,12 @@ def run_window(
         construct.fill_groups(D, S)
         construct.open_groups(D, S, order)
         tabu.merge_groups(D, S)
-    best_a = S.a.copy()
+    keep = np.stack([S.a.copy(), S.a.copy()])
     tabu_list = np.zeros((window.m, n_slots + 1), np.int64)
     score = tabu.placed_score(D, S, F[tabu.F_BIG])
     viol = float(moves.total_excess(D, S))
     best = score if viol == 0 else -np.inf
-    ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0]])
+    ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0], best])
     done, chunk = 0, 0
     while max_iterations is None or done < max_iterations:
         if deadline is not None and time.monotonic() >= deadline:
@@ -193,9 +199,11 @@ def run_window(
         if should_stop is not None and should_stop():
             break
         n = CHUNK if max_iterations is None else min(CHUNK, max_iterations - done)
-        tabu.search(D, S, best_a, tabu_list, order, F, ctl, n, seed * 7919 + chunk)
+        tabu.search(D, S, keep, tabu_list, order, F, ctl, n, seed * 7919 + chunk)
         done += n
         chunk += 1
         if on_chunk is not None:
             on_chunk(done, float(ctl[tabu.C_BEST]))
-    return SearchOutcome(best_a, n_slots, done, float(ctl[tabu.C_BEST]), float(F[tabu.F_BIG]))
+    return SearchOutcome(
+        keep[0].copy(), n_slots, done, float(ctl[tabu.C_BEST]), float(F[tabu.F_BIG])
+    )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from matching.heuristics.construct import open_groups
+from matching.heuristics.construct import assign_all, open_groups
 from matching.heuristics.moves import (
     P_FIXED_GROUPS,
     P_G,
@@ -40,21 +40,10 @@ from matching.heuristics.moves import (
 )
 
 # ctl: search control, persisted between chunks
-C_CUR, C_BEST, C_STALL, C_FAILS, C_IT, C_VIOL, C_LAMBDA = range(7)
+C_CUR, C_BEST, C_STALL, C_FAILS, C_IT, C_VIOL, C_LAMBDA, C_RUN = range(8)
 # F: float settings
-(
-    F_BIG,
-    F_DEPTH,
-    F_TMIN,
-    F_TRAND,
-    F_PERT,
-    F_PERT_MAX,
-    F_DENSE,
-    F_LAMBDA0,
-    F_RATE,
-    F_FLOOR,
-    F_FROM_BEST,
-) = range(11)
+(F_BIG, F_DEPTH, F_TMIN, F_TRAND, F_PERT, F_PERT_MAX, F_DENSE, F_LAMBDA0, F_RATE, F_FLOOR,
+ F_FROM_BEST, F_FRESH) = range(12)  # fmt: skip
 
 
 @njit(cache=True)
@@ -436,9 +425,43 @@ def merge_groups(D, S):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _restart(D, S, best_a, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
-    if ctl[C_BEST] > -np.inf and F[F_FROM_BEST] > 0:
-        S.a[:] = best_a
+def _rescore(D, S, F, ctl):  # type: ignore[no-untyped-def]
+    ctl[C_CUR] = placed_score(D, S, F[F_BIG])
+    ctl[C_VIOL] = total_excess(D, S)
+    ctl[C_STALL] = 0
+
+
+@njit(cache=True)
+def _fresh(D, S, keep, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
+    """Start a new run from a fresh randomised construction (the global best is kept)."""
+    G = D.P[P_G]
+    for i in range(S.a.shape[0]):
+        if D.fixed[i] == 0:
+            S.a[i] = G
+    rebuild(D, S)
+    tabu[:] = 0
+    if D.P[P_REQUIRE_ALL] != 0:
+        assign_all(D, S, np.random.randint(1 << 30))
+    else:
+        shuffled = order.copy()
+        np.random.shuffle(shuffled)
+        open_groups(D, S, shuffled)
+        merge_groups(D, S)
+    _rescore(D, S, F, ctl)
+    ctl[C_FAILS] = 0
+    ctl[C_RUN] = ctl[C_CUR] if ctl[C_VIOL] == 0 else -np.inf
+    keep[1] = S.a
+
+
+@njit(cache=True)
+def _restart(D, S, keep, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
+    """Perturb the run's best solution (or the current one), or start fresh when stuck."""
+    ctl[C_FAILS] += 1
+    if ctl[C_FAILS] >= F[F_FRESH]:
+        _fresh(D, S, keep, tabu, order, F, ctl)
+        return
+    if ctl[C_RUN] > -np.inf and F[F_FROM_BEST] > 0:
+        S.a[:] = keep[1]
         rebuild(D, S)
     tabu[:] = 0
     strength = int(min(F[F_PERT] + ctl[C_FAILS], F[F_PERT_MAX]))
@@ -450,14 +473,16 @@ def _restart(D, S, best_a, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
                 dissolve(D, S, g, -np.inf)
         merge_groups(D, S)
     open_groups(D, S, order)
-    ctl[C_CUR] = placed_score(D, S, F[F_BIG])
-    ctl[C_VIOL] = total_excess(D, S)
-    ctl[C_STALL] = 0
+    _rescore(D, S, F, ctl)
 
 
 @njit(cache=True)
-def search(D, S, best_a, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-untyped-def]
-    """Run ``n_iter`` tabu iterations, continuing from ``ctl``; ``best_a`` keeps the best."""
+def search(D, S, keep, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-untyped-def]
+    """Run ``n_iter`` tabu iterations, continuing from ``ctl``.
+
+    ``keep[0]`` holds the best assignment found, ``keep[1]`` the best of the current run
+    (restarts perturb it; after ``F_FRESH`` failed restarts a new run starts from scratch).
+    """
     np.random.seed(seed)
     big = F[F_BIG]
     dense = F[F_DENSE] > 0
@@ -479,8 +504,7 @@ def search(D, S, best_a, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-
             F[F_FLOOR],
         )
         if kind == 0:
-            ctl[C_FAILS] += 1
-            _restart(D, S, best_a, tabu, order, F, ctl)
+            _restart(D, S, keep, tabu, order, F, ctl)
             continue
         tenure = it + int(F[F_TMIN]) + np.random.randint(int(F[F_TRAND]) + 1)
         if kind == 1:
@@ -499,13 +523,15 @@ def search(D, S, best_a, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-
                 ctl[C_LAMBDA] *= 1.0 + F[F_RATE]
             else:
                 ctl[C_LAMBDA] = max(ctl[C_LAMBDA] / (1.0 + F[F_RATE]), F[F_LAMBDA0] * 1e-3)
-        if ctl[C_VIOL] == 0 and ctl[C_CUR] > ctl[C_BEST] + 1e-9:
-            ctl[C_BEST] = ctl[C_CUR]
-            best_a[:] = S.a
+        if ctl[C_VIOL] == 0 and ctl[C_CUR] > ctl[C_RUN] + 1e-9:
+            ctl[C_RUN] = ctl[C_CUR]
+            keep[1] = S.a
             ctl[C_FAILS] = 0
             ctl[C_STALL] = 0
+            if ctl[C_CUR] > ctl[C_BEST] + 1e-9:
+                ctl[C_BEST] = ctl[C_CUR]
+                keep[0] = S.a
         else:
             ctl[C_STALL] += 1
         if ctl[C_STALL] >= F[F_DEPTH]:
-            ctl[C_FAILS] += 1
-            _restart(D, S, best_a, tabu, order, F, ctl)
+            _restart(D, S, keep, tabu, order, F, ctl)
