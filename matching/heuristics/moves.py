@@ -25,9 +25,11 @@ from numba import njit
     P_G,
     P_RELAX,
     P_FIXED_GROUPS,
-) = range(10)
+    P_PLAIN,
+) = range(11)
 """Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
-``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved)."""
+``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
+``P_PLAIN``: only size and weight rules apply and every firm is placed (CCP fast path)."""
 
 
 class Data(NamedTuple):

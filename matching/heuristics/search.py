@@ -62,6 +62,14 @@ def _settings(
     window: Window, n_slots: int, tuning: Tuning, fixed_groups: bool = False
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     relax = window.min_weight > 0 or window.max_weight < UNBOUNDED
+    m = window.m
+    plain = (
+        window.require_all
+        and not window.themed
+        and window.max_div >= UNBOUNDED
+        and not window.fixed.any()
+        and len(window.nbr) == m * (m - 1)
+    )
     P = np.array(
         [
             window.min_size,
@@ -74,6 +82,7 @@ def _settings(
             n_slots,
             int(relax),
             int(fixed_groups),
+            int(plain),
         ],
         np.int64,
     )

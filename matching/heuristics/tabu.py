@@ -25,6 +25,10 @@ from matching.heuristics.construct import assign_all, open_groups
 from matching.heuristics.moves import (
     P_FIXED_GROUPS,
     P_G,
+    P_MAX_SIZE,
+    P_MAX_W,
+    P_MIN_SIZE,
+    P_MIN_W,
     P_RELAX,
     P_REQUIRE_ALL,
     can_join,
@@ -303,6 +307,83 @@ def _scan_dense(  # type: ignore[no-untyped-def]
                 ties += 1
                 if ties == 1 or np.random.random() * ties < 1.0:
                     be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
+    return kind, bi, bt, bd, bv
+
+
+@njit(cache=True)
+def _scan_ccp(a, size, wsum, gain, w, aff, P, tabu, it, cur, best, lam, viol):  # type: ignore[no-untyped-def]
+    """Plain variant for CCP-like windows: all pairs compatible, no themes, divisions,
+    pinned firms or pool moves (every firm placed); only size and weight rules apply.
+
+    A tight loop over all pairs: a swap's delta is O(1) from the gain table, and its
+    penalty term can only lower it when the groups involved are within their bounds.
+    """
+    G = P[P_G]
+    m = a.shape[0]
+    relax = P[P_RELAX] != 0
+    lo, hi = P[P_MIN_SIZE], P[P_MAX_SIZE]
+    be = -np.inf
+    kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
+    exc = np.zeros(G + 1, np.int64)
+    if relax:
+        for g in range(G):
+            exc[g] = excess(wsum[g], P)
+    for i in range(m):
+        g1 = a[i]
+        if size[g1] - 1 < lo or (not relax and wsum[g1] - w[i] < P[P_MIN_W]):
+            continue
+        base = gain[i, g1]
+        v1 = excess(wsum[g1] - w[i], P) - exc[g1] if relax else 0
+        for g2 in range(G):
+            if g2 == g1 or size[g2] + 1 > hi or size[g2] == 0:
+                continue
+            if not relax and wsum[g2] + w[i] > P[P_MAX_W]:
+                continue
+            d = gain[i, g2] - base
+            dv = v1 + (excess(wsum[g2] + w[i], P) - exc[g2] if relax else 0)
+            e = d - lam * dv
+            if e < be - 1e-12:
+                continue
+            if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
+                continue
+            if e > be + 1e-12:
+                ties = 0
+            ties += 1
+            if ties == 1 or np.random.random() * ties < 1.0:
+                be, bd, bv, kind, bi, bt = e, d, dv, 1, i, g2
+    for i in range(m):
+        g1 = a[i]
+        base = gain[i, g1]
+        wi = w[i]
+        row = aff[i]
+        for j in range(i + 1, m):
+            g2 = a[j]
+            if g2 == g1:
+                continue
+            d = gain[i, g2] - base + gain[j, g1] - gain[j, g2] - 2.0 * row[j]
+            slack = lam * (exc[g1] + exc[g2]) if relax else 0.0
+            if d + slack < be - 1e-12:
+                continue
+            wj = w[j]
+            dv = 0
+            if wj != wi:
+                n1, n2 = wsum[g1] - wi + wj, wsum[g2] - wj + wi
+                if relax:
+                    dv = excess(n1, P) - exc[g1] + excess(n2, P) - exc[g2]
+                elif excess(n1, P) > 0 or excess(n2, P) > 0:
+                    continue
+            e = d - lam * dv
+            if e < be - 1e-12:
+                continue
+            if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
+                viol + dv == 0 and cur + d > best + 1e-9
+            ):
+                continue
+            if e > be + 1e-12:
+                ties = 0
+            ties += 1
+            if ties == 1 or np.random.random() * ties < 1.0:
+                be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
     return kind, bi, bt, bd, bv
 
 

@@ -55,7 +55,7 @@ def test_assign_all_respects_weight_bounds() -> None:
         affinity_matrix=mat,
     )
     w = window_of(inst)
-    P = np.array([1, 6, 3, 4, 1 << 40, 0, 1, 3, 1, 1], np.int64)
+    P = np.array([1, 6, 3, 4, 1 << 40, 0, 1, 3, 1, 1, 1], np.int64)
     D, S = data_of(w, P), new_state(w, 3, np.full(6, 3))
     moves.rebuild(D, S)
     assert construct.assign_all(D, S, 0)
