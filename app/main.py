@@ -13,8 +13,9 @@ from app.errors import install_handlers
 from app.jobs import RunExecutor
 from app.logs import configure_logging
 from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from app.routers import firms, health, links, meta, runs
+from app.routers import audit, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
+from matching.schemes import catalogue
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("kring.app")
@@ -61,6 +62,13 @@ def create_app() -> FastAPI:
             {"name": "competitors", "description": "Firms that must never share a group"},
             {"name": "partners", "description": "Firms that know each other (fine together)"},
             {"name": "runs", "description": "Matching runs and their groups"},
+            {"name": "profiles", "description": "Versioned constraint profiles"},
+            {"name": "schemes", "description": "Subsidy schemes (verify against the regulation)"},
+            {
+                "name": "review",
+                "description": "Accept or reject groups, compare runs, why not placed",
+            },
+            {"name": "audit", "description": "Who changed what, and when"},
             {"name": "needs", "description": "The needs taxonomy"},
             {"name": "admin", "description": "Organisations and API keys"},
             {"name": "health", "description": "Liveness and readiness"},
@@ -72,5 +80,8 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
+        app.include_router(router, prefix=API_PREFIX)
+    catalogue()  # a malformed scheme file fails here, at start-up, naming file and field
+    for router in (profiles.router, schemes.router, review.router, audit.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

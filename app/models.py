@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import (
     Mapped,
@@ -211,7 +212,11 @@ class PartnerLink(_Link, Base):
 
 
 class Profile(OrgScoped, Base):
-    """A named, reusable set of run settings (managed by programme managers)."""
+    """A named, versioned set of run settings (managed by programme managers).
+
+    The row holds the current version; every version (the first included) is kept in
+    :class:`ProfileVersion`.  Built-in profiles (``builtin``) are read-only.
+    """
 
     __tablename__ = "profile"
     __table_args__ = (UniqueConstraint(ORG_KEY, "name"),)
@@ -220,10 +225,54 @@ class Profile(OrgScoped, Base):
     name: Mapped[str] = mapped_column(String(200))
     purpose: Mapped[str] = mapped_column(String(16))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str | None] = mapped_column(Text)
+    scheme_id: Mapped[str | None] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class ProfileVersion(OrgScoped, Base):
+    """One version of a profile, as it was saved (never changed afterwards)."""
+
+    __tablename__ = "profile_version"
+    __table_args__ = (UniqueConstraint("profile_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profile.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str | None] = mapped_column(Text)
+    scheme_id: Mapped[str | None] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_key.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+
+
+class AuditEntry(OrgScoped, Base):
+    """Who did what and when: profile edits, runs, group decisions."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_org_at", ORG_KEY, "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = _ts()
+    actor_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Run(OrgScoped, Base):
@@ -252,6 +301,12 @@ class Run(OrgScoped, Base):
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_key.id", ondelete="SET NULL")
     )
+    profile_version: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
+    keep_accepted_from: Mapped[int | None] = mapped_column(
+        ForeignKey("run.id", ondelete="SET NULL")
+    )
+    seed_groups: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = _ts()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -283,6 +338,10 @@ class Group(OrgScoped, Base):
         _enum(GroupStatus, "group_status"), default=GroupStatus.proposed
     )
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_key.id", ondelete="SET NULL")
+    )
+    decision_comment: Mapped[str | None] = mapped_column(Text)
 
     run: Mapped[Run] = relationship(back_populates="groups")
     members: Mapped[list[GroupMember]] = relationship(
@@ -321,6 +380,7 @@ class UnassignedFirm(OrgScoped, Base):
     )
     external_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str | None] = mapped_column(Text)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matching.schemes import Scheme
+
 Purpose = Literal["training", "subsidy", "peer"]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RoleName = Literal["viewer", "member", "manager", "admin"]
@@ -196,6 +198,16 @@ class LinkWriteResult(BaseModel):
 # --- runs -------------------------------------------------------------------------------
 
 
+class AffinityWeightsIn(_Strict):
+    """Weights of the affinity terms (omitted: the defaults); checked by ``RunSettings``."""
+
+    need: float | None = Field(None, description="Shared needs (0.6)")
+    size: float | None = Field(None, description="Similar number of employees (0.2)")
+    digital: float | None = Field(None, description="Similar digital ladder level (0.2)")
+    partner: float | None = Field(None, description="Declared supplier/customer pairs (0.25)")
+    distance: float | None = Field(None, description="Penalty per km / max_pair_km (0.0)")
+
+
 class RunConstraints(_Strict):
     """Constraint overrides for one run (omitted: the defaults of ``matching.RunSettings``)."""
 
@@ -217,6 +229,7 @@ class RunConstraints(_Strict):
     eligible_provinces: list[str] | None = Field(None, description="Subsidy: eligible provinces")
     eligible_max_employees: int | None = Field(None, ge=0, description="Subsidy: largest firm")
     max_iterations: int | None = Field(None, ge=0, description="Search iteration budget")
+    affinity: AffinityWeightsIn | None = Field(None, description="Affinity weights")
 
 
 class RunFilters(_Strict):
@@ -233,12 +246,24 @@ class RunFilters(_Strict):
 class RunCreate(_Strict):
     """A matching run to start."""
 
-    purpose: Purpose = "training"
+    purpose: Purpose = Field("training", description="Omitted with a profile: the profile's")
     profile_id: int | None = Field(None, description="A stored profile's settings")
+    profile_version: int | None = Field(
+        None, ge=1, description="An earlier version of the profile (default: its current one)"
+    )
+    scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes); subsidy only")
     constraints: RunConstraints | None = None
-    filters: RunFilters | None = None
+    filters: RunFilters | None = Field(None, description="Omitted with a profile: the profile's")
     time_limit_s: float | None = Field(None, gt=0, description="Wall-clock limit in seconds")
     seed: int | None = Field(None, ge=0, description="Random seed (reproducible runs)")
+    keep_accepted_from: int | None = Field(
+        None, description="A run whose accepted groups are kept exactly (re-optimise the rest)"
+    )
+    mode: Literal["full", "fill"] = Field(
+        "full",
+        description="`fill`: place firms new since `keep_accepted_from` into its accepted "
+        "groups with room, or into new groups; accepted members never move",
+    )
 
 
 class RunRead(BaseModel):
@@ -250,6 +275,9 @@ class RunRead(BaseModel):
     progress: float = Field(description="0-1")
     best_objective: float | None
     profile_id: int | None
+    profile_version: int | None = Field(None, description="The profile version the run used")
+    mode: Literal["full", "fill"] = "full"
+    keep_accepted_from: int | None = None
     params: dict[str, Any] = Field(description="The full parameter snapshot")
     filters: dict[str, Any]
     stats: dict[str, Any] | None
@@ -304,6 +332,7 @@ class UnassignedRead(BaseModel):
     external_id: str | None
     erased: bool
     reason: str
+    rule: str | None = Field(None, description="For ineligible firms: the rule they fail")
 
 
 class RunGroups(BaseModel):
@@ -325,3 +354,202 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
     revision: str | None = None
+
+
+# --- profiles ---------------------------------------------------------------------------
+
+
+class ProfileCreate(_Strict):
+    """A constraint profile; saving it again (PUT) creates a new version."""
+
+    name: str = Field(min_length=1, max_length=200)
+    purpose: Purpose = "training"
+    description: str | None = Field(None, max_length=2000)
+    scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes)")
+    constraints: RunConstraints | None = None
+    filters: RunFilters | None = None
+    time_limit_s: float | None = Field(None, gt=0, description="Default wall-clock limit")
+    seed: int | None = Field(None, ge=0)
+
+
+class ProfileVersionRead(BaseModel):
+    """One saved version of a profile."""
+
+    version: int
+    name: str
+    purpose: str
+    description: str | None
+    scheme_id: str | None
+    settings: dict[str, Any] = Field(description="RunSettings values set by the profile")
+    filters: dict[str, Any] | None
+    created_at: datetime
+
+
+class ProfileRead(ProfileVersionRead):
+    """A profile at its current version."""
+
+    id: int
+    builtin: bool = Field(description="Built-in profiles are read-only")
+    updated_at: datetime
+
+
+class ProfileList(BaseModel):
+    """Profiles, built-in ones first."""
+
+    items: list[ProfileRead]
+
+
+class ProfileVersionList(BaseModel):
+    """Every version of one profile, oldest first."""
+
+    profile_id: int
+    items: list[ProfileVersionRead]
+
+
+# --- review, compare, relaxation, application -------------------------------------------
+
+
+class ReviewCreate(_Strict):
+    """A decision on a group, with an optional comment."""
+
+    comment: str | None = Field(None, max_length=2000)
+
+
+class GroupDecision(BaseModel):
+    """A recorded decision on a group."""
+
+    run_id: int
+    group_id: int
+    number: int
+    status: Literal["proposed", "accepted", "rejected"]
+    comment: str | None
+    decided_at: datetime | None
+    decided_by_key_id: int | None
+
+
+class MovedFirm(BaseModel):
+    """A firm placed in both runs, in groups that differ."""
+
+    external_id: str
+    from_group: int = Field(description="Group number in the first run")
+    to_group: int = Field(description="Group number in the second run")
+
+
+class RunComparison(BaseModel):
+    """What changed from run `run_id` to run `other_run_id`."""
+
+    run_id: int
+    other_run_id: int
+    coverage: dict[str, float] = Field(description="`a`, `b`, `delta` (share placed)")
+    placed: dict[str, int] = Field(description="`a`, `b`, `delta` (firms placed)")
+    groups: dict[str, int] = Field(description="`a`, `b`, `delta` (number of groups)")
+    mean_affinity: dict[str, float] = Field(description="`a`, `b`, `delta` (mean group score)")
+    total_affinity: dict[str, float] = Field(description="`a`, `b`, `delta` (objective)")
+    unchanged_groups: list[dict[str, int]] = Field(description="`{a, b}` group numbers")
+    moved: list[MovedFirm]
+    newly_placed: list[str]
+    dropped: list[str]
+    constraint_differences: dict[str, dict[str, Any]] = Field(
+        description="Setting -> `{a, b}` for every setting that differs"
+    )
+
+
+class ChangeRead(BaseModel):
+    """One single change of the settings that would place the firm."""
+
+    setting: str
+    current: float | None
+    needed: float | None
+    link: list[str] | None
+    group: int | None = Field(description="Group number to join; null: a new group")
+    members: list[str]
+    theme: str | None
+    relative: float | None = Field(description="|needed - current| / current")
+    description: str
+
+
+class AttemptRead(BaseModel):
+    """A candidate group that was tried and the rules it breaks."""
+
+    group: int | None
+    size: int
+    broken: list[str]
+    description: str
+
+
+class RelaxationRead(BaseModel):
+    """Why a firm was not placed, and the smallest single change that would place it."""
+
+    run_id: int
+    external_id: str
+    placed_in_group: int | None = Field(description="Set when the firm was placed after all")
+    reason: str | None = Field(description="The run's unassigned reason")
+    ineligible_rule: str | None
+    best: ChangeRead | None
+    options: list[ChangeRead]
+    tried: list[AttemptRead]
+
+
+class ApplicationMember(BaseModel):
+    """One member of a joint application with its eligibility check."""
+
+    kvk_number: str | None
+    external_id: str | None
+    name: str | None
+    gemeente_name: str | None
+    province: str | None
+    employees: int | None
+    sbi_code: str | None
+    has_theme: bool
+    eligible: bool
+    failed_rule: str | None
+
+
+class ApplicationPack(BaseModel):
+    """A joint-application pack for one group."""
+
+    run_id: int
+    group_id: int
+    group_number: int
+    status: str
+    theme: str | None
+    theme_label: str | None
+    scheme: dict[str, Any] | None = Field(description="The scheme entry (GET /schemes)")
+    lead_applicant: dict[str, Any]
+    members: list[ApplicationMember]
+    all_eligible: bool
+    checks: list[str] = Field(description="Group-level rules to confirm by hand")
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+class AuditRead(BaseModel):
+    """One audit entry."""
+
+    id: int
+    at: datetime
+    actor_key_id: int | None
+    actor_role: str
+    action: str
+    resource: str
+    resource_id: str
+    details: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    """One page of audit entries, newest first."""
+
+    items: list[AuditRead]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- schemes ----------------------------------------------------------------------------
+
+
+class SchemeList(BaseModel):
+    """The subsidy scheme catalogue; every entry must be verified against the regulation."""
+
+    items: list[Scheme]

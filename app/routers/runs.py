@@ -1,4 +1,4 @@
-"""Run endpoints: start, follow, cancel, and read the groups (JSON, GeoJSON, CSV)."""
+"""Run endpoints: start, follow, cancel, and read the groups (JSON, GeoJSON, CSV, XLSX)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep
 from app.errors import problem_responses
 from app.models import Run
-from app.schemas import RunCreate, RunGroups, RunList, RunRead
-from app.services import results
+from app.schemas import ApplicationPack, RunCreate, RunGroups, RunList, RunRead
+from app.services import exports, results
 from app.services import runs as service
 
 PREFIX = "/api/v1"
@@ -28,6 +28,9 @@ def _read(run: Run) -> RunRead:
         progress=run.progress,
         best_objective=run.best_objective,
         profile_id=run.profile_id,
+        profile_version=run.profile_version,
+        mode=run.mode,
+        keep_accepted_from=run.keep_accepted_from,
         params=run.params,
         filters=run.filters,
         stats=run.stats,
@@ -116,3 +119,42 @@ def get_csv(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
     """The groups as CSV, one line per member."""
     headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.csv"'}
     return Response(results.run_csv(db, run_id), media_type="text/csv", headers=headers)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/{run_id}/groups.xlsx",
+    operation_id="runs-groups-xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "Overview sheet + one per group"}},
+)
+def get_xlsx(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
+    """The groups as an Excel workbook: an overview sheet and one sheet per group."""
+    headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.xlsx"'}
+    return Response(exports.groups_xlsx(db, run_id), media_type=XLSX, headers=headers)
+
+
+@router.get(
+    "/{run_id}/groups/{group_id}/application",
+    operation_id="runs-group-application",
+    response_model=ApplicationPack,
+)
+def get_application(run_id: int, group_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+    """The joint-application pack: scheme, lead applicant, members with eligibility checks."""
+    return exports.application_pack(db, run_id, group_id)
+
+
+@router.get(
+    "/{run_id}/groups/{group_id}/application.csv",
+    operation_id="runs-group-application-csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One line per member"}},
+)
+def get_application_csv(run_id: int, group_id: int, caller: ViewerDep, db: DbDep) -> Response:
+    """The joint-application pack as CSV, one line per member."""
+    pack = exports.application_pack(db, run_id, group_id)
+    name = f"run-{run_id}-group-{pack['group_number']}-application.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(exports.application_csv(pack), media_type="text/csv", headers=headers)

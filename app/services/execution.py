@@ -28,6 +28,7 @@ from app.models import (
     bind_organisation,
     utcnow,
 )
+from app.services import review
 from app.services.links import links_of
 from matching.errors import MatchingError
 from matching.settings import RunSettings
@@ -129,6 +130,7 @@ def _store_report(db: Session, run: Run, report: dict[str, Any], rows: dict[str,
                 firm_id=row.id,
                 external_id=row.external_id,
                 reason=str(item["reason"]),
+                rule=item.get("rule"),
             )
         )
 
@@ -136,7 +138,7 @@ def _store_report(db: Session, run: Run, report: dict[str, Any], rows: dict[str,
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
 
-    rows = select_firms(db, run.filters)
+    rows, locked, pinned = review.seed_inputs(db, run, select_firms(db, run.filters))
     by_id = {r.id: r for r in rows}
     pairs = {
         name: [
@@ -151,6 +153,8 @@ def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], 
         RunSettings.from_dict(run.params),
         progress=reporter.progress,
         should_stop=reporter.should_stop,
+        locked=locked,
+        pinned=pinned,
     )
     return report.to_dict(), {r.external_id: r for r in rows}
 
@@ -170,6 +174,7 @@ def _succeed(
     db: Session, run: Run, report: dict[str, Any], rows: dict[str, Firm], began: float
 ) -> None:
     _store_report(db, run, report, rows)
+    review.carry_decisions(db, run)
     stats = {**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)}
     run.status, run.progress, run.stats = RunStatus.succeeded, 1.0, stats
     objective = stats.get("objective")

@@ -15,73 +15,92 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import open_session
-from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.models import Profile, Run, RunStatus, utcnow
+from app.errors import ConflictError, NotFoundError
+from app.models import Run, RunStatus, utcnow
 from app.schemas import RunCreate
+from app.services import audit, profiles, review
 from app.services.organisations import Caller
-from geodata.boundaries import normalise_province
-from geodata.errors import GeodataError
-from matching.needs import is_need_code
-from matching.settings import RunSettings, SettingsError
+from app.services.profiles import invalid, validate_filters, validate_settings
 
 log = structlog.get_logger("kring.runs")
 FINISHED = (RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled)
 
 
-def _invalid(field: str, message: str) -> InvalidInputError:
-    return InvalidInputError(message, [{"row": None, "field": field, "message": message}])
+def _base_values(db: Session, caller: Caller, body: RunCreate) -> tuple[dict[str, Any], Any]:
+    """Settings and filters from the profile (at the requested version), if any."""
+    if body.profile_id is None:
+        if body.profile_version is not None:
+            raise invalid("profile_version", "needs a profile_id")
+        return {}, None
+    profile = profiles.resolve(db, caller, body.profile_id, body.profile_version)
+    values = dict(profile.settings)
+    values["purpose"] = profile.purpose
+    if profile.scheme_id is not None:
+        values["scheme_id"] = profile.scheme_id
+    return values, profile.filters
 
 
-def _snapshot(db: Session, body: RunCreate, settings: Settings) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if body.profile_id is not None:
-        profile = db.scalar(select(Profile).where(Profile.id == body.profile_id))
-        if profile is None:
-            raise NotFoundError("profile", body.profile_id)
-        values.update(profile.settings)
-    values["purpose"] = body.purpose
+def _snapshot(
+    db: Session, caller: Caller, body: RunCreate, settings: Settings
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    values, profile_filters = _base_values(db, caller, body)
+    if "purpose" in body.model_fields_set or "purpose" not in values:
+        values["purpose"] = body.purpose
+    if body.scheme_id is not None:
+        values["scheme_id"] = body.scheme_id
     if body.constraints is not None:
-        values.update(body.constraints.model_dump(exclude_none=True))
+        overrides = body.constraints.model_dump(exclude_none=True)
+        if "affinity" in overrides and isinstance(values.get("affinity"), dict):
+            overrides["affinity"] = {**values["affinity"], **overrides["affinity"]}
+        values.update(overrides)
     time_limit = body.time_limit_s or values.get("time_limit_s") or settings.default_time_limit_s
     if time_limit > settings.max_time_limit_s:
         limit = settings.max_time_limit_s
-        raise _invalid("time_limit_s", f"{time_limit} s exceeds the limit of {limit} s")
+        raise invalid("time_limit_s", f"{time_limit} s exceeds the limit of {limit} s")
     values["time_limit_s"] = time_limit
     if body.seed is not None:
         values["seed"] = body.seed
-    try:
-        return RunSettings.from_dict(values).to_dict()
-    except SettingsError as exc:
-        raise _invalid(f"constraints.{exc.field}", exc.reason) from None
-
-
-def _filters(body: RunCreate) -> dict[str, Any]:
-    if body.filters is None:
-        return {}
-    filters = body.filters.model_dump(exclude_none=True)
-    try:
-        if "provinces" in filters:
-            filters["provinces"] = [normalise_province(p) for p in filters["provinces"]]
-    except GeodataError as exc:
-        raise _invalid("filters.provinces", str(exc)) from None
-    unknown = [c for c in filters.get("needs", []) if not is_need_code(c)]
-    if unknown:
-        raise _invalid("filters.needs", f"unknown need code(s): {', '.join(unknown)}")
-    return filters
+    if body.filters is not None or "filters" in body.model_fields_set:
+        filters = validate_filters(body.filters)
+    else:
+        filters = dict(profile_filters or {})
+    return validate_settings(values), filters
 
 
 def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings) -> Run:
-    """Validate the request into a parameter snapshot and queue a run."""
+    """Validate the request into a parameter snapshot and queue a run.
+
+    With ``keep_accepted_from`` the accepted groups of that run are kept exactly; with
+    ``mode="fill"`` only firms new since that run are placed (see :mod:`app.services.review`).
+    """
+    params, filters = _snapshot(db, caller, body, settings)
+    seed = None
+    if body.mode == "fill" and body.keep_accepted_from is None:
+        raise invalid("keep_accepted_from", "mode 'fill' needs the run to fill up")
+    if body.keep_accepted_from is not None:
+        seed, filters = review.seed_groups(db, body.keep_accepted_from, body.mode, params, filters)
     run = Run(
         organisation_id=caller.organisation_id,
-        purpose=body.purpose,
+        purpose=params["purpose"],
         status=RunStatus.queued,
         profile_id=body.profile_id,
-        params=_snapshot(db, body, settings),
-        filters=_filters(body),
+        profile_version=None,
+        params=params,
+        filters=filters,
         created_by_key_id=caller.key_id,
+        mode=body.mode,
+        keep_accepted_from=body.keep_accepted_from,
+        seed_groups=seed,
     )
+    if body.profile_id is not None:
+        run.profile_version = (
+            body.profile_version or profiles.get_profile(db, caller, body.profile_id).version
+        )
     db.add(run)
+    db.flush()
+    audit.record(db, caller, "run.create", "run", run.id, purpose=run.purpose,
+                 profile_id=run.profile_id, profile_version=run.profile_version,
+                 mode=run.mode, keep_accepted_from=run.keep_accepted_from)  # fmt: skip
     db.commit()
     log.info("run_queued", run_id=run.id, organisation_id=caller.organisation_id)
     return run

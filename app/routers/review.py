@@ -1,0 +1,69 @@
+"""Review of a run: accept or reject groups, compare runs, why a firm was not placed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.deps import DbDep, ManagerDep, ViewerDep
+from app.errors import problem_responses
+from app.models import Group, GroupStatus
+from app.schemas import GroupDecision, RelaxationRead, ReviewCreate, RunComparison
+from app.services import compare, review
+
+router = APIRouter(
+    prefix="/runs", tags=["review"], responses=problem_responses(401, 403, 404, 409, 422, 500)
+)
+
+
+def _decision(group: Group) -> GroupDecision:
+    return GroupDecision(
+        run_id=group.run_id,
+        group_id=group.id,
+        number=group.number,
+        status=group.status.value,
+        comment=group.decision_comment,
+        decided_at=group.decided_at,
+        decided_by_key_id=group.decided_by_key_id,
+    )
+
+
+@router.post(
+    "/{run_id}/groups/{group_id}/accept", operation_id="review-accept", response_model=GroupDecision
+)
+def accept_group(
+    run_id: int, group_id: int, caller: ManagerDep, db: DbDep, body: ReviewCreate | None = None
+) -> GroupDecision:
+    """Accept a group (optional comment); recorded with who and when."""
+    comment = body.comment if body else None
+    return _decision(review.decide(db, caller, run_id, group_id, GroupStatus.accepted, comment))
+
+
+@router.post(
+    "/{run_id}/groups/{group_id}/reject", operation_id="review-reject", response_model=GroupDecision
+)
+def reject_group(
+    run_id: int, group_id: int, caller: ManagerDep, db: DbDep, body: ReviewCreate | None = None
+) -> GroupDecision:
+    """Reject a group (optional comment); recorded with who and when."""
+    comment = body.comment if body else None
+    return _decision(review.decide(db, caller, run_id, group_id, GroupStatus.rejected, comment))
+
+
+@router.get(
+    "/{run_id}/compare/{other_run_id}", operation_id="review-compare", response_model=RunComparison
+)
+def compare_runs(run_id: int, other_run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+    """Coverage and affinity deltas, unchanged groups, moved, new and dropped firms, settings."""
+    return compare.compare_runs(db, run_id, other_run_id)
+
+
+@router.get(
+    "/{run_id}/unassigned/{external_id}/relaxation",
+    operation_id="review-relaxation",
+    response_model=RelaxationRead,
+)
+def relaxation(run_id: int, external_id: str, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+    """The smallest single change of the run's settings that would place an unassigned firm."""
+    return review.relaxation(db, run_id, external_id)

@@ -1,0 +1,182 @@
+"""Group review: accept or reject with a comment; keep accepted groups in later runs.
+
+``POST /runs`` with ``keep_accepted_from`` stores the accepted groups of that run (as firm
+row ids, so a GDPR erasure leaves nothing behind) in ``run.seed_groups``:
+
+* ``mode="full"``: every accepted group becomes a *locked* group of the new run
+  (``Instance.locked_groups``: kept exactly; everything else is re-optimised);
+* ``mode="fill"``: the cohort is the accepted members plus the firms that are new since
+  that run (in neither its groups nor its unassigned list); accepted groups with room
+  become *pinned* groups (they can only gain members), full ones stay locked, and
+  newcomers may form new groups.  Accepted members never move.
+
+When the new run succeeds, groups identical to an accepted one are marked accepted again
+(:func:`carry_decisions`), so decisions survive any number of re-runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import ConflictError, NotFoundError
+from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
+from app.services import audit
+from app.services.organisations import Caller
+from matching.schemes import effective_settings
+from matching.settings import RunSettings
+
+
+def succeeded_run(db: Session, run_id: int) -> Run:
+    run = db.scalar(select(Run).where(Run.id == run_id))
+    if run is None:
+        raise NotFoundError("run", run_id)
+    if run.status != RunStatus.succeeded:
+        raise ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded")
+    return run
+
+
+def groups_of(db: Session, run_id: int) -> list[Group]:
+    query = select(Group).where(Group.run_id == run_id).order_by(Group.number)
+    return list(db.scalars(query.options(selectinload(Group.members))).all())
+
+
+def decide(
+    db: Session,
+    caller: Caller,
+    run_id: int,
+    group_id: int,
+    status: GroupStatus,
+    comment: str | None,
+) -> Group:
+    """Accept or reject one group of a succeeded run, recording who, when and why."""
+    succeeded_run(db, run_id)
+    group = db.scalar(select(Group).where(Group.id == group_id, Group.run_id == run_id))
+    if group is None:
+        raise NotFoundError("group", group_id)
+    group.status, group.decided_at = status, utcnow()
+    group.decided_by_key_id, group.decision_comment = caller.key_id, comment
+    action = "group.accept" if status == GroupStatus.accepted else "group.reject"
+    audit.record(db, caller, action, "group", group.id, run_id=run_id, number=group.number,
+                 comment=comment)  # fmt: skip
+    db.commit()
+    return group
+
+
+def _cohort_ids(db: Session, run: Run) -> set[int]:
+    """Firm row ids that took part in a run (placed or unassigned)."""
+    placed = {m.firm_id for g in groups_of(db, run.id) for m in g.members}
+    return {i for i in placed | {u.firm_id for u in run.unassigned} if i is not None}
+
+
+def seed_groups(
+    db: Session, base_run_id: int, mode: str, params: dict[str, Any], filters: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seed of a run that keeps ``base_run_id``'s accepted groups, and its filters.
+
+    Returns ``({"from_run", "mode", "groups": [{"group_id", "number", "firm_ids", "kept_as",
+    "decided_by_key_id"}]}, filters)``; in ``fill`` mode the filters select exactly the
+    accepted members and the newcomers.
+    """
+    from app.services.execution import select_firms
+
+    base = succeeded_run(db, base_run_id)
+    room = effective_settings(RunSettings.from_dict(params)).max_size
+    seeds = []
+    for g in groups_of(db, base.id):
+        if g.status != GroupStatus.accepted:
+            continue
+        ids = [m.firm_id for m in g.members if m.firm_id is not None]
+        kept = "pinned" if mode == "fill" and len(ids) < room else "locked"
+        seeds.append({"group_id": g.id, "number": g.number, "firm_ids": ids, "kept_as": kept,
+                      "decided_by_key_id": g.decided_by_key_id})  # fmt: skip
+    seed = {"from_run": base.id, "mode": mode, "groups": seeds}
+    if mode != "fill":
+        return seed, filters
+    seen = _cohort_ids(db, base)
+    accepted = {i for s in seeds for i in s["firm_ids"]}
+    chosen = [f for f in select_firms(db, filters) if f.id not in seen or f.id in accepted]
+    rows = {f.id: f for f in chosen}
+    rows.update({f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(accepted)))})
+    return seed, {"external_ids": sorted(f.external_id for f in rows.values())}
+
+
+def seed_inputs(
+    db: Session, run: Run, rows: list[Firm]
+) -> tuple[list[Firm], list[list[str]], list[list[str]]]:
+    """The cohort with every kept firm included, and the locked and pinned groups (ids).
+
+    Erased firms are left out; a locked group that lost a member is pinned instead.
+    """
+    seeds = (run.seed_groups or {}).get("groups", [])
+    wanted = {i for s in seeds for i in s["firm_ids"]}
+    have = {r.id for r in rows}
+    missing = wanted - have
+    if missing:
+        rows = rows + list(db.scalars(select(Firm).where(Firm.id.in_(missing))).all())
+    by_id = {r.id: r for r in rows}
+    locked: list[list[str]] = []
+    pinned: list[list[str]] = []
+    for s in seeds:
+        ids = [by_id[i].external_id for i in s["firm_ids"] if i in by_id]
+        if not ids:
+            continue
+        exact = s["kept_as"] == "locked" and len(ids) == len(s["firm_ids"])
+        (locked if exact else pinned).append(ids)
+    return rows, locked, pinned
+
+
+def carry_decisions(db: Session, run: Run) -> None:
+    """Mark the new run's groups that equal an accepted seed group as accepted again."""
+    seeds = (run.seed_groups or {}).get("groups", [])
+    if not seeds:
+        return
+    db.flush()
+    by_members = {frozenset(s["firm_ids"]): s for s in seeds}
+    for g in groups_of(db, run.id):
+        s = by_members.get(frozenset(m.firm_id for m in g.members))
+        if s is not None:
+            g.status, g.decided_at = GroupStatus.accepted, utcnow()
+            g.decided_by_key_id = s["decided_by_key_id"]
+            g.decision_comment = f"kept from run {run.keep_accepted_from} group {s['number']}"
+
+
+def relaxation(db: Session, run_id: int, external_id: str) -> dict[str, Any]:
+    """Why a firm of a succeeded run was not placed, and the smallest single change.
+
+    Computed on demand by :func:`matching.relax.relax_firm` against the run's stored
+    settings and groups, with the cohort's current firm records and pairs.
+    """
+    from app.convert import row_to_firm
+    from app.models import CompetitorLink, PartnerLink
+    from app.services.execution import select_firms
+    from app.services.links import links_of
+    from matching.relax import relax_firm
+
+    run = succeeded_run(db, run_id)
+    firm = db.scalar(select(Firm).where(Firm.external_id == external_id))
+    if firm is None:
+        raise NotFoundError("firm", external_id)
+    groups = groups_of(db, run.id)
+    out: dict[str, Any] = {"run_id": run.id, "external_id": external_id, "placed_in_group": None,
+                           "reason": None, "ineligible_rule": None, "best": None, "options": [],
+                           "tried": []}  # fmt: skip
+    for g in groups:
+        if any(m.firm_id == firm.id for m in g.members):
+            return {**out, "placed_in_group": g.number}
+    left = next((u for u in run.unassigned if u.firm_id == firm.id), None)
+    if left is None:
+        raise NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
+    rows, _, _ = seed_inputs(db, run, select_firms(db, run.filters))
+    rows = rows if any(r.id == firm.id for r in rows) else [*rows, firm]
+    by_id = {r.id: r for r in rows}
+    ids = {i: r.external_id for i, r in by_id.items()}
+    pairs = [[(ids[a], ids[b]) for a, b in links_of(db, model, set(ids))]
+             for model in (CompetitorLink, PartnerLink)]  # fmt: skip
+    stored = [([by_id[m.firm_id].external_id for m in g.members if m.firm_id in by_id], g.theme)
+              for g in groups]  # fmt: skip
+    relaxed = relax_firm([row_to_firm(r) for r in rows], pairs[0], pairs[1],
+                         RunSettings.from_dict(run.params), stored, external_id)  # fmt: skip
+    return {**out, **relaxed.to_dict(), "reason": left.reason}
