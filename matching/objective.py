@@ -162,7 +162,8 @@ def _candidate_pairs(instance: Instance) -> tuple[NDArray[np.int64], NDArray[np.
             k=instance.max_neighbours,
             exact=True,
         )
-        src = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.asarray(nb.indptr)))
+        ptr = np.asarray(nb.indptr, np.int64)
+        src = np.repeat(np.arange(n, dtype=np.int64), ptr[1:] - ptr[:-1])
         dst = np.asarray(nb.indices, np.int64)
         keep = src != dst
         src, dst = src[keep], dst[keep]

@@ -67,7 +67,8 @@ def _float_array(value: object, name: str, n: int) -> NDArray[np.float64]:
 
 
 def _pairs(value: object, name: str, n: int) -> NDArray[np.int64]:
-    arr = _int_array(np.asarray(value).reshape(-1, 2) if np.size(value) else [], name)
+    raw = np.asarray(value)
+    arr = _int_array(raw.reshape(-1, 2) if raw.size else [], name)
     arr = arr.reshape(-1, 2)
     if arr.size and (arr.min() < 0 or arr.max() >= n or np.any(arr[:, 0] == arr[:, 1])):
         raise InvalidInstanceError(name, "pairs must be two distinct firm indices in range")

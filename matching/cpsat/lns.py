@@ -118,8 +118,9 @@ def _round(
     (p_new, a_new), (p_old, a_old) = _value(instance, new), _value(instance, old)
     if p_new < p_old or (p_new == p_old and a_new <= a_old + 1e-9):
         return None
-    for g in new:
-        if check_group(instance, None, tuple(sorted(g)), c.best_theme(instance, g)):
+    for members in new:
+        theme = c.best_theme(instance, members)
+        if check_group(instance, None, tuple(sorted(members)), theme):
             return None
     keep = [g for h, g in enumerate(groups) if h not in set(chosen)]
     return keep + new

@@ -53,7 +53,7 @@ class ClusteringModel:
     ) -> None:
         self.model = cp_model.CpModel()
         self.vars = Variables.create(self.model, window, n_slots)
-        self.modules = [
+        self.modules: list[modules.Module] = [
             modules.AssignOnce(),
             modules.SizeBounds(),
             modules.WeightBounds(),

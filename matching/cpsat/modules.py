@@ -8,12 +8,20 @@ kernels; the verifier checks every accepted result independently.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from matching.cpsat.variables import AFFINITY_SCALE, Variables
 from matching.heuristics.window import UNBOUNDED
+
+
+class Module(Protocol):
+    """A constraint or objective term: adds itself to a model."""
+
+    def build(self, model: cp_model.CpModel, v: Variables) -> None:
+        """Add this module's variables and constraints."""
 
 
 class AssignOnce:
