@@ -271,6 +271,10 @@ class Instance:
                     raise InvalidInstanceError(name, "groups must be disjoint firm sets in range")
                 seen.update(g)
             setf(self, name, groups)
+        if self.eligible is not None:
+            for g in self.pinned_groups:
+                if not self.eligible[list(g)].all():
+                    raise InvalidInstanceError("pinned_groups", "pinned firms must be eligible")
 
     @property
     def is_placeable(self) -> NDArray[np.bool_]:

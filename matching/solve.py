@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from matching import constraints as c
 from matching.errors import UnverifiedSolutionError
@@ -61,6 +62,20 @@ def _slots(instance: Instance, m: int, n_pinned: int) -> int:
     return max(m // max(instance.min_size or 1, 1), n_pinned, 1)
 
 
+def _keep_pins_together(
+    instance: Instance, windows: list[NDArray[np.int64]]
+) -> list[NDArray[np.int64]]:
+    """Move every pinned group into the window of its first member."""
+    if not instance.pinned_groups or len(windows) == 1:
+        return windows
+    where = np.full(instance.n_firms, -1, np.int64)
+    for k, firms in enumerate(windows):
+        where[firms] = k
+    for g in instance.pinned_groups:
+        where[list(g)] = where[g[0]]
+    return [np.nonzero(where == k)[0].astype(np.int64) for k in range(len(windows))]
+
+
 def _search_windows(
     instance: Instance, params: SolveParams, budget: Budget, time_share: float
 ) -> tuple[list[list[int]], int]:
@@ -68,7 +83,7 @@ def _search_windows(
     pinned = np.zeros(instance.n_firms, bool)
     for g in instance.pinned_groups:
         pinned[list(g)] = True
-    windows = split_regions(instance, placeable)
+    windows = _keep_pins_together(instance, split_regions(instance, placeable))
     groups: list[list[int]] = []
     iterations = 0
     remaining = len(placeable)

@@ -111,9 +111,10 @@ def check_group(
     if instance.max_pair_km is not None and len(g) > 1:
         for i, j, km in _far_pairs(instance, g):
             out.append(Violation("diameter", k, (i, j), f"{km:.3f} km > {instance.max_pair_km} km"))
-    members = set(g)
-    for i, j in instance.forbidden:
-        if int(i) in members and int(j) in members:
+    if len(instance.forbidden) and len(g) > 1:
+        fb = instance.forbidden
+        inside = np.isin(fb[:, 0], g) & np.isin(fb[:, 1], g)
+        for i, j in fb[inside]:
             out.append(Violation("forbidden", k, (int(i), int(j)), "competitors share a group"))
     if instance.theme_required and not c.theme_ok(instance, g, theme):
         out.append(Violation("theme", k, g, f"theme {theme} not shared by enough members"))

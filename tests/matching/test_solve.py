@@ -97,3 +97,14 @@ def test_infeasible_capacity_is_reported_not_raised() -> None:
     result = solve(inst, BUDGET)
     assert result.status is SolveStatus.INFEASIBLE
     assert result.solution is None
+
+
+def test_pinned_firms_end_up_together() -> None:
+    """Firms pinned together share a group even across towns (groups of 4-5)."""
+    inst = two_towns(pinned_groups=((0, 4),), min_size=4, max_size=5)
+    result = solve(inst, BUDGET)
+    assert result.solution is not None
+    of = result.solution.group_of()
+    assert of[0] == of[4]
+    assert result.placed == 8
+    assert verify(inst, result.solution) == []
