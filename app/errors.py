@@ -166,6 +166,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, slug, title, str(exc.detail))
 
 
+async def _overflow(request: Request, exc: Exception) -> JSONResponse:
+    detail = "a number in the request is out of range"
+    errors = [{"row": None, "field": "number", "message": detail}]
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, exc_info=exc)
     detail = "An unexpected error occurred; it has been logged."
@@ -179,4 +185,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GeodataError, _geodata_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OverflowError, _overflow)  # e.g. an id beyond 64 bits (SQLite)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,16 +7,24 @@ JSON and CSV input alike.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from matching.schemes import Scheme
 
 Purpose = Literal["training", "subsidy", "peer"]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RoleName = Literal["viewer", "member", "manager", "admin"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+"""A stored time: UTC, always with an offset (SQLite returns naive values)."""
 
 
 class _Strict(BaseModel):
@@ -139,8 +147,8 @@ class FirmRead(BaseModel):
     needs: list[str]
     weight: int | None
     consent_to_share: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class FirmList(BaseModel):
@@ -176,7 +184,7 @@ class LinkRead(BaseModel):
     sme_a: str
     sme_b: str
     source: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class LinkList(BaseModel):
@@ -282,9 +290,9 @@ class RunRead(BaseModel):
     filters: dict[str, Any]
     stats: dict[str, Any] | None
     error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
 
 class RunList(BaseModel):
@@ -382,7 +390,7 @@ class ProfileVersionRead(BaseModel):
     scheme_id: str | None
     settings: dict[str, Any] = Field(description="RunSettings values set by the profile")
     filters: dict[str, Any] | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ProfileRead(ProfileVersionRead):
@@ -390,7 +398,7 @@ class ProfileRead(ProfileVersionRead):
 
     id: int
     builtin: bool = Field(description="Built-in profiles are read-only")
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class ProfileList(BaseModel):
@@ -423,7 +431,7 @@ class GroupDecision(BaseModel):
     number: int
     status: Literal["proposed", "accepted", "rejected"]
     comment: str | None
-    decided_at: datetime | None
+    decided_at: UtcDatetime | None
     decided_by_key_id: int | None
 
 
@@ -528,7 +536,7 @@ class AuditRead(BaseModel):
     """One audit entry."""
 
     id: int
-    at: datetime
+    at: UtcDatetime
     actor_key_id: int | None
     actor_role: str
     action: str

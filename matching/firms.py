@@ -333,15 +333,19 @@ def _read_table(
     if errors:
         return [], errors
     rows: list[dict[str, str]] = []
-    for number, cells in enumerate(reader, start=1):
-        if not any(c.strip() for c in cells):
-            rows.append({})  # blank line: skipped, but keeps row numbers aligned
-            continue
-        if len(cells) != len(header):
-            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(header)}"))
-            rows.append({})
-            continue
-        rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
+    try:
+        for number, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                rows.append({})  # blank line: skipped, but keeps row numbers aligned
+                continue
+            if len(cells) != len(header):
+                message = f"{len(cells)} cells, header has {len(header)}"
+                errors.append(RowError(number, "*", message))
+                rows.append({})
+                continue
+            rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
+    except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+        errors.append(RowError(len(rows) + 1, "*", f"unreadable CSV: {exc}"))
     return rows, errors
 
 

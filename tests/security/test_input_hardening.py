@@ -216,3 +216,12 @@ def test_no_sql_is_built_from_strings() -> None:
     assert offenders == {}
     probe = ast.parse('db.execute(f"SELECT * FROM firm WHERE name = \'{name}\'")\ntext("x" + y)')
     assert _sql_from_strings(probe) == [1, 2]
+    assert _sql_from_strings(probe) == [1, 2]
+
+
+def test_huge_ids_and_bare_carriage_returns_are_422(world: World) -> None:
+    """Regressions found by schemathesis: an id beyond 64 bits and a bare CR were 500."""
+    w, h = world, auth(world.a["admin"])
+    assert w.client.get(f"/api/v1/runs/{2**70}", headers=h).status_code == 422
+    r = w.client.post("/api/v1/firms", json=[firm("cr", sbi_code="\r")], headers=h)
+    assert r.status_code == 422, r.text
