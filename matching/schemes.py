@@ -278,6 +278,16 @@ def _region_text(scheme: Scheme) -> str:
     return ", ".join(parts)
 
 
+def _region_of(firm: Firm) -> str | None:
+    from geodata.errors import GeodataError
+    from geodata.geocode import geocode
+
+    try:
+        return geocode(firm.postcode).labour_market_region
+    except GeodataError:
+        return None
+
+
 def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> FailedRule | None:
     """The first scheme rule a firm fails, or ``None`` when it is eligible.
 
@@ -292,7 +302,8 @@ def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> Fail
     firm
         The firm.
     region
-        The firm's labour-market region (only needed when the scheme lists regions).
+        The firm's labour-market region; looked up from its postcode when the scheme lists
+        regions and none is given.
 
     Returns
     -------
@@ -303,6 +314,8 @@ def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> Fail
     if limit is not None and firm.employees > limit:
         return FailedRule("firm_size.max_employees", f"{firm.employees} employees > {limit}")
     areas = scheme.regions
+    if region is None and areas.labour_market_regions:
+        region = _region_of(firm)
     if areas.restricted and not (
         firm.province in areas.provinces
         or firm.gemeente_code in areas.gemeenten

@@ -125,3 +125,15 @@ def test_subsidy_run_places_only_eligible_firms_within_partner_bounds() -> None:
     assert {u["id"]: u["reason"] for u in out["unassigned"]}["big"] == "ineligible"
     themes = {g["theme"] for g in out["groups"]}
     assert themes <= set(scheme_by_id("jtf-groningen-personeel-scholing").funded_needs)
+
+
+def test_labour_market_region_is_looked_up_from_the_postcode() -> None:
+    """A scheme limited to a labour-market region accepts a firm whose PC4 lies in it."""
+    base = scheme_by_id("slim")
+    regions = base.regions.model_copy(update={"labour_market_regions": ("Groningen",)})
+    scheme = base.model_copy(update={"regions": regions})
+    assert check_firm(scheme, firm("a")) is None  # 9711 is in labour-market region Groningen
+    away = Firm("b", "B", "8911", "4120", 10, 2, ("train.vocational",), 53.2, 5.8,
+                gemeente_code="GM0080", province="Fryslân")  # fmt: skip
+    failed = check_firm(scheme, away)
+    assert failed is not None and failed.rule == "regions"
