@@ -81,7 +81,7 @@ def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
 @router.post("/{run_id}/cancel", operation_id="runs-cancel", response_model=RunRead)
 def cancel_run(run_id: int, caller: MemberDep, db: DbDep) -> RunRead:
     """Cancel a queued or running run."""
-    return _read(service.cancel_run(db, run_id))
+    return _read(service.cancel_run(db, run_id, caller))
 
 
 @router.get("/{run_id}/groups", operation_id="runs-groups", response_model=RunGroups)

@@ -121,7 +121,7 @@ def list_runs(db: Session, *, limit: int, offset: int) -> tuple[list[Run], int]:
     return list(runs), total
 
 
-def cancel_run(db: Session, run_id: int) -> Run:
+def cancel_run(db: Session, run_id: int, caller: Caller | None = None) -> Run:
     """Cancel a queued run at once, or ask a running one to stop; 409 when finished."""
     run = get_run(db, run_id)
     if run.status in FINISHED:
@@ -129,6 +129,8 @@ def cancel_run(db: Session, run_id: int) -> Run:
     if run.status == RunStatus.queued:
         run.status, run.finished_at = RunStatus.cancelled, utcnow()
     run.cancel_requested = True
+    if caller is not None:
+        audit.record(db, caller, "run.cancel", "run", run_id, status=run.status.value)
     db.commit()
     log.info("run_cancel_requested", run_id=run_id)
     return run

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.models import Role
+from app.db import open_session
+from app.models import Role, Run
 from tests.app.conftest import auth, issue_key
 from tests.app.test_profiles import PROFILE
 from tests.app.test_review import FAST, groups
@@ -59,3 +60,20 @@ def test_audit_needs_manager_and_is_scoped(
     assert client.get("/api/v1/audit", headers=auth(keys["manager"])).json()["total"] == 1
     south = issue_key(settings, "south", Role.manager)
     assert client.get("/api/v1/audit", headers=auth(south)).json()["total"] == 0
+
+
+def test_cancelling_a_queued_run_is_audited(
+    client: TestClient, keys: dict[str, str], settings: Settings
+) -> None:
+    """POST /runs/{id}/cancel writes a run.cancel entry with the caller."""
+    me = client.get("/api/v1/me", headers=auth(keys["member"])).json()
+    with open_session(settings) as db:  # a run still waiting in the queue
+        queued = Run(organisation_id=me["organisation_id"], purpose="training", params={})
+        db.add(queued)
+        db.commit()
+        run_id = queued.id
+    r = client.post(f"/api/v1/runs/{run_id}/cancel", headers=auth(keys["member"]))
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    entries = client.get("/api/v1/audit?action=run.cancel", headers=auth(keys["manager"])).json()
+    assert entries["total"] == 1 and entries["items"][0]["resource_id"] == str(run_id)
+    assert entries["items"][0]["actor_role"] == "member"
