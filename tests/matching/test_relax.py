@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodata.distance import geodesic_km
+from matching.build import build_instance
 from matching.firms import Firm
+from matching.needs import NEED_CODES
 from matching.relax import relax_firm
 from matching.settings import RunSettings
+from matching.verify import check_group
 
 GRONINGEN = (53.2194, 6.5665)
 LEEUWARDEN = (53.2012, 5.7999)
@@ -86,3 +93,47 @@ def test_ineligible_firm_reports_its_rule() -> None:
     rel = relax_firm(firms, [], [], settings, [], "g0")
     assert rel.ineligible_rule is not None and rel.ineligible_rule.startswith("eligible_max")
     assert rel.options == () and rel.to_dict()["best"] is None
+
+
+_NEEDS = ("train.vocational", "hr.recruitment", "dig.cybersecurity")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    spots=st.lists(
+        st.tuples(st.floats(-0.5, 0.5), st.floats(-0.8, 0.8), st.sampled_from(_NEEDS)),
+        min_size=4,
+        max_size=9,
+    ),
+    min_size=st.integers(3, 5),
+    km=st.sampled_from([20.0, 35.0, 50.0]),
+    links=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), max_size=3),
+)
+def test_every_option_places_the_firm_when_applied(
+    spots: list[tuple[float, float, str]], min_size: int, km: float, links: list[tuple[int, int]]
+) -> None:
+    """Applying any offered change to the settings makes its group valid (exact re-check)."""
+    firms = [Firm(f"f{k}", "F", "9711", "4120", 10, 2, (need,), GRONINGEN[0] + dlat,
+                  GRONINGEN[1] + dlon) for k, (dlat, dlon, need) in enumerate(spots)]  # fmt: skip
+    pairs = [(f"f{a}", f"f{b}") for a, b in links if a != b and max(a, b) < len(firms)]
+    base = RunSettings(min_size=min_size, max_size=min_size + 1, max_pair_km=km,
+                       time_limit_s=None, max_iterations=5)  # fmt: skip
+    rel = relax_firm(firms, pairs, [], base, [], "f0")
+    relative = [c.relative for c in rel.options if c.relative is not None]
+    assert relative == sorted(relative)
+    for change in rel.options:
+        changed = base
+        kept = pairs
+        if change.setting == "competitor_link":
+            assert change.link is not None
+            kept = [p for p in pairs if set(p) != set(change.link)]
+        else:
+            value = change.needed
+            assert value is not None
+            value = int(value) if change.setting.endswith("size") else value
+            changed = dataclasses.replace(base, **{change.setting: value})
+        instance, index = build_instance(firms, kept, [], changed)
+        members = tuple(sorted(index.index_of(e) for e in change.members))
+        theme = None if change.theme is None else NEED_CODES.index(change.theme)
+        assert "f0" in change.members
+        assert check_group(instance, None, members, theme) == [], change.describe()
