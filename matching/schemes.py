@@ -388,7 +388,7 @@ def failed_rules(firms: Sequence[Firm], settings: RunSettings) -> dict[str, str]
     return out
 
 
-def effective_settings(settings: RunSettings) -> RunSettings:
+def effective_settings(settings: RunSettings, scheme: Scheme | None = None) -> RunSettings:
     """The settings with the scheme applied (unchanged without a scheme).
 
     Group sizes become the intersection of ``[min_size, max_size]`` with the scheme's
@@ -399,6 +399,8 @@ def effective_settings(settings: RunSettings) -> RunSettings:
     ----------
     settings
         Run settings.
+    scheme
+        The scheme to apply; by default the bundled scheme ``settings.scheme_id``.
 
     Returns
     -------
@@ -415,10 +417,11 @@ def effective_settings(settings: RunSettings) -> RunSettings:
 
     if settings.scheme_id is None:
         return settings
-    try:
-        scheme = scheme_by_id(settings.scheme_id)
-    except UnknownSchemeError as exc:
-        raise SettingsError("scheme_id", str(exc)) from None
+    if scheme is None:
+        try:
+            scheme = scheme_by_id(settings.scheme_id)
+        except UnknownSchemeError as exc:
+            raise SettingsError("scheme_id", str(exc)) from None
     bounds = scheme.partners
     low = max(settings.min_size, bounds.min)
     high = settings.max_size if bounds.max is None else min(settings.max_size, bounds.max)

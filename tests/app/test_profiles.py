@@ -113,3 +113,23 @@ def test_roles_names_and_other_organisations(client: TestClient, keys: dict[str,
     assert r.status_code == 204
     gone = client.get(f"/api/v1/profiles/{p['id']}", headers=auth(keys["viewer"]))
     assert gone.status_code == 404
+
+
+def test_profile_filters_and_purpose_apply_unless_the_run_overrides(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A run takes the profile's purpose, scheme and filters; explicit run values win."""
+    load_small(client, keys["member"])
+    body = {**PROFILE, "name": "JTF Groningen", "purpose": "subsidy",
+            "scheme_id": "jtf-groningen-personeel-scholing",
+            "filters": {"provinces": ["groningen"]}}  # fmt: skip
+    p = create(client, keys["manager"], body)
+    assert p["filters"] == {"provinces": ["Groningen"], "consent_only": False}
+    run_id = start_run(client, keys["member"], {"profile_id": p["id"], "seed": 1})
+    run = client.get(f"/api/v1/runs/{run_id}", headers=auth(keys["viewer"])).json()
+    assert run["purpose"] == "subsidy" and run["params"]["scheme_id"] == p["scheme_id"]
+    assert run["filters"]["provinces"] == ["Groningen"]
+    own = {"profile_id": p["id"], "filters": {"external_ids": ["g01", "g02", "g03"]}}
+    run_id = start_run(client, keys["member"], own)
+    run = client.get(f"/api/v1/runs/{run_id}", headers=auth(keys["viewer"])).json()
+    assert run["filters"] == {"external_ids": ["g01", "g02", "g03"], "consent_only": False}

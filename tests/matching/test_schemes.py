@@ -137,3 +137,16 @@ def test_labour_market_region_is_looked_up_from_the_postcode() -> None:
                 gemeente_code="GM0080", province="Fryslân")  # fmt: skip
     failed = check_firm(scheme, away)
     assert failed is not None and failed.rule == "regions"
+
+
+def test_partner_maximum_caps_group_size() -> None:
+    """A scheme allowing at most 4 partners caps max_size at 4; a min_size above it fails."""
+    capped = scheme_by_id("slim").model_copy(
+        update={"partners": scheme_by_id("slim").partners.model_copy(update={"max": 4})}
+    )
+    s = RunSettings(purpose="subsidy", scheme_id="slim", min_size=3, max_size=15)
+    eff = effective_settings(s, capped)
+    assert (eff.min_size, eff.max_size) == (3, 4)
+    with pytest.raises(SettingsError, match="partners") as info:
+        effective_settings(RunSettings(purpose="subsidy", scheme_id="slim", min_size=5), capped)
+    assert info.value.field == "scheme_id"
