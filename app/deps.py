@@ -15,6 +15,7 @@ from app.errors import ForbiddenError
 from app.jobs import RunExecutor
 from app.models import Role, bind_organisation
 from app.services.organisations import Caller, authenticate
+from app.services.privacy import bind_audience
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Session, Depends(get_db)]
@@ -26,9 +27,10 @@ _RANK = {Role.viewer: 0, Role.member: 1, Role.manager: 2, Role.admin: 3}
 def get_caller(
     db: DbDep, settings: SettingsDep, key: Annotated[str | None, Security(_api_key)]
 ) -> Caller:
-    """Authenticate the key and scope the request's session to its organisation."""
+    """Authenticate the key; scope the session to its organisation and role's firm view."""
     caller = authenticate(db, key, settings)
     bind_organisation(db, caller.organisation_id)
+    bind_audience(db, caller.role)
     return caller
 
 

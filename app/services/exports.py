@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.convert import row_to_firm
 from app.errors import NotFoundError
 from app.models import Firm, Group, Run
+from app.services.privacy import FirmView, firm_view
 from app.services.review import groups_of, succeeded_run
 from matching.needs import need_by_code
 from matching.schemes import scheme_by_id, settings_rule
@@ -46,10 +47,10 @@ def _label(theme: str | None) -> str | None:
     return None if theme is None else need_by_code(theme).label_nl
 
 
-def _member_row(firm: Firm | None, external_id: str | None) -> list[Any]:
+def _member_row(firm: Firm | None, external_id: str | None, view: FirmView) -> list[Any]:
     if firm is None:
         return [external_id, "(erased)"] + [None] * (len(MEMBER) - 2)
-    values = {f: getattr(firm, f) for f in MEMBER}
+    values = view.fields(firm, MEMBER)
     values["needs"] = ";".join(firm.needs)
     return [safe_cell(values[c]) for c in MEMBER]
 
@@ -59,6 +60,7 @@ def groups_xlsx(db: Session, run_id: int) -> bytes:
     succeeded_run(db, run_id)
     groups = groups_of(db, run_id)
     firms = _firms(db, groups)
+    view = firm_view(db)
     book = Workbook()
     overview = book.active
     assert overview is not None
@@ -73,7 +75,7 @@ def groups_xlsx(db: Session, run_id: int) -> bytes:
         sheet.append(list(MEMBER))
         for m in g.members:
             firm = firms.get(m.firm_id) if m.firm_id is not None else None
-            sheet.append(_member_row(firm, m.external_id))
+            sheet.append(_member_row(firm, m.external_id, view))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -107,12 +109,13 @@ def application_pack(db: Session, run_id: int, group_id: int) -> dict[str, Any]:
     settings = RunSettings.from_dict(run.params)
     scheme = None if settings.scheme_id is None else scheme_by_id(settings.scheme_id).to_dict()
     firms = _firms(db, [group])
+    view = firm_view(db)
     members = []
     for m in group.members:
         firm = firms.get(m.firm_id) if m.firm_id is not None else None
         failed = None if firm is None else settings_rule(row_to_firm(firm), settings)
         members.append({
-            "kvk_number": firm and firm.kvk_number, "external_id": m.external_id,
+            "kvk_number": firm and view.value(firm, "kvk_number"), "external_id": m.external_id,
             "name": firm and firm.name, "gemeente_name": firm and firm.gemeente_name,
             "province": firm and firm.province, "employees": firm and firm.employees,
             "sbi_code": firm and firm.sbi_code,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import ConflictError
 from app.models import Firm, Group, GroupMember, Run, RunStatus
+from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
 
 DECIMALS = 6
@@ -41,12 +42,17 @@ def _firms(db: Session, groups: list[Group]) -> dict[int, Firm]:
     return {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))}
 
 
-def _member(member: GroupMember, firms: dict[int, Firm]) -> dict[str, Any]:
+def _member(member: GroupMember, firms: dict[int, Firm], view: FirmView) -> dict[str, Any]:
     firm = firms.get(member.firm_id) if member.firm_id is not None else None
     out: dict[str, Any] = {"external_id": member.external_id, "erased": firm is None}
     if firm is not None:
-        out.update({f: getattr(firm, f) for f in _FIRM_FIELDS})
+        out.update(view.fields(firm, _FIRM_FIELDS))
     return out
+
+
+def _kept(group: Group, firms: dict[int, Firm]) -> list[Firm]:
+    """The group's members that are not erased."""
+    return [firms[m.firm_id] for m in group.members if m.firm_id in firms]
 
 
 def run_groups(db: Session, run_id: int) -> dict[str, Any]:
@@ -54,6 +60,7 @@ def run_groups(db: Session, run_id: int) -> dict[str, Any]:
     run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
+    view = firm_view(db)
     return {
         "run_id": run.id,
         "status": run.status.value,
@@ -66,8 +73,8 @@ def run_groups(db: Session, run_id: int) -> dict[str, Any]:
                 "diameter_km": g.diameter_km,
                 "score": g.score,
                 "explanation": g.explanation,
-                "details": g.details,
-                "members": [_member(m, firms) for m in g.members],
+                "details": view.details(g.details, _kept(g, firms)),
+                "members": [_member(m, firms, view) for m in g.members],
             }
             for g in groups
         ],
@@ -79,25 +86,22 @@ def run_groups(db: Session, run_id: int) -> dict[str, Any]:
     }
 
 
-def _point(member: GroupMember, group: Group, firm: Firm) -> dict[str, Any]:
+def _point(member: GroupMember, group: Group, firm: Firm, view: FirmView) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": f"member-{member.id}",
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(firm.lon, DECIMALS), round(firm.lat, DECIMALS)],
-        },
+        "geometry": {"type": "Point", "coordinates": view.coordinates(firm)},
         "properties": {
             "kind": "firm",
             "group_id": group.id,
             "group_number": group.number,
             "external_id": firm.external_id,
-            **{f: getattr(firm, f) for f in _FIRM_FIELDS},
+            **view.fields(firm, _FIRM_FIELDS),
         },
     }
 
 
-def _unassigned_points(db: Session, run: Run) -> list[dict[str, Any]]:
+def _unassigned_points(db: Session, run: Run, view: FirmView) -> list[dict[str, Any]]:
     """A Point per unassigned (not erased) firm: ``group_id`` null, ``reason`` set."""
     ids = [u.firm_id for u in run.unassigned if u.firm_id is not None]
     firms = {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))} if ids else {}
@@ -105,10 +109,10 @@ def _unassigned_points(db: Session, run: Run) -> list[dict[str, Any]]:
     for u in run.unassigned:
         firm = firms.get(u.firm_id) if u.firm_id is not None else None
         if firm is not None:
-            coordinates = [round(firm.lon, DECIMALS), round(firm.lat, DECIMALS)]
+            coordinates = view.coordinates(firm)
             properties = {"kind": "firm", "group_id": None, "group_number": None,
                           "external_id": firm.external_id, "reason": u.reason,
-                          **{f: getattr(firm, f) for f in _FIRM_FIELDS}}  # fmt: skip
+                          **view.fields(firm, _FIRM_FIELDS)}  # fmt: skip
             points.append({"type": "Feature", "id": f"unassigned-{u.id}",
                            "geometry": {"type": "Point", "coordinates": coordinates},
                            "properties": properties})  # fmt: skip
@@ -123,14 +127,16 @@ def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[s
     run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
+    view = firm_view(db)
     features: list[dict[str, Any]] = []
     for g in groups:
-        if g.hull is not None:
+        hull = view.hull(g.hull, _kept(g, firms))
+        if hull is not None:
             features.append(
                 {
                     "type": "Feature",
                     "id": f"group-{g.id}",
-                    "geometry": g.hull,
+                    "geometry": hull,
                     "properties": {
                         "kind": "group",
                         "group_id": g.id,
@@ -146,9 +152,9 @@ def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[s
         for m in g.members:
             firm = firms.get(m.firm_id) if m.firm_id is not None else None
             if firm is not None:
-                features.append(_point(m, g, firm))
+                features.append(_point(m, g, firm, view))
     if unassigned:
-        features += _unassigned_points(db, run)
+        features += _unassigned_points(db, run, view)
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -187,12 +193,13 @@ def run_csv(db: Session, run_id: int) -> str:
     _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
+    view = firm_view(db)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for g in groups:
         for m in g.members:
-            member = _member(m, firms)
+            member = _member(m, firms, view)
             needs = ";".join(member.get("needs") or [])
             row = {
                 "group_id": g.id,
