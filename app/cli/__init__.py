@@ -7,7 +7,7 @@ commands can grow independently.  Heavy imports happen inside the commands, so
 
 import typer
 
-from app.cli import ccp, geo, matching, service
+from app.cli import ccp, geo, load, matching, service
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,6 +24,7 @@ geo.register(app, bench)
 matching.register(app, bench)
 service.register(app, bench)
 ccp.register(app, bench)
+load.register(app, bench)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep
 from app.errors import problem_responses
 from app.models import Run
 from app.schemas import ApplicationPack, RunCreate, RunGroups, RunList, RunRead
-from app.services import exports, results
+from app.services import exports, rendered, results
 from app.services import runs as service
 
 PREFIX = "/api/v1"
@@ -85,9 +85,9 @@ def cancel_run(run_id: int, caller: MemberDep, db: DbDep) -> RunRead:
 
 
 @router.get("/{run_id}/groups", operation_id="runs-groups", response_model=RunGroups)
-def get_groups(run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+def get_groups(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
     """The run's groups with explanations, the unassigned firms with reasons, and stats."""
-    return results.run_groups(db, run_id)
+    return Response(rendered.groups_json(db, run_id), media_type="application/json")
 
 
 @router.get(
@@ -103,10 +103,10 @@ def get_geojson(
     unassigned: Annotated[
         bool, Query(description="Also a Point per unassigned firm (group_id null, reason)")
     ] = False,
-) -> JSONResponse:
+) -> Response:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
-    body = results.run_geojson(db, run_id, unassigned=unassigned)
-    return JSONResponse(body, media_type="application/geo+json")
+    body = rendered.groups_geojson(db, run_id, unassigned=unassigned)
+    return Response(body, media_type="application/geo+json")
 
 
 @router.get(

@@ -1,0 +1,54 @@
+"""``kring bench load``: a bounded loopback load test of the real server (app/loadtest.py)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def bench_load(
+    clients: int = typer.Option(50, min=1, help="Concurrent reading clients"),
+    requests: int = typer.Option(5000, min=1, help="Read requests in all (the test stops)"),
+    duration_s: float = typer.Option(60.0, min=1.0, help="Longest read phase (the test stops)"),
+    firms: int = typer.Option(1500, min=20, help="Generated cohort size"),
+    seed: int = typer.Option(..., help="Cohort and solver seed (required)"),
+    run_time_limit_s: float = typer.Option(10.0, min=1.0, help="Time limit of each run"),
+    think_ms: float = typer.Option(
+        0.0, min=0.0, help="Mean pause of a client between requests (0: back to back)"
+    ),
+) -> None:
+    """Reads of groups, GeoJSON and firms at N clients while a run executes and firms import.
+
+    Loopback only (127.0.0.1, a free port); a fresh SQLite file; stops by itself.
+    """
+    from app.loadtest import LoadConfig, run_load_test
+
+    cfg = LoadConfig(clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms)
+    report = run_load_test(cfg)
+    reads = len(report.samples)
+    typer.echo(
+        f"{clients} clients (think {think_ms:.0f} ms), {reads} reads in {report.wall_s:.1f} s "
+        f"({reads / max(report.wall_s, 1e-9):.0f}/s); {firms} firms, seed {seed}; "
+        f"first run succeeded after {report.first_run_s:.1f} s"
+    )
+    typer.echo(
+        f"during the reads: second run {report.second_run} "
+        f"(seen running: {'yes' if report.second_run_seen_running else 'no'}), "
+        f"CSV import {report.import_note}"
+    )
+    if report.server_cpu_s is not None:
+        typer.echo(
+            f"CPU during the reads: server process {report.server_cpu_s:.1f} s "
+            f"({1000 * report.server_cpu_s / max(reads, 1):.1f} ms per read; run workers are "
+            f"separate processes), load-test client {report.client_cpu_s:.1f} s"
+        )
+    typer.echo("| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | max ms |")
+    typer.echo("|---|---:|---:|---:|---:|---:|---:|")
+    for name, n, errors, p50, p95, p99, top in report.table():
+        typer.echo(f"| {name} | {n} | {errors} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {top:.0f} |")
+    for line in report.errors:
+        typer.echo(f"error: {line}")
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add ``kring bench load``."""
+    bench.command("load")(bench_load)
