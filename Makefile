@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-fast lint format openapi bench clean
+.PHONY: demo test test-fast test-postgres lint format openapi bench clean
 
 $(BIN)/kring: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ openapi: $(BIN)/kring
 ## test: lint, architecture contracts, then the whole pytest suite (slow tests included)
 test: $(BIN)/kring $(LEAFLET) lint
 	$(BIN)/pytest
+	$(MAKE) test-postgres
+
+## test-postgres: the API tests again on a PostgreSQL server (.ci/services; required in CI)
+test-postgres: $(BIN)/kring
+	@if urls=$$(.ci/services start postgres); then \
+	  env $$urls $(BIN)/pytest -q -p no:cacheprovider tests/app tests/scale/test_claiming.py; \
+	elif [ "$${CI:-}" = true ]; then \
+	  echo "test-postgres: PostgreSQL is required in CI" >&2; exit 1; \
+	else echo "test-postgres: skipped (PostgreSQL not installed)"; fi
 
 ## test-fast: the suite without tests marked slow (for the edit loop)
 test-fast: $(BIN)/kring $(LEAFLET)

@@ -151,7 +151,7 @@ class Firm(OrgScoped, Base):
     pc4: Mapped[str] = mapped_column(String(4))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    precision: Mapped[str] = mapped_column(String(8))
+    precision: Mapped[str] = mapped_column(String(16))
     place: Mapped[str | None] = mapped_column(String(200))
     gemeente_code: Mapped[str | None] = mapped_column(String(8))
     gemeente_name: Mapped[str | None] = mapped_column(String(200))

@@ -145,7 +145,9 @@ def update_firm(db: Session, external_id: str, changes: dict[str, Any]) -> Firm:
 def _scrub_history(db: Session, firm_id: int, external_id: str) -> None:
     """Remove the external id from stored group details and run filters."""
     groups = db.scalars(
-        select(Group).join(GroupMember).where(GroupMember.firm_id == firm_id).distinct()
+        select(Group).where(  # IN, not DISTINCT: PostgreSQL's json has no equality
+            Group.id.in_(select(GroupMember.group_id).where(GroupMember.firm_id == firm_id))
+        )
     )
     for group in groups:
         pair = (group.details or {}).get("diameter_pair")

@@ -136,23 +136,29 @@ def cancel_run(db: Session, run_id: int, caller: Caller | None = None) -> Run:
     return run
 
 
-def claim_next(settings: Settings) -> int | None:
-    """Atomically move the oldest queued run to ``running``; return its id (or None)."""
+def claim_next(settings: Settings, run_id: int | None = None) -> int | None:
+    """Atomically move the oldest queued run (or run ``run_id``) to ``running``; return its id.
+
+    On PostgreSQL the candidate row is locked with ``FOR UPDATE SKIP LOCKED``, so
+    concurrent claimers (API processes, Celery workers) never wait on or take the same run;
+    on SQLite (which ignores the clause) the guarded ``UPDATE`` alone decides.
+    """
     with open_session(settings) as db:
         while True:
-            run_id = db.scalar(
-                select(Run.id).where(Run.status == RunStatus.queued).order_by(Run.id).limit(1)
-            )
-            if run_id is None:
+            query = select(Run.id).where(Run.status == RunStatus.queued)
+            if run_id is not None:
+                query = query.where(Run.id == run_id)
+            candidate = db.scalar(query.order_by(Run.id).limit(1).with_for_update(skip_locked=True))
+            if candidate is None:
                 return None
             claimed = db.execute(
                 update(Run)
-                .where(Run.id == run_id, Run.status == RunStatus.queued)
+                .where(Run.id == candidate, Run.status == RunStatus.queued)
                 .values(status=RunStatus.running, started_at=utcnow(), attempts=Run.attempts + 1)
             )
             db.commit()
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                return run_id
+                return candidate
 
 
 def requeue_interrupted(settings: Settings) -> int:

@@ -1,4 +1,9 @@
-"""API test fixtures: a migrated SQLite file per test, the real app, keys per role."""
+"""API test fixtures: a migrated database per test, the real app, keys per role.
+
+Each test gets a SQLite file by default.  With ``KRING_TEST_DATABASE_URL`` set to a
+PostgreSQL server URL (``make test-postgres``), each test gets its own fresh database on
+that server instead, named after the test's file path and dropped at the end of the session.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,15 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role
 from app.services.organisations import create_key, create_organisation, find_organisation
+from tests.pg import database_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def make_settings(path: Path, **overrides: object) -> Settings:
-    """Settings for a test database file, with inline run execution."""
+    """Settings for a test database (a SQLite file, or PostgreSQL), with inline runs."""
     values: dict[str, object] = {
-        "database_url": f"sqlite:///{path}",
+        "database_url": database_for(path),
         "executor": "inline",
         "api_key_pepper": SecretStr("test-pepper"),
         "default_time_limit_s": 5.0,
