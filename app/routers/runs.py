@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep
@@ -84,29 +84,39 @@ def cancel_run(run_id: int, caller: MemberDep, db: DbDep) -> RunRead:
     return _read(service.cancel_run(db, run_id, caller))
 
 
-@router.get("/{run_id}/groups", operation_id="runs-groups", response_model=RunGroups)
-def get_groups(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
+NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` matches the `ETag`"}}
+
+
+@router.get(
+    "/{run_id}/groups", operation_id="runs-groups", response_model=RunGroups, responses=NOT_MODIFIED
+)
+def get_groups(run_id: int, caller: ViewerDep, db: DbDep, request: Request) -> Response:
     """The run's groups with explanations, the unassigned firms with reasons, and stats."""
-    return Response(rendered.groups_json(db, run_id), media_type="application/json")
+    body = rendered.groups_json(db, run_id)
+    return rendered.respond(body, request.headers, "application/json")
 
 
 @router.get(
     "/{run_id}/groups.geojson",
     operation_id="runs-groups-geojson",
     response_class=JSONResponse,
-    responses={200: {"content": {"application/geo+json": {}}, "description": "RFC 7946"}},
+    responses={
+        200: {"content": {"application/geo+json": {}}, "description": "RFC 7946"},
+        **NOT_MODIFIED,
+    },
 )
 def get_geojson(
     run_id: int,
     caller: ViewerDep,
     db: DbDep,
+    request: Request,
     unassigned: Annotated[
         bool, Query(description="Also a Point per unassigned firm (group_id null, reason)")
     ] = False,
 ) -> Response:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
     body = rendered.groups_geojson(db, run_id, unassigned=unassigned)
-    return Response(body, media_type="application/geo+json")
+    return rendered.respond(body, request.headers, "application/geo+json")
 
 
 @router.get(

@@ -8,15 +8,23 @@ serves the cached bytes while the token is unchanged.  The token is read in the
 request's session, so organisation scoping and the 404 for other organisations' runs
 still happen first; the key includes whether the caller gets the viewer's minimised firm
 view.  Because the token lives in the database, several server processes stay correct.
+
+Each entry holds the plain body, its gzip compression (made once, at fill) and a strong
+``ETag`` (a hash of the plain body), so :func:`respond` can send ``Content-Encoding:
+gzip`` to clients that accept it and ``304 Not Modified`` to a matching ``If-None-Match``.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,8 +36,32 @@ from app.services.privacy import firm_view
 from app.services.review import succeeded_run
 
 MAX_ENTRIES = 32
+GZIP_LEVEL = 6
+CACHE_CONTROL = "private, no-cache"  # per API key; revalidate with If-None-Match each time
 _lock = threading.Lock()
-_cache: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered body, its gzip compression and its strong entity tag (quoted)."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Rendered:
+        """Compress ``body`` once and tag it by its BLAKE2b hash."""
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        return cls(body, gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0), f'"{digest}"')
+
+    @property
+    def gzip_etag(self) -> str:
+        """The tag of the gzip-encoded representation (strong tags differ per encoding)."""
+        return f'{self.etag[:-1]}-gzip"'
+
+
+_cache: OrderedDict[Hashable, tuple[Hashable, Rendered]] = OrderedDict()
 
 
 def _token(db: Session, run_id: int) -> Hashable:
@@ -44,7 +76,7 @@ def _token(db: Session, run_id: int) -> Hashable:
     return (run.finished_at, *firms, *decisions)
 
 
-def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> bytes:
+def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> Rendered:
     token = _token(db, key[1])
     full_key = (*key, firm_view(db).minimise)
     with _lock:
@@ -52,16 +84,16 @@ def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> b
         if hit is not None and hit[0] == token:
             _cache.move_to_end(full_key)
             return hit[1]
-    body = render()
+    rendered = Rendered.of(render())
     with _lock:
-        _cache[full_key] = (token, body)
+        _cache[full_key] = (token, rendered)
         _cache.move_to_end(full_key)
         while len(_cache) > MAX_ENTRIES:
             _cache.popitem(last=False)
-    return body
+    return rendered
 
 
-def groups_json(db: Session, run_id: int) -> bytes:
+def groups_json(db: Session, run_id: int) -> Rendered:
     """``GET /runs/{id}/groups`` as JSON bytes (validated against ``RunGroups``)."""
 
     def render() -> bytes:
@@ -71,7 +103,7 @@ def groups_json(db: Session, run_id: int) -> bytes:
     return _cached(db, ("groups", run_id), render)
 
 
-def groups_geojson(db: Session, run_id: int, *, unassigned: bool) -> bytes:
+def groups_geojson(db: Session, run_id: int, *, unassigned: bool) -> Rendered:
     """``GET /runs/{id}/groups.geojson`` as bytes (rendered as ``JSONResponse`` would)."""
 
     def render() -> bytes:
@@ -79,3 +111,72 @@ def groups_geojson(db: Session, run_id: int, *, unassigned: bool) -> bytes:
         return JSONResponse(body).body
 
     return _cached(db, ("geojson", run_id, unassigned), render)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*`` with q > 0).
+
+    Parameters
+    ----------
+    accept_encoding
+        The header value, e.g. ``"gzip, deflate, br"`` or ``"gzip;q=0, identity"``.
+
+    Returns
+    -------
+    bool
+        True when gzip is listed (or ``*`` is and gzip is not) with a non-zero quality.
+    """
+    quality: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, *params = part.split(";")
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[name.strip().lower()] = q
+    if "gzip" in quality:
+        return quality["gzip"] > 0
+    return quality.get("*", 0.0) > 0
+
+
+def _matches(if_none_match: str, tags: tuple[str, ...]) -> bool:
+    """``If-None-Match`` uses the weak comparison: ``W/`` prefixes are ignored."""
+    listed = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in listed or not listed.isdisjoint(tags)
+
+
+def respond(rendered: Rendered, headers: Mapping[str, str], media_type: str) -> Response:
+    """The response to a read of ``rendered``: 304, gzip-encoded or plain.
+
+    Parameters
+    ----------
+    rendered
+        The cached body.
+    headers
+        The request headers (case-insensitive mapping): ``Accept-Encoding``,
+        ``If-None-Match``.
+    media_type
+        The ``Content-Type`` of the plain body.
+
+    Returns
+    -------
+    Response
+        ``304`` with the tag when ``If-None-Match`` matches either representation's tag;
+        else ``200`` with ``Content-Encoding: gzip`` when the client accepts gzip, or the
+        plain body.  Always ``Vary: Accept-Encoding`` and ``Cache-Control: private,
+        no-cache``.
+    """
+    use_gzip = accepts_gzip(headers.get("accept-encoding", ""))
+    etag = rendered.gzip_etag if use_gzip else rendered.etag
+    out = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": CACHE_CONTROL}
+    if_none_match = headers.get("if-none-match")
+    if if_none_match and _matches(if_none_match, (rendered.etag, rendered.gzip_etag)):
+        return Response(status_code=304, headers=out)
+    if use_gzip:
+        out["Content-Encoding"] = "gzip"
+        return Response(rendered.gzipped, media_type=media_type, headers=out)
+    return Response(rendered.body, media_type=media_type, headers=out)

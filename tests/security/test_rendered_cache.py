@@ -3,6 +3,7 @@ and erasures show at once, viewers and members get their own bodies, scoping sti
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.db import dispose_engine
 from app.migrate import upgrade
 from app.models import Role
+from app.services import rendered
 from tests.app.conftest import DATA, auth, client_for, issue_key, make_settings
 
 RUN = {"constraints": {"min_size": 3, "max_size": 5}, "time_limit_s": 1, "seed": 1}
@@ -89,3 +91,91 @@ def test_cached_bodies_are_per_view_and_scoped(world: tuple[TestClient, dict[str
     for suffix in ("groups", "groups.geojson"):
         r = client.get(f"/api/v1/runs/{run_id}/{suffix}", headers=auth(keys["other"]))
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+READS = ("groups", "groups.geojson")
+
+
+def _raw(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:  # type: ignore[type-arg]
+    """Status, headers and the undecoded body bytes as they went over the wire."""
+    with client.stream("GET", url, headers=headers) as r:
+        return r.status_code, dict(r.headers), b"".join(r.iter_raw())
+
+
+def test_gzip_bodies_decompress_to_the_plain_body(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Accept-Encoding: gzip gets the cached body gzip-encoded; it inflates to the plain body."""
+    client, keys = world
+    run_id = _run(client, keys["member"])
+    for suffix in READS:
+        url = f"/api/v1/runs/{run_id}/{suffix}"
+        for key in (keys["member"], keys["viewer"]):
+            plain_h = {**auth(key), "Accept-Encoding": "identity"}
+            status, headers, plain = _raw(client, url, plain_h)
+            assert status == 200 and "content-encoding" not in headers
+            status, zipped_h, zipped = _raw(client, url, {**auth(key), "Accept-Encoding": "gzip"})
+            assert status == 200 and zipped_h["content-encoding"] == "gzip"
+            assert gzip.decompress(zipped) == plain and len(zipped) < len(plain)
+            assert zipped_h["content-type"] == headers["content-type"]
+            assert "Accept-Encoding" in zipped_h["vary"] and "Accept-Encoding" in headers["vary"]
+            off = {**auth(key), "Accept-Encoding": "gzip;q=0, identity"}
+            assert "content-encoding" not in _raw(client, url, off)[1]
+
+
+def test_matching_etag_answers_304(world: tuple[TestClient, dict[str, str]]) -> None:
+    """If-None-Match with the ETag (either encoding, weak or strong form) gives 304 and no body."""
+    client, keys = world
+    run_id = _run(client, keys["member"])
+    h = auth(keys["viewer"])
+    for suffix in READS:
+        url = f"/api/v1/runs/{run_id}/{suffix}"
+        plain = client.get(url, headers={**h, "Accept-Encoding": "identity"})
+        zipped = client.get(url, headers={**h, "Accept-Encoding": "gzip"})
+        tags = (plain.headers["etag"], zipped.headers["etag"])
+        assert tags[0].startswith('"') and tags[0] != tags[1]  # strong, one per encoding
+        for tag in (*tags, f"W/{tags[0]}", f'"other", {tags[1]}'):
+            r = client.get(url, headers={**h, "If-None-Match": tag})
+            assert r.status_code == 304 and r.content == b""
+            assert r.headers["etag"] == tags[1]  # TestClient accepts gzip by default
+        assert client.get(url, headers={**h, "If-None-Match": '"other"'}).status_code == 200
+        other = client.get(url, headers={**auth(keys["other"]), "If-None-Match": tags[0]})
+        assert other.status_code == 404  # scoping comes before the tag check
+
+
+def test_etag_changes_after_accept_and_reject(world: tuple[TestClient, dict[str, str]]) -> None:
+    """Accepting or rejecting a group gives the cached bodies a new ETag, so 304 stops."""
+    client, keys = world
+    run_id = _run(client, keys["member"])
+    h = auth(keys["viewer"])
+    urls = [f"/api/v1/runs/{run_id}/{suffix}" for suffix in READS]
+    seen = [{client.get(url, headers=h).headers["etag"]} for url in urls]
+    group_id = client.get(urls[0], headers=h).json()["groups"][0]["id"]
+    for decision in ("accept", "reject"):
+        path = f"/api/v1/runs/{run_id}/groups/{group_id}/{decision}"
+        assert client.post(path, headers=auth(keys["manager"])).is_success
+        for url, tags in zip(urls, seen, strict=True):
+            r = client.get(url, headers={**h, "If-None-Match": ", ".join(tags)})
+            assert r.status_code == 200 and r.headers["etag"] not in tags
+            tags.add(r.headers["etag"])
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),
+        ("deflate;q=1.0, GZIP;q=0.5", True),
+        ("*", True),
+        ("", False),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000, *", False),
+        ("*;q=0", False),
+        ("br, *;q=0.1", True),
+        ("gzip;q=bogus", False),
+    ],
+)
+def test_accept_encoding_parsing(header: str, expected: bool) -> None:
+    """gzip is used when listed (or covered by *) with a non-zero quality, never when q=0."""
+    assert rendered.accepts_gzip(header) is expected
