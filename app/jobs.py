@@ -39,6 +39,13 @@ def _process_main(run_id: int, settings: Settings) -> None:
     execute_run(run_id, settings)
 
 
+def _warm_kernels() -> None:
+    """Compile or load the solver's numba kernels once, so runs never pay for it."""
+    from matching.warmup import warm_kernels  # heavy import: off the start-up path
+
+    log.info("solver_kernels_ready", seconds=round(warm_kernels(), 2))
+
+
 class RunExecutor:
     """Executes queued runs according to ``settings.executor``."""
 
@@ -60,6 +67,7 @@ class RunExecutor:
         if self.settings.executor == "inline":
             self.drain()
             return
+        threading.Thread(target=_warm_kernels, name="kring-warmup", daemon=True).start()
         self._thread = threading.Thread(target=self._loop, name="kring-dispatcher", daemon=True)
         self._thread.start()
 

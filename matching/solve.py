@@ -88,6 +88,8 @@ def _search_windows(
     iterations = 0
     remaining = len(placeable)
     for firms in windows:
+        if params.should_stop is not None and params.should_stop():
+            break  # cancelled: the windows not yet constructed stay unassigned
         share = len(firms) / max(remaining, 1)
         remaining -= len(firms)
         window = make_window(instance, firms, pinned)

@@ -29,6 +29,9 @@ MAX_FREE = 60
 ROUND_LIMIT_S = 2.0
 """Wall-clock cap of one CP-SAT call."""
 
+PROGRESS_BIG = 1e6
+"""Weight of one placed firm in the single objective number reported as progress."""
+
 DETERMINISTIC_LIMIT = 0.25
 """CP-SAT deterministic-time cap of one call in budget mode."""
 
@@ -168,4 +171,7 @@ def improve(
         if better is not None:
             groups = better
         done += 1
+        if params.progress is not None:
+            n_placed, total = _value(instance, groups)
+            params.progress(budget.fraction_done(), n_placed * PROGRESS_BIG + total)
     return groups, done

@@ -202,6 +202,8 @@ def run_window(
     best = score if viol == 0 else -np.inf
     ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0], best])
     done, chunk = 0, 0
+    if on_chunk is not None:  # construction done: the service's progress moves at once
+        on_chunk(0, float(ctl[tabu.C_BEST]))
     while max_iterations is None or done < max_iterations:
         if deadline is not None and time.monotonic() >= deadline:
             break

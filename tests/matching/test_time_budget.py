@@ -1,0 +1,67 @@
+"""solve_firms honours time_limit_s for the whole call, cancellation, and reports progress."""
+
+import time
+
+import pytest
+
+from matching.generate import Cohort, generate_cohort
+from matching.pipeline import _solver_limit_s, solve_firms
+from matching.settings import RunSettings
+from matching.warmup import warm_kernels
+
+
+@pytest.fixture(scope="module")
+def cohort() -> Cohort:
+    """A 400-firm northern cohort; the kernels are made ready before any clock starts."""
+    warm_kernels()
+    return generate_cohort(400, seed=3)
+
+
+def test_time_limit_covers_the_whole_call(cohort: Cohort) -> None:
+    """A 1.5 s limit ends the whole solve_firms call (build, search, CP-SAT, verify, report)."""
+    settings = RunSettings(purpose="peer", time_limit_s=1.5, seed=1)
+    began = time.perf_counter()
+    report = solve_firms(cohort.firms, cohort.competitors, (), settings)
+    wall = time.perf_counter() - began
+    assert report.stats["verified"] and report.stats["placed"] > 0
+    assert report.stats["compile_s"] == 0.0
+    assert report.stats["total_s"] <= 1.5 + 0.25, report.stats
+    assert wall <= 1.5 + 0.5
+
+
+def test_cancel_ends_a_long_run_quickly_with_a_verified_report(cohort: Cohort) -> None:
+    """should_stop turning true ends a 60 s run within about a second, still verified."""
+    began = time.perf_counter()
+    settings = RunSettings(purpose="peer", time_limit_s=60, seed=1)
+    report = solve_firms(
+        cohort.firms,
+        cohort.competitors,
+        (),
+        settings,
+        should_stop=lambda: time.perf_counter() - began > 0.5,
+    )
+    assert time.perf_counter() - began < 2.5
+    assert report.stats["verified"]
+
+
+def test_progress_is_the_share_of_the_whole_budget(cohort: Cohort) -> None:
+    """Progress comes regularly, rises, stays in [0, 0.99] and ends near the time limit."""
+    calls: list[tuple[float, float]] = []
+    settings = RunSettings(purpose="peer", time_limit_s=1.5, seed=1)
+    solve_firms(
+        cohort.firms, cohort.competitors, (), settings, progress=lambda f, b: calls.append((f, b))
+    )
+    fractions = [f for f, _ in calls]
+    assert len(calls) >= 3
+    assert all(0.0 <= f <= 0.99 for f in fractions)
+    assert fractions == sorted(fractions)
+    assert fractions[0] < 0.5 and fractions[-1] > 0.7
+    assert calls[-1][1] > 0
+
+
+def test_solver_limit_keeps_a_reserve_and_a_minimum() -> None:
+    """The solver gets the limit minus build time and a reserve, never less than 0.05 s."""
+    assert _solver_limit_s(None, 5.0, 1000) is None
+    assert _solver_limit_s(10.0, 1.0, 2000) == pytest.approx(10.0 - 1.0 - 1.5)
+    assert _solver_limit_s(1.0, 0.0, 100_000) == pytest.approx(0.8)
+    assert _solver_limit_s(1.0, 3.0, 10) == 0.05
