@@ -50,21 +50,26 @@ class LoadConfig:
     seed: int = 1
     run_time_limit_s: float = 10.0
     think_ms: float = 0.0
+    server_workers: int = 1
 
     def __post_init__(self) -> None:
         if self.clients < 1 or self.requests < 1 or self.duration_s <= 0 or self.firms < 20:
             raise ValueError("clients, requests >= 1, duration_s > 0 and firms >= 20")
         if self.think_ms < 0:
             raise ValueError("think_ms >= 0")
+        if self.server_workers < 1:
+            raise ValueError("server_workers >= 1")
 
 
 @dataclass
 class Sample:
-    """One request: endpoint label, wall seconds, HTTP status (0: exception)."""
+    """One request: endpoint label, wall seconds, HTTP status (0: exception), body bytes
+    as received (compressed when the server sent ``Content-Encoding: gzip``)."""
 
     endpoint: str
     seconds: float
     status: int
+    wire_bytes: int = 0
 
 
 @dataclass
@@ -94,6 +99,15 @@ class LoadReport:
             rows.append((name, len(picked), errors, *percentiles(ms), ms[-1]))
         return rows
 
+    def wire_kb(self) -> dict[str, float]:
+        """Mean response body size per endpoint in kB, as received (before decompression)."""
+        means = {}
+        for name in ENDPOINTS:
+            sizes = [s.wire_bytes for s in self.samples if s.endpoint == name and s.status]
+            if sizes:
+                means[name] = statistics.fmean(sizes) / 1000
+        return means
+
 
 def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
     """p50, p95 and p99 of ``values`` (inclusive method; one value is its own percentile)."""
@@ -119,6 +133,24 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux ``/proc``; else none)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def tree_cpu_s(pids: Sequence[int]) -> dict[int, float]:
+    """CPU seconds so far of each of ``pids`` that still exists."""
+    return {pid: cpu for pid in pids if (cpu := process_cpu_s(pid)) is not None}
+
+
 def _kring_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
@@ -142,11 +174,11 @@ def _keys(settings: Settings) -> tuple[str, str]:
 class Server:
     """``kring serve`` in a subprocess (its own process group), stopped on exit."""
 
-    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], port: int, log_path: Path, workers: int = 1) -> None:
         self.base = f"http://{HOST}:{port}"
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            _kring_command("serve", "--host", HOST, "--port", str(port)),
+            _kring_command("serve", "--host", HOST, "--port", str(port), "--workers", str(workers)),
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -214,12 +246,12 @@ async def _reader(
         try:
             r = await client.get(url, headers=headers)
             await r.aread()
-            status = r.status_code
+            status, wire = r.status_code, r.num_bytes_downloaded
         except httpx.HTTPError as exc:
-            status = 0
+            status, wire = 0, 0
             if len(errors) < 5:
                 errors.append(f"{name}: {type(exc).__name__}")
-        samples.append(Sample(name, time.perf_counter() - began, status))
+        samples.append(Sample(name, time.perf_counter() - began, status, wire))
         if status and not 200 <= status < 300 and len(errors) < 5:
             errors.append(f"{name}: HTTP {status}")
         if think_s:
@@ -257,7 +289,10 @@ async def _load_phase(
     report = LoadReport(cfg)
     member, viewer = {"X-API-Key": keys[0]}, {"X-API-Key": keys[1]}
     limits = httpx.Limits(max_connections=cfg.clients + 4, max_keepalive_connections=cfg.clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
+    gzip_like_browsers = {"Accept-Encoding": "gzip, deflate"}  # httpx's default, made explicit
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=60.0, headers=gzip_like_browsers
+    ) as client:
         writes = asyncio.create_task(_writes(client, member, extra_csv, cfg))
         await asyncio.sleep(1.0)  # the second run is claimed and solving; the import begins
         began = time.monotonic()
@@ -297,7 +332,7 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
                "KRING_EXECUTOR": "process", "KRING_POLL_INTERVAL_S": "0.5"}  # fmt: skip
         subprocess.run(_kring_command("db", "upgrade"), env=env, check=True, capture_output=True)
         keys = _keys(Settings(database_url=db_url, api_key_pepper=SecretStr(PEPPER)))
-        server = Server(env, free_port(), Path(tmp) / "server.log")
+        server = Server(env, free_port(), Path(tmp) / "server.log", cfg.server_workers)
         try:
             server.wait_ready()
             with httpx.Client(base_url=server.base, headers={"X-API-Key": keys[0]}) as c:
@@ -313,13 +348,18 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
                 if run["status"] != "succeeded":
                     raise RuntimeError(f"first run {run['status']}: {run.get('error')}")
                 first_run_s = time.monotonic() - began
-            server_cpu, client_cpu = process_cpu_s(server.proc.pid), time.process_time()
+            # the server and its web workers (no run worker is alive now: the first run is
+            # done and the second starts in the load phase)
+            web = [server.proc.pid, *child_pids(server.proc.pid)]
+            server_cpu, client_cpu = tree_cpu_s(web), time.process_time()
             report = asyncio.run(_load_phase(server.base, keys, run["id"], firms_to_csv(more), cfg))
             report.first_run_s = first_run_s
             report.client_cpu_s = time.process_time() - client_cpu
-            after = process_cpu_s(server.proc.pid)
-            if server_cpu is not None and after is not None:
-                report.server_cpu_s = after - server_cpu
+            after = tree_cpu_s(web)
+            if server.proc.pid in server_cpu and server.proc.pid in after:
+                report.server_cpu_s = sum(
+                    after[p] - server_cpu[p] for p in after if p in server_cpu
+                )
         finally:
             server.stop()
     return report

@@ -36,22 +36,41 @@ def _settings(app: FastAPI) -> Settings:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the run executor (re-queueing interrupted runs) and stop it on shutdown."""
+    """Start the run executor (re-queueing interrupted runs) and stop it on shutdown.
+
+    A web-only process (``create_web_app``) keeps an unstarted executor: its ``submit`` is
+    a no-op and the one dispatcher elsewhere picks the queued run up at its next poll.
+    """
     settings = _settings(app)
     configure_logging(settings)
     if settings.api_key_pepper.get_secret_value() == DEV_PEPPER:
         log.warning("default_api_key_pepper", hint="set KRING_API_KEY_PEPPER in production")
     executor = RunExecutor(settings)
     app.state.executor = executor
-    executor.start()
+    if app.state.dispatcher:
+        executor.start()
     try:
         yield
     finally:
         executor.stop()
 
 
-def create_app() -> FastAPI:
-    """Build the kring API application."""
+def create_app(*, dispatcher: bool = True) -> FastAPI:
+    """Build the kring API application.
+
+    Parameters
+    ----------
+    dispatcher
+        Whether this process owns the run executor (re-queues interrupted runs at start,
+        dispatches queued ones).  Exactly one process may: ``kring serve --workers N``
+        runs it in the supervising process and gives its web processes
+        :func:`create_web_app`.
+
+    Returns
+    -------
+    FastAPI
+        The application.
+    """
     app = FastAPI(
         title="kring",
         version="0.1.0",
@@ -74,6 +93,7 @@ def create_app() -> FastAPI:
             {"name": "health", "description": "Liveness and readiness"},
         ],
     )
+    app.state.dispatcher = dispatcher
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(AccessLogMiddleware)
@@ -85,3 +105,8 @@ def create_app() -> FastAPI:
     for router in (profiles.router, schemes.router, review.router, audit.router):
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def create_web_app() -> FastAPI:
+    """The application for one of several web processes: HTTP only, no run executor."""
+    return create_app(dispatcher=False)

@@ -15,6 +15,7 @@ def bench_load(
     think_ms: float = typer.Option(
         0.0, min=0.0, help="Mean pause of a client between requests (0: back to back)"
     ),
+    workers: int = typer.Option(1, min=1, max=64, help="`kring serve --workers` (web processes)"),
 ) -> None:
     """Reads of groups, GeoJSON and firms at N clients while a run executes and firms import.
 
@@ -22,11 +23,14 @@ def bench_load(
     """
     from app.loadtest import LoadConfig, run_load_test
 
-    cfg = LoadConfig(clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms)
+    cfg = LoadConfig(
+        clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms, workers
+    )
     report = run_load_test(cfg)
     reads = len(report.samples)
     typer.echo(
-        f"{clients} clients (think {think_ms:.0f} ms), {reads} reads in {report.wall_s:.1f} s "
+        f"{clients} clients (think {think_ms:.0f} ms), {workers} web process(es), "
+        f"{reads} reads in {report.wall_s:.1f} s "
         f"({reads / max(report.wall_s, 1e-9):.0f}/s); {firms} firms, seed {seed}; "
         f"first run succeeded after {report.first_run_s:.1f} s"
     )
@@ -37,10 +41,12 @@ def bench_load(
     )
     if report.server_cpu_s is not None:
         typer.echo(
-            f"CPU during the reads: server process {report.server_cpu_s:.1f} s "
+            f"CPU during the reads: server processes {report.server_cpu_s:.1f} s "
             f"({1000 * report.server_cpu_s / max(reads, 1):.1f} ms per read; run workers are "
             f"separate processes), load-test client {report.client_cpu_s:.1f} s"
         )
+    sizes = ", ".join(f"{name} {kb:.0f}" for name, kb in report.wire_kb().items())
+    typer.echo(f"mean body kB as received (Accept-Encoding: gzip): {sizes}")
     typer.echo("| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | max ms |")
     typer.echo("|---|---:|---:|---:|---:|---:|---:|")
     for name, n, errors, p50, p95, p99, top in report.table():

@@ -175,11 +175,42 @@ def import_org(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="Web processes (uvicorn workers); 1 for the SQLite demo. With more, the run "
+        "executor runs once, in this supervising process, and new runs start at its next "
+        "poll (KRING_POLL_INTERVAL_S)",
+    ),
 ) -> None:
     """Start the API server (uvicorn) with the run executor."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
+    if workers == 1:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
+        return
+    from app.config import get_settings
+    from app.jobs import RunExecutor
+    from app.logs import configure_logging
+
+    settings = get_settings()
+    if settings.executor == "inline":
+        raise typer.BadParameter("needs KRING_EXECUTOR other than inline", param_hint="--workers")
+    configure_logging(settings)
+    executor = RunExecutor(settings)  # the only dispatcher: web processes get none
+    executor.start()
+    try:
+        uvicorn.run(
+            "app.main:create_web_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+        )
+    finally:
+        executor.stop()
 
 
 def demo(
@@ -207,7 +238,7 @@ def demo(
     typer.echo(f"try: curl -H 'X-API-Key: {info.key}' {base}/api/v1/runs/{info.run_id}")
     typer.echo(f"demo API key (member):\n{info.key}")
     if not no_serve:
-        serve(host=host, port=port)
+        serve(host=host, port=port, workers=1)
 
 
 def bench_service(
