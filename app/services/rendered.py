@@ -62,6 +62,7 @@ class Rendered:
 
 
 _cache: OrderedDict[Hashable, tuple[Hashable, Rendered]] = OrderedDict()
+_rendering: dict[Hashable, threading.Lock] = {}  # per key: one renderer at a time
 
 
 def _token(db: Session, run_id: int) -> Hashable:
@@ -76,20 +77,36 @@ def _token(db: Session, run_id: int) -> Hashable:
     return (run.finished_at, *firms, *decisions)
 
 
-def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> Rendered:
-    token = _token(db, key[1])
-    full_key = (*key, firm_view(db).minimise)
+def _lookup(full_key: Hashable, token: Hashable) -> Rendered | None:
     with _lock:
         hit = _cache.get(full_key)
         if hit is not None and hit[0] == token:
             _cache.move_to_end(full_key)
             return hit[1]
-    rendered = Rendered.of(render())
+    return None
+
+
+def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> Rendered:
+    """The cached rendering for ``key`` at the current token; one thread renders a miss.
+
+    After a change (an import, a decision) every concurrent reader misses at once; without
+    the per-key lock each would render the same ~0.5 MB body (≈ 0.3 s CPU at 1,500 firms).
+    """
+    token = _token(db, key[1])
+    full_key = (*key, firm_view(db).minimise)
+    if (hit := _lookup(full_key, token)) is not None:
+        return hit
     with _lock:
-        _cache[full_key] = (token, rendered)
-        _cache.move_to_end(full_key)
-        while len(_cache) > MAX_ENTRIES:
-            _cache.popitem(last=False)
+        key_lock = _rendering.setdefault(full_key, threading.Lock())
+    with key_lock:
+        if (hit := _lookup(full_key, token)) is not None:
+            return hit  # another reader rendered it while this one waited
+        rendered = Rendered.of(render())
+        with _lock:
+            _cache[full_key] = (token, rendered)
+            _cache.move_to_end(full_key)
+            while len(_cache) > MAX_ENTRIES:
+                _rendering.pop(_cache.popitem(last=False)[0], None)
     return rendered
 
 

@@ -4,7 +4,9 @@ and erasures show at once, viewers and members get their own bodies, scoping sti
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,26 @@ def test_etag_changes_after_accept_and_reject(world: tuple[TestClient, dict[str,
 def test_accept_encoding_parsing(header: str, expected: bool) -> None:
     """gzip is used when listed (or covered by *) with a non-zero quality, never when q=0."""
     assert rendered.accepts_gzip(header) is expected
+
+
+def test_concurrent_misses_render_once(
+    world: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a change, 8 concurrent readers of the same view share one rendering."""
+    client, keys = world
+    run_id = _run(client, keys["member"])
+    calls: list[int] = []
+    real = rendered.results.run_groups
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)  # a pass-through spy: the real rendering still happens
+        time.sleep(0.2)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rendered.results, "run_groups", counted)
+    url = f"/api/v1/runs/{run_id}/groups"
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: client.get(url, headers=auth(keys["viewer"])), range(8)))
+    assert all(r.status_code == 200 for r in bodies)
+    assert len({r.content for r in bodies}) == 1
+    assert len(calls) == 1
