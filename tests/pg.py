@@ -28,7 +28,7 @@ def server_url() -> str | None:
 
 
 def _admin_conninfo(url: str) -> str:
-    parsed = make_url(url)
+    parsed = make_url(url).set(database="postgres")  # the maintenance database
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -40,7 +40,12 @@ def database_for(path: Path) -> str:
     name = Path(path).name
     if name in _created:  # a URL turned back into a path by a test: the same database
         return _created[name]
-    name = f"kring_t_{_SESSION}_{hashlib.sha1(str(path).encode()).hexdigest()[:16]}"
+    return create_database(server, str(path))
+
+
+def create_database(server: str, tag: str) -> str:
+    """Create (once per session and ``tag``) a database on ``server``; return its URL."""
+    name = f"kring_t_{_SESSION}_{hashlib.sha1(tag.encode()).hexdigest()[:16]}"
     if name not in _created:
         with psycopg.connect(_admin_conninfo(server), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -50,9 +55,9 @@ def database_for(path: Path) -> str:
 
 @atexit.register
 def _drop_databases() -> None:
-    server = server_url()
-    if server is None or not _created:
+    if not _created:
         return
+    server = next(iter(_created.values()))
     with psycopg.connect(_admin_conninfo(server), autocommit=True) as conn:
         for name in _created:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

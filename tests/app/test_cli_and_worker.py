@@ -21,7 +21,7 @@ from tests.app.conftest import DATA, auth, client_for, issue_key, make_settings
 
 def kring(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     """Run the real `kring` command line against database file ``db``."""
-    env = {**os.environ, "KRING_DATABASE_URL": f"sqlite:///{db}",
+    env = {**os.environ, "KRING_DATABASE_URL": make_settings(db).database_url,
            "KRING_API_KEY_PEPPER": "test-pepper"}  # fmt: skip
     code = "from app.cli import main; main()"
     return subprocess.run(

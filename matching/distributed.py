@@ -1,0 +1,336 @@
+"""Solve a large instance as overlapping regional windows, then merge and repair.
+
+The pure half of the distributed executor (the service ships windows to Celery workers):
+
+1. :func:`plan_windows` cuts the placeable firms into ``n_windows`` compact *cores* by
+   recursive median cuts (:func:`matching.heuristics.regions.split_regions`) and adds to
+   each core a *border band*: the firms of other cores within ``border_km`` of its bounding
+   box, so a group may straddle a cut.
+2. :func:`solve_window` runs the optimiser's own window search
+   (:func:`matching.heuristics.search.run_window`) on one window; inputs and outputs are
+   plain data (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
+3. :func:`merge` keeps every group that lies in its window's core, then the band groups by
+   mean affinity as long as no firm is taken twice, re-solves the remaining firms around
+   those kept groups (:func:`matching.solve.solve` with them locked), polishes with the
+   CP-SAT neighbourhood search like :func:`matching.solve.solve`, and verifies the whole.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching import constraints as c
+from matching.errors import UnverifiedSolutionError
+from matching.heuristics.regions import split_regions
+from matching.heuristics.search import run_window
+from matching.heuristics.window import make_window
+from matching.objective import affinity_of_pairs, evaluate, need_matrix
+from matching.params import SolveParams
+from matching.problem import Instance
+from matching.result import Result, SolveStatus
+from matching.solution import Solution
+from matching.solve import ITERATIONS_PER_ROUND, LNS_MAX_ROUNDS, solve
+from matching.stop import Budget
+from matching.verify import verify
+
+KM_PER_DEGREE = 111.2
+BAND_SHARE = 0.5
+"""Default cap on a border band's size, relative to its core."""
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """One window: its core firms and its border band (global indices, ascending)."""
+
+    number: int
+    core: tuple[int, ...]
+    band: tuple[int, ...]
+
+    @property
+    def firms(self) -> NDArray[np.int64]:
+        """Core and band together, ascending."""
+        return np.array(sorted(self.core + self.band), np.int64)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return {"number": self.number, "core": list(self.core), "band": list(self.band)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WindowPlan:
+        """Inverse of :meth:`to_dict`."""
+        return cls(int(data["number"]), tuple(data["core"]), tuple(data["band"]))
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """Groups (global indices) a window's search found, and the iterations it used."""
+
+    number: int
+    groups: tuple[tuple[int, ...], ...]
+    iterations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        groups = [list(g) for g in self.groups]
+        return {"number": self.number, "groups": groups, "iterations": self.iterations}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WindowResult:
+        """Inverse of :meth:`to_dict`."""
+        groups = tuple(tuple(int(i) for i in g) for g in data["groups"])
+        return cls(int(data["number"]), groups, int(data["iterations"]))
+
+
+def _band(
+    instance: Instance, core: NDArray[np.int64], others: NDArray[np.int64], km: float, cap: int
+) -> NDArray[np.int64]:
+    """Firms of ``others`` within ``km`` of the core's bounding box, the nearest ``cap``."""
+    assert instance.lats is not None and instance.lons is not None
+    lat, lon = instance.lats[core], instance.lons[core]
+    scale = max(math.cos(math.radians(float(np.mean(lat)))), 0.1)
+    o_lat, o_lon = instance.lats[others], instance.lons[others]
+    d_lat = np.maximum(np.maximum(lat.min() - o_lat, o_lat - lat.max()), 0.0)
+    d_lon = np.maximum(np.maximum(lon.min() - o_lon, o_lon - lon.max()), 0.0) * scale
+    away_km = np.hypot(d_lat, d_lon) * KM_PER_DEGREE
+    near = np.nonzero(away_km <= km)[0]
+    near = near[np.argsort(away_km[near], kind="mergesort")[:cap]]
+    return others[near]
+
+
+def plan_windows(
+    instance: Instance, n_windows: int, border_km: float, band_share: float = BAND_SHARE
+) -> list[WindowPlan]:
+    """Cut the placeable firms into about ``n_windows`` overlapping regional windows.
+
+    Parameters
+    ----------
+    instance
+        The instance (coordinates are read from it).
+    n_windows
+        Wanted number of windows (median cuts give a power of two at or above it; fewer
+        when there are fewer firms or no coordinates).
+    border_km
+        Width of the border band; use at least the instance's ``max_pair_km`` so that any
+        group straddling a cut fits in some window.
+    band_share
+        Cap on a band's size relative to its core (the nearest firms are kept): on a
+        dense, small area a full ``max_pair_km`` band would hold most other firms.
+
+    Returns
+    -------
+    list of WindowPlan
+        Windows whose cores partition the placeable firms.
+
+    Raises
+    ------
+    ValueError
+        If ``n_windows`` < 1 or ``border_km`` < 0.
+    """
+    if n_windows < 1 or border_km < 0:
+        raise ValueError("n_windows must be >= 1 and border_km >= 0")
+    placeable = np.nonzero(instance.is_placeable)[0].astype(np.int64)
+    if n_windows == 1 or instance.lats is None or len(placeable) < 2 * n_windows:
+        return [WindowPlan(0, tuple(int(i) for i in placeable), ())]
+    cores = split_regions(instance, placeable, limit=math.ceil(len(placeable) / n_windows))
+    plans = []
+    for k, core in enumerate(cores):
+        others = np.setdiff1d(placeable, core, assume_unique=True)
+        cap = math.ceil(band_share * len(core))
+        band = np.sort(_band(instance, core, others, border_km, cap))
+        plans.append(WindowPlan(k, tuple(int(i) for i in core), tuple(int(i) for i in band)))
+    return plans
+
+
+def solve_window(
+    instance: Instance,
+    plan: WindowPlan,
+    *,
+    seed: int,
+    max_iterations: int | None,
+    time_limit_s: float | None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> WindowResult:
+    """Group one window's firms with the optimiser's window search.
+
+    Parameters
+    ----------
+    instance
+        The whole instance (the same on every worker).
+    plan
+        The window, from :func:`plan_windows`.
+    seed, max_iterations, time_limit_s
+        Search seed and this window's budget.
+    should_stop
+        Polled between search chunks (cancellation).
+    progress
+        Called with the fraction of this window's budget used.
+
+    Returns
+    -------
+    WindowResult
+        The window's groups (global indices); firms left out are simply absent.
+    """
+    firms = plan.firms
+    pinned = np.zeros(instance.n_firms, bool)
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    groups: list[tuple[int, ...]] = []
+    used = 0
+    for part in split_regions(instance, firms):
+        window = make_window(instance, part, pinned)
+        n_slots = max(window.m // max(instance.min_size or 1, 1), 1)
+        share = None if max_iterations is None else round(max_iterations * len(part) / len(firms))
+
+        def report(done: int, _best: float, base: int = used) -> None:
+            if progress is not None and max_iterations:
+                progress(min(1.0, (base + done) / max_iterations))
+
+        out = run_window(
+            window,
+            n_slots=n_slots,
+            initial=np.full(window.m, n_slots, np.int64),
+            seed=seed,
+            max_iterations=share,
+            deadline=deadline,
+            should_stop=should_stop,
+            on_chunk=report,
+        )
+        used += out.iterations
+        for slot in range(n_slots):
+            members = part[out.slot == slot]
+            if len(members):
+                groups.append(tuple(int(i) for i in members))
+    return WindowResult(plan.number, tuple(groups), used)
+
+
+def _keep(
+    instance: Instance, plans: Sequence[WindowPlan], results: Sequence[WindowResult]
+) -> list[list[int]]:
+    """Core groups first (cores are disjoint), then band groups by mean affinity."""
+    cores = {p.number: set(p.core) for p in plans}
+    inner: list[list[int]] = []
+    border: list[list[int]] = []
+    for result in results:
+        for g in result.groups:
+            (inner if set(g) <= cores[result.number] else border).append(list(g))
+    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
+    border.sort(key=lambda g: (-evaluate_group(instance, g, needs), g))
+    taken = np.zeros(instance.n_firms, bool)
+    kept: list[list[int]] = []
+    for members in inner + border:
+        if not taken[members].any():
+            taken[members] = True
+            kept.append(members)
+    return kept
+
+
+def evaluate_group(
+    instance: Instance, members: Sequence[int], needs: NDArray[np.float64] | None = None
+) -> float:
+    """Mean pairwise affinity of one group (the objective's definition).
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    members
+        Firm indices of the group.
+    needs
+        Precomputed :func:`matching.objective.need_matrix` (computed when omitted).
+
+    Returns
+    -------
+    float
+        Sum of pairwise affinities divided by the group size (0 for fewer than two).
+    """
+    if len(members) < 2:
+        return 0.0
+    if needs is None and instance.affinity_matrix is None:
+        needs = need_matrix(instance)
+    a, b = np.triu_indices(len(members), k=1)
+    firms = np.asarray(members, np.int64)
+    return float(affinity_of_pairs(instance, firms[a], firms[b], needs).sum()) / len(members)
+
+
+def merge(
+    instance: Instance,
+    plans: Sequence[WindowPlan],
+    results: Sequence[WindowResult],
+    params: SolveParams,
+) -> Result:
+    """Merge window results into one verified solution of the whole instance.
+
+    Parameters
+    ----------
+    instance
+        The whole instance.
+    plans
+        The windows from :func:`plan_windows`.
+    results
+        One :class:`WindowResult` per window (any order).
+    params
+        Budget for the repair and CP-SAT polish (``max_iterations`` as in a single solve).
+
+    Returns
+    -------
+    Result
+        ``FEASIBLE`` with the merged solution; ``iterations`` includes the windows'.
+
+    Raises
+    ------
+    UnverifiedSolutionError
+        If the merged solution breaks a hard constraint (a bug, never an outcome).
+    """
+    started = time.monotonic()
+    kept = _keep(instance, plans, results)
+    locked = [list(g) for g in instance.locked_groups]
+    fixed = replace(instance, locked_groups=tuple(tuple(g) for g in locked + kept))
+    n_placeable = max(int(instance.is_placeable.sum()), 1)
+    left = int(fixed.is_placeable.sum())
+    repair_iterations = None
+    if params.max_iterations is not None:
+        repair_iterations = max(1, round(params.max_iterations * left / n_placeable))
+    repaired = solve(
+        fixed, replace(params, use_cpsat=False, max_iterations=repair_iterations, progress=None)
+    )
+    base = {tuple(g) for g in instance.locked_groups}
+    groups = (
+        kept
+        if repaired.solution is None
+        else [list(g) for g in repaired.solution.groups if tuple(g) not in base]
+    )
+    iterations = sum(r.iterations for r in results) + repaired.iterations
+    if params.use_cpsat and not instance.require_all:
+        from matching.cpsat.lns import improve
+
+        rounds = None
+        if params.max_iterations is not None:
+            rounds = min(LNS_MAX_ROUNDS, max(1, params.max_iterations // ITERATIONS_PER_ROUND))
+        groups, extra = improve(instance, groups, params, Budget(params), rounds)
+        iterations += extra
+    everything = locked + groups
+    themes = [c.best_theme(instance, g) for g in everything]
+    solution = Solution.from_groups(instance.n_firms, everything, themes)
+    violations = verify(instance, solution)
+    if violations:
+        raise UnverifiedSolutionError(violations)
+    value = evaluate(instance, solution)
+    bound = c.placement_upper_bound(instance)
+    return Result(
+        solution,
+        SolveStatus.FEASIBLE,
+        value.placed,
+        value.affinity,
+        bound,
+        None,
+        time.monotonic() - started,
+        iterations,
+        params.seed,
+    )

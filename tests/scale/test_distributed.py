@@ -1,0 +1,64 @@
+"""matching.distributed: window planning, window solving and the verified merge."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching import distributed as d
+from matching.build import build_instance
+from matching.generate import generate_cohort
+from matching.params import SolveParams
+from matching.problem import Instance
+from matching.settings import RunSettings
+from matching.verify import verify
+
+
+@pytest.fixture(scope="module")
+def instance() -> Instance:
+    """A generated cohort of 600 northern firms (default 10-15 firms within 50 km)."""
+    cohort = generate_cohort(600, seed=3)
+    settings = RunSettings.from_dict({"purpose": "training", "seed": 1})
+    built, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
+    return built
+
+
+def test_plan_cores_partition_the_placeable_firms_and_bands_stay_within_the_border(
+    instance: Instance,
+) -> None:
+    """Cores are disjoint and cover every placeable firm; band firms lie near their core."""
+    plans = d.plan_windows(instance, 4, 20.0)
+    assert len(plans) == 4
+    cores = np.concatenate([np.array(p.core) for p in plans])
+    assert sorted(cores.tolist()) == np.nonzero(instance.is_placeable)[0].tolist()
+    assert instance.lats is not None and instance.lons is not None
+    for p in plans:
+        assert set(p.band).isdisjoint(p.core) and len(p.band) <= len(p.core) * d.BAND_SHARE + 1
+        core = np.array(p.core)
+        for f in p.band:  # within 20 km of the core's bounding box (degrees -> km, generous)
+            lat, lon = instance.lats[f], instance.lons[f]
+            assert instance.lats[core].min() - 0.2 <= lat <= instance.lats[core].max() + 0.2
+            assert instance.lons[core].min() - 0.35 <= lon <= instance.lons[core].max() + 0.35
+        assert d.WindowPlan.from_dict(p.to_dict()) == p
+
+
+def test_windows_merge_into_one_verified_solution(instance: Instance) -> None:
+    """Solving every window and merging yields a solution the verifier accepts, firms once."""
+    plans = d.plan_windows(instance, 4, 50.0)
+    results = [
+        d.solve_window(instance, p, seed=1, max_iterations=300, time_limit_s=None) for p in plans
+    ]
+    assert [d.WindowResult.from_dict(r.to_dict()) for r in results] == results
+    result = d.merge(instance, plans, results, SolveParams(time_limit_s=None, max_iterations=400))
+    assert result.solution is not None
+    assert verify(instance, result.solution) == []
+    members = [i for g in result.solution.groups for i in g]
+    assert len(members) == len(set(members)) == result.placed > 0.5 * instance.n_firms
+
+
+def test_plan_rejects_nonsense_arguments(instance: Instance) -> None:
+    """Zero windows or a negative border raise ValueError."""
+    with pytest.raises(ValueError):
+        d.plan_windows(instance, 0, 50.0)
+    with pytest.raises(ValueError):
+        d.plan_windows(instance, 2, -1.0)
