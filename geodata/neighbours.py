@@ -17,6 +17,7 @@ The Netherlands is small: a 50 km disc holds ~16 % of firms placed like the popu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,12 +231,50 @@ def build_neighbourhoods(
     vectors = _unit_vectors(lat, lon)
     tree = KDTree(vectors)
     query_km = radius_km * (1.0 + MAX_RELATIVE_GAP) if exact else radius_km
-    chunks = _query_chunks(tree, vectors, _Points(lat, lon), query_km, radius_km, k, exact)
+    chunks = list(_query_chunks(tree, vectors, _Points(lat, lon), query_km, radius_km, k, exact))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.concatenate([c.counts for c in chunks]), out=indptr[1:])
     indices = np.concatenate([c.indices for c in chunks])
     distances = np.concatenate([c.distances_km for c in chunks])
     return Neighbourhoods(indptr, indices, distances)
+
+
+def iter_neighbourhood_blocks(
+    lats: npt.ArrayLike, lons: npt.ArrayLike, radius_km: float, *, exact: bool = False
+) -> Iterator[tuple[int, Neighbourhoods]]:
+    """Radius neighbourhoods of consecutive blocks of points, one block at a time.
+
+    Memory stays bounded by one block (about a million entries) however dense the points
+    are; callers that keep only some neighbours per point never hold the full list.
+
+    Parameters
+    ----------
+    lats, lons
+        Degrees, one entry per point.
+    radius_km
+        Keep pairs at most this far apart (see :func:`build_neighbourhoods` for ``exact``).
+    exact
+        Decide "geodesic <= radius_km" exactly, as :func:`build_neighbourhoods` does.
+
+    Yields
+    ------
+    tuple
+        ``(start, block)``: ``block.of(r)`` are the neighbours of point ``start + r``
+        (global indices, nearest first).
+    """
+    lat = np.ascontiguousarray(lats, dtype=np.float64)
+    lon = np.ascontiguousarray(lons, dtype=np.float64)
+    if lat.ndim != 1 or lat.shape != lon.shape or lat.size == 0 or not radius_km > 0:
+        raise ValueError("need non-empty 1-D lats/lons of equal length and radius_km > 0")
+    vectors = _unit_vectors(lat, lon)
+    query_km = radius_km * (1.0 + MAX_RELATIVE_GAP) if exact else radius_km
+    start = 0
+    points = _Points(lat, lon)
+    for c in _query_chunks(KDTree(vectors), vectors, points, query_km, radius_km, None, exact):
+        indptr = np.zeros(c.counts.size + 1, dtype=np.int64)
+        np.cumsum(c.counts, out=indptr[1:])
+        yield start, Neighbourhoods(indptr, c.indices, c.distances_km)
+        start += c.counts.size
 
 
 def _query_chunks(
@@ -246,12 +285,11 @@ def _query_chunks(
     radius_km: float,
     k: int | None,
     exact: bool,
-) -> list[_Chunk]:
+) -> Iterator[_Chunk]:
     """Query the tree in chunks; each chunk is compacted before the next one is queried."""
     n = vectors.shape[0]
     width = k + 1 if k is not None and k + 1 < n else n
     chunk = max(1, min(n, _CHUNK_ENTRIES // width))
-    chunks = []
     for start in range(0, n, chunk):
         block = vectors[start : start + chunk]
         if width < n:
@@ -266,7 +304,4 @@ def _query_chunks(
             flat_ids, flat_chords = np.concatenate(ids_obj), np.concatenate(chords_obj)
             del ids_obj, chords_obj
         rows = np.repeat(np.arange(start, start + counts.size, dtype=np.intp), counts)
-        chunks.append(
-            _finish_chunk(start, rows, counts, flat_ids, flat_chords, points, radius_km, k, exact)
-        )
-    return chunks
+        yield _finish_chunk(start, rows, counts, flat_ids, flat_chords, points, radius_km, k, exact)

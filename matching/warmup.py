@@ -58,14 +58,15 @@ def warm_kernels() -> float:
         from matching.generate import generate_cohort
         from matching.params import SolveParams
         from matching.problem import Instance
-        from matching.settings import RunSettings
+        from matching.settings import Purpose, RunSettings
         from matching.solve import solve
 
         started = time.perf_counter()
         params = SolveParams(time_limit_s=None, max_iterations=256, use_cpsat=False)
         cohort = generate_cohort(40, seed=0)
-        for purpose in ("peer", "training"):
-            settings = RunSettings(purpose=purpose, min_size=3, max_size=5)
+        cases: tuple[tuple[Purpose, int | None], ...] = (("peer", None), ("training", 12))
+        for purpose, cap in cases:  # the cap exercises the top-k kernel
+            settings = RunSettings(purpose=purpose, min_size=3, max_size=5, max_neighbours=cap)
             instance, _ = build_instance(cohort.firms, cohort.competitors, (), settings)
             solve(instance, params)
         ccp = _tiny_ccp()

