@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PEPPER = "kring-development-pepper"
-ExecutorKind = Literal["process", "thread", "inline"]
+ExecutorKind = Literal["process", "thread", "inline", "celery"]
 
 
 class Settings(BaseSettings):
@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     )
     executor: ExecutorKind = Field(
         "process",
-        description="How runs execute: worker processes, a worker thread, or inline (tests).",
+        description="How runs execute: worker processes, a worker thread, inline (tests), "
+        "or Celery workers over Redis (see README, Production).",
     )
     workers: int = Field(1, ge=1, le=64, description="Concurrent runs (process/thread).")
     poll_interval_s: float = Field(2.0, gt=0, description="How often the worker polls.")
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
     max_rows: int = Field(50_000, ge=1, description="Most firms or links per request.")
     default_time_limit_s: float = Field(30.0, gt=0, description="Run time limit default.")
     max_time_limit_s: float = Field(3_600.0, gt=0, description="Largest time limit allowed.")
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Celery broker (executor 'celery'): Redis."
+    )
+    windows: int = Field(4, ge=1, le=256, description="Regional windows per Celery run.")
+    lease_s: float = Field(
+        60.0, gt=0, description="A Celery run or window silent this long is re-dispatched."
+    )
     log_level: str = Field("INFO", description="Python log level name.")
     log_json: bool = Field(False, description="Render logs as JSON lines.")
 

@@ -5,7 +5,10 @@
 * ``process`` (default) — a dispatcher thread starts one worker process per run (up to
   ``KRING_WORKERS`` at a time), so solving never competes with the web server for the GIL;
 * ``thread`` — the same dispatcher, with worker threads;
-* ``inline`` — runs execute synchronously when submitted (tests, scripts).
+* ``inline`` — runs execute synchronously when submitted (tests, scripts);
+* ``celery`` — runs go to Celery workers over Redis (:mod:`app.worker`); this loop only
+  re-dispatches work whose lease lapsed and revokes the tasks of cancelled runs, so a
+  killed API or worker loses no run (:mod:`app.services.distributed`).
 
 On start, runs left ``running`` by a stopped process are re-queued.  Runs are read from
 the database, never from memory, so a restart loses nothing.
@@ -59,6 +62,11 @@ class RunExecutor:
 
     def start(self) -> None:
         """Re-queue interrupted runs, then start dispatching (or drain inline)."""
+        if self.settings.executor == "celery":  # workers own running runs: resume, not re-queue
+            self._thread = threading.Thread(target=self._celery_loop, name="kring-sweeper")
+            self._thread.daemon = True
+            self._thread.start()
+            return
         try:
             requeue_interrupted(self.settings)
         except SQLAlchemyError:
@@ -75,6 +83,10 @@ class RunExecutor:
         """Tell the executor that run ``run_id`` is queued."""
         if self.settings.executor == "inline":
             self.drain()
+        elif self.settings.executor == "celery":
+            from app.worker import dispatch
+
+            dispatch(self.settings, run_id, None)
         else:
             self._wake.set()
 
@@ -136,5 +148,29 @@ class RunExecutor:
                         self._running[run_id] = self._spawn(run_id)
             except Exception:
                 log.exception("dispatcher_error")
+            self._wake.wait(self.settings.poll_interval_s)
+            self._wake.clear()
+
+    def _celery_loop(self) -> None:
+        from app.services.distributed import queued_and_cancelled, stale_work
+        from app.worker import dispatch, revoke
+
+        first = True
+        revoked: set[int] = set()
+        while not self._stopping.is_set():
+            try:
+                queued, cancelled = queued_and_cancelled(self.settings)
+                for run_id in queued if first else []:
+                    dispatch(self.settings, run_id, None)  # a message lost with a killed API
+                first = False
+                for run_id, windows in cancelled.items():
+                    if run_id not in revoked:
+                        revoke(self.settings, run_id, windows)
+                        revoked.add(run_id)
+                for run_id, window in stale_work(self.settings):
+                    log.info("run_redispatched", run_id=run_id, window=window)
+                    dispatch(self.settings, run_id, None if window is None else [window])
+            except Exception:
+                log.exception("sweeper_error")
             self._wake.wait(self.settings.poll_interval_s)
             self._wake.clear()

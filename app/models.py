@@ -310,6 +310,7 @@ class Run(OrgScoped, Base):
     created_at: Mapped[datetime] = _ts()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     groups: Mapped[list[Group]] = relationship(
         back_populates="run", order_by="Group.number", cascade="all, delete-orphan"
@@ -317,6 +318,23 @@ class Run(OrgScoped, Base):
     unassigned: Mapped[list[UnassignedFirm]] = relationship(
         order_by="UnassignedFirm.id", cascade="all, delete-orphan"
     )
+
+
+class RunWindow(Base):
+    """One regional window of a run on the Celery executor: plan, lease and result."""
+
+    __tablename__ = "run_window"
+    __table_args__ = (UniqueConstraint("run_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Group(OrgScoped, Base):

@@ -3,16 +3,18 @@
 The pure half of the distributed executor (the service ships windows to Celery workers):
 
 1. :func:`plan_windows` cuts the placeable firms into ``n_windows`` compact *cores* by
-   recursive median cuts (:func:`matching.heuristics.regions.split_regions`) and adds to
-   each core a *border band*: the firms of other cores within ``border_km`` of its bounding
-   box, so a group may straddle a cut.
+   recursive median cuts (:func:`matching.heuristics.regions.split_regions`) and gives each
+   core a *border band*: the nearest firms of other cores within ``border_km`` of its
+   bounding box (capped at ``band_share`` of the core), so windows overlap at the cuts.
 2. :func:`solve_window` runs the optimiser's own window search
-   (:func:`matching.heuristics.search.run_window`) on one window; inputs and outputs are
-   plain data (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
-3. :func:`merge` keeps every group that lies in its window's core, then the band groups by
-   mean affinity as long as no firm is taken twice, re-solves the remaining firms around
-   those kept groups (:func:`matching.solve.solve` with them locked), polishes with the
-   CP-SAT neighbourhood search like :func:`matching.solve.solve`, and verifies the whole.
+   (:func:`matching.heuristics.search.run_window`) on one window's core; inputs and outputs
+   are plain data (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
+3. :func:`merge` joins the windows' groups and repairs the borders: every group touching a
+   band is dissolved and, with the unplaced firms, re-solved across the cuts
+   (:func:`matching.solve.solve` with all other groups locked); the repair is kept only when
+   it places more firms or, equally many, with more affinity.  Then the CP-SAT
+   neighbourhood search polishes as in :func:`matching.solve.solve` and the whole
+   clustering is verified.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from matching.stop import Budget
 from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
-BAND_SHARE = 0.5
+BAND_SHARE = 0.15
 """Default cap on a border band's size, relative to its core."""
 
 
@@ -158,7 +160,9 @@ def solve_window(
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> WindowResult:
-    """Group one window's firms with the optimiser's window search.
+    """Group one window's core firms with the optimiser's window search.
+
+    The band is left to :func:`merge`, which re-solves the border zone across windows.
 
     Parameters
     ----------
@@ -178,7 +182,7 @@ def solve_window(
     WindowResult
         The window's groups (global indices); firms left out are simply absent.
     """
-    firms = plan.firms
+    firms = np.array(plan.core, np.int64)
     pinned = np.zeros(instance.n_firms, bool)
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     groups: list[tuple[int, ...]] = []
@@ -259,6 +263,17 @@ def evaluate_group(
     return float(affinity_of_pairs(instance, firms[a], firms[b], needs).sum()) / len(members)
 
 
+def _better(instance: Instance, new: list[list[int]], old: list[list[int]]) -> bool:
+    """Whether groups ``new`` beat ``old`` lexicographically: firms placed, then affinity."""
+    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
+
+    def value(groups: list[list[int]]) -> tuple[int, float]:
+        affinity = sum(evaluate_group(instance, g, needs) * len(g) for g in groups)
+        return sum(len(g) for g in groups), affinity
+
+    return value(new) > value(old)
+
+
 def merge(
     instance: Instance,
     plans: Sequence[WindowPlan],
@@ -290,8 +305,13 @@ def merge(
     """
     started = time.monotonic()
     kept = _keep(instance, plans, results)
+    zone = np.zeros(instance.n_firms, bool)
+    for p in plans:
+        zone[list(p.band)] = True
+    touched = [g for g in kept if zone[g].any()]
+    others = [g for g in kept if not zone[g].any()]
     locked = [list(g) for g in instance.locked_groups]
-    fixed = replace(instance, locked_groups=tuple(tuple(g) for g in locked + kept))
+    fixed = replace(instance, locked_groups=tuple(tuple(g) for g in locked + others))
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     left = int(fixed.is_placeable.sum())
     repair_iterations = None
@@ -300,12 +320,13 @@ def merge(
     repaired = solve(
         fixed, replace(params, use_cpsat=False, max_iterations=repair_iterations, progress=None)
     )
-    base = {tuple(g) for g in instance.locked_groups}
-    groups = (
-        kept
+    base = {tuple(g) for g in fixed.locked_groups}
+    fresh = (
+        []
         if repaired.solution is None
         else [list(g) for g in repaired.solution.groups if tuple(g) not in base]
     )
+    groups = others + (fresh if _better(instance, fresh, touched) else touched)
     iterations = sum(r.iterations for r in results) + repaired.iterations
     if params.use_cpsat and not instance.require_all:
         from matching.cpsat.lns import improve

@@ -7,7 +7,7 @@ commands can grow independently.  Heavy imports happen inside the commands, so
 
 import typer
 
-from app.cli import ccp, geo, load, matching, service
+from app.cli import ccp, geo, load, matching, scale, service
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -25,6 +25,7 @@ matching.register(app, bench)
 service.register(app, bench)
 ccp.register(app, bench)
 load.register(app, bench)
+scale.register(app, bench)
 
 
 def main() -> None:

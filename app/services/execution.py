@@ -7,6 +7,7 @@ sessions; it never trusts the request that created the run.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -135,9 +136,25 @@ def _store_report(db: Session, run: Run, report: dict[str, Any], rows: dict[str,
         )
 
 
-def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
-    from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
+@dataclass
+class RunInputs:
+    """What the optimiser needs for one run, loaded from the database."""
 
+    rows: list[Firm]
+    competitors: list[tuple[str, str]]
+    partners: list[tuple[str, str]]
+    settings: RunSettings
+    locked: Any
+    pinned: Any
+
+    @property
+    def by_external_id(self) -> dict[str, Firm]:
+        """The firm rows by external id."""
+        return {r.external_id: r for r in self.rows}
+
+
+def load_inputs(db: Session, run: Run) -> RunInputs:
+    """Load a run's firms, pairs, settings and kept groups (also used by Celery workers)."""
     rows, locked, pinned = review.seed_inputs(db, run, select_firms(db, run.filters))
     by_id = {r.id: r for r in rows}
     pairs = {
@@ -146,17 +163,25 @@ def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], 
         ]
         for name, model in (("competitors", CompetitorLink), ("partners", PartnerLink))
     }
+    settings = RunSettings.from_dict(run.params)
+    return RunInputs(rows, pairs["competitors"], pairs["partners"], settings, locked, pinned)
+
+
+def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
+    from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
+
+    inputs = load_inputs(db, run)
     report = solve_firms(
-        [row_to_firm(r) for r in rows],
-        pairs["competitors"],
-        pairs["partners"],
-        RunSettings.from_dict(run.params),
+        [row_to_firm(r) for r in inputs.rows],
+        inputs.competitors,
+        inputs.partners,
+        inputs.settings,
         progress=reporter.progress,
         should_stop=reporter.should_stop,
-        locked=locked,
-        pinned=pinned,
+        locked=inputs.locked,
+        pinned=inputs.pinned,
     )
-    return report.to_dict(), {r.external_id: r for r in rows}
+    return report.to_dict(), inputs.by_external_id
 
 
 def _finish(settings: Settings, run_id: int, **values: Any) -> None:
@@ -170,9 +195,10 @@ def _cancel_requested(settings: Settings, run_id: int) -> bool:
         return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
 
-def _succeed(
+def store_success(
     db: Session, run: Run, report: dict[str, Any], rows: dict[str, Firm], began: float
 ) -> None:
+    """Store a verified report's groups and mark the run ``succeeded`` (one transaction)."""
     _store_report(db, run, report, rows)
     review.carry_decisions(db, run)
     stats = {**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)}
@@ -204,7 +230,7 @@ def execute_run(run_id: int, settings: Settings) -> RunStatus:
                 _finish(settings, run_id, status=RunStatus.cancelled)
                 log.info("run_cancelled", run_id=run_id)
                 return RunStatus.cancelled
-            _succeed(db, run, report, rows, began)
+            store_success(db, run, report, rows, began)
         log.info("run_succeeded", run_id=run_id, groups=len(report["groups"]))
         return RunStatus.succeeded
     except MatchingError as exc:

@@ -1,0 +1,102 @@
+"""Scale-out commands: ``kring worker`` (a Celery worker) and ``kring bench scale``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def worker(
+    concurrency: int = typer.Option(1, min=1, help="Worker processes (one window each)."),
+) -> None:
+    """Run a Celery worker for KRING_EXECUTOR=celery (broker: KRING_BROKER_URL)."""
+    from app.worker import main
+
+    main(concurrency)
+
+
+def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict[str, object]:
+    """Solve a generated cohort of ``n`` firms in windows on ``workers`` processes."""
+    import resource
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from matching import distributed as d
+    from matching.build import build_instance
+    from matching.generate import generate_cohort
+    from matching.params import SolveParams
+    from matching.settings import RunSettings
+    from matching.verify import verify
+
+    cohort = generate_cohort(n, seed=seed)
+    settings = RunSettings.from_dict({"purpose": "training", "seed": seed})
+    began = time.monotonic()
+    instance, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
+    plans = d.plan_windows(instance, windows, float(instance.max_pair_km or 50.0))
+    n_placeable = max(int(instance.is_placeable.sum()), 1)
+    budgets = [round(iterations * len(p.core) / n_placeable) for p in plans]
+    with ProcessPoolExecutor(workers) as pool:  # forked: each worker holds the instance
+        futures = [
+            pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
+            for p, b in zip(plans, budgets, strict=True)
+        ]
+        results = [f.result() for f in futures]
+    windows_s = time.monotonic() - began
+    params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
+    result = d.merge(instance, plans, results, params)
+    wall = time.monotonic() - began
+    assert result.solution is not None
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return {
+        "firms": n,
+        "workers": workers,
+        "windows": len(plans),
+        "windows_s": round(windows_s, 1),
+        "wall_s": round(wall, 1),
+        "peak_mb": round(peak_kb / 1024),
+        "placed": result.placed,
+        "affinity": round(result.affinity, 1),
+        "verified": not verify(instance, result.solution),
+    }
+
+
+def bench_scale(
+    sizes: str = typer.Option("10000,50000", help="Cohort sizes, comma-separated."),
+    workers: str = typer.Option("1,2", help="Worker process counts, comma-separated."),
+    windows: int = typer.Option(4, min=1, help="Regional windows per run."),
+    iterations: int = typer.Option(..., help="Search iteration budget per run."),
+    seed: int = typer.Option(..., help="Cohort and search seed."),
+) -> None:
+    """Wall time, peak memory and speed-up of windowed runs on 1 and 2 worker processes.
+
+    Each configuration runs in a fresh process (clean peak memory); the windows are solved
+    by a process pool standing in for Celery workers (no broker or database in the loop).
+    """
+    import json
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    print("| firms | workers | windows | windows s | wall s | peak MB | placed | affinity | "
+          "verified | speed-up |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n in (int(s) for s in sizes.split(",")):
+        base = None
+        for w in (int(s) for s in workers.split(",")):
+            with ProcessPoolExecutor(1, mp_context=context) as fresh:
+                row = fresh.submit(_one, n, w, windows, iterations, seed).result()
+            base = base or float(row["wall_s"])  # type: ignore[arg-type]
+            speedup = base / float(row["wall_s"])  # type: ignore[arg-type]
+            cells = [row[k] for k in ("firms", "workers", "windows", "windows_s", "wall_s",
+                                      "peak_mb", "placed", "affinity", "verified")]  # fmt: skip
+            print("| " + " | ".join(str(c) for c in cells) + f" | {speedup:.2f} |", flush=True)
+            print(json.dumps(row), file=sys.stderr)
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add the scale-out commands to the main app and the bench group."""
+    app.command("worker")(worker)
+    bench.command("scale")(bench_scale)

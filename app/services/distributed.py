@@ -1,0 +1,336 @@
+"""Runs on the Celery executor: plan windows, solve them, merge — all leased in the database.
+
+Every unit of work of a run is a :class:`~app.models.RunWindow` row: windows ``0..k-1``
+(regional windows of :func:`matching.distributed.plan_windows`, or one ``whole`` window for a
+small run, solved by :func:`app.services.execution.execute_run`) and the merge, number
+``MERGE``.  A task first *claims* its row (a lease: ``pending``, or ``running`` with a
+heartbeat older than ``lease_s``), keeps the heartbeat fresh while it works, and stores its
+result keyed by (run, window) — so a redelivered or re-dispatched task never duplicates
+work that finished, and a killed worker's window is taken over once its lease lapses.
+:func:`stale_work` (called by the API's executor loop) finds what to dispatch again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import or_, select, update
+
+from app.config import Settings
+from app.convert import row_to_firm
+from app.db import open_session
+from app.models import Run, RunStatus, RunWindow, bind_organisation, utcnow
+from app.services.execution import execute_run, load_inputs, store_success
+from app.services.runs import claim_next
+
+log = structlog.get_logger("kring.distributed")
+MERGE = -1
+WHOLE_BELOW = 3000
+"""Runs with fewer selected firms are solved as one ``whole`` window (as a single process)."""
+
+
+def _stale(settings: Settings) -> Any:
+    return utcnow() - timedelta(seconds=settings.lease_s)
+
+
+def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
+    from matching.build import build_instance
+
+    inputs = load_inputs(db, run)
+    firms = [row_to_firm(r) for r in inputs.rows]
+    instance, _ = build_instance(
+        firms, inputs.competitors, inputs.partners, inputs.settings,
+        locked=inputs.locked, pinned=inputs.pinned,
+    )  # fmt: skip
+    return instance, inputs, firms
+
+
+def plan_run(settings: Settings, run_id: int) -> list[int]:
+    """Claim a queued run and store its windows; return the window numbers to dispatch.
+
+    Idempotent: a run already planned returns its unfinished windows (or the merge).
+    """
+    from matching.distributed import plan_windows
+
+    with open_session(settings) as db:
+        run = db.get(Run, run_id)
+        if run is None:
+            return []
+        if run.status == RunStatus.queued and claim_next(settings, run_id) is None:
+            return []
+        db.refresh(run)
+        if run.status != RunStatus.running:
+            return []
+        run.heartbeat_at = utcnow()
+        numbers = list(db.scalars(select(RunWindow.number).where(RunWindow.run_id == run_id)))
+        if not numbers:
+            bind_organisation(db, run.organisation_id)
+            instance, _inputs, _ = _instance(db, run)
+            whole = (  # coverage rules (CCP) and pinned groups need the whole instance
+                instance.n_firms < WHOLE_BELOW
+                or instance.pinned_groups
+                or instance.require_all
+                or instance.n_groups is not None
+                or settings.windows == 1
+            )
+            border = float(instance.max_pair_km or 50.0)
+            plans = [] if whole else plan_windows(instance, settings.windows, border)
+            if len(plans) <= 1:
+                db.add(RunWindow(run_id=run_id, number=0, status="pending", plan={"whole": True}))
+            else:
+                for p in plans:
+                    db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict()))
+                db.add(RunWindow(run_id=run_id, number=MERGE, plan={"merge": True}))
+            db.flush()
+            log.info("run_planned", run_id=run_id, windows=max(len(plans), 1))
+        db.execute(
+            update(RunWindow)
+            .where(RunWindow.run_id == run_id, RunWindow.status == "pending")
+            .values(heartbeat_at=utcnow(), status="pending", progress=0.0)
+        )
+        db.commit()
+        return pending_work(db, run_id)
+
+
+def pending_work(db: Any, run_id: int) -> list[int]:
+    """Unfinished windows of a run, or ``[MERGE]`` once every window is done."""
+    rows = db.execute(
+        select(RunWindow.number, RunWindow.status).where(RunWindow.run_id == run_id)
+    ).all()
+    todo = [n for n, status in rows if n != MERGE and status != "done"]
+    if todo:
+        return sorted(todo)
+    return [n for n, status in rows if n == MERGE and status != "done"]
+
+
+def claim_window(settings: Settings, run_id: int, number: int) -> bool:
+    """Take the lease on one window (pending, or running with a lapsed heartbeat)."""
+    with open_session(settings) as db:
+        claimed = db.execute(
+            update(RunWindow)
+            .where(
+                RunWindow.run_id == run_id,
+                RunWindow.number == number,
+                or_(
+                    RunWindow.status == "pending",
+                    (RunWindow.status == "running") & (RunWindow.heartbeat_at < _stale(settings)),
+                ),
+            )
+            .values(status="running", heartbeat_at=utcnow(), attempts=RunWindow.attempts + 1)
+        )
+        db.commit()
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def heartbeat(settings: Settings, run_id: int, number: int) -> Iterator[None]:
+    """Keep the window's (and run's) heartbeat fresh from a thread while the body runs."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(max(settings.lease_s / 4, 0.2)):
+            with open_session(settings) as db:
+                now = utcnow()
+                db.execute(
+                    update(RunWindow)
+                    .where(RunWindow.run_id == run_id, RunWindow.number == number)
+                    .values(heartbeat_at=now)
+                )
+                db.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
+                db.commit()
+
+    thread = threading.Thread(target=beat, name=f"kring-beat-{run_id}-{number}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(5)
+
+
+def _finish_window(settings: Settings, run_id: int, number: int, result: dict[str, Any]) -> None:
+    with open_session(settings) as db:
+        db.execute(
+            update(RunWindow)
+            .where(RunWindow.run_id == run_id, RunWindow.number == number)
+            .values(status="done", result=result, progress=1.0, heartbeat_at=utcnow())
+        )
+        db.commit()
+
+
+def cancel_requested(settings: Settings, run_id: int) -> bool:
+    """Whether the run's cancellation was requested (read fresh from the database)."""
+    with open_session(settings) as db:
+        return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
+
+
+def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[float], None]:
+    last = [0.0]
+
+    def write(fraction: float) -> None:
+        if time.monotonic() - last[0] < 1.0:
+            return
+        last[0] = time.monotonic()
+        with open_session(settings) as db:
+            db.execute(
+                update(RunWindow)
+                .where(RunWindow.run_id == run_id, RunWindow.number == number)
+                .values(progress=min(max(fraction, 0.0), 1.0))
+            )
+            shares = list(db.scalars(select(RunWindow.progress).where(
+                RunWindow.run_id == run_id, RunWindow.number != MERGE)))  # fmt: skip
+            overall = 0.9 * sum(shares) / max(len(shares), 1)
+            db.execute(update(Run).where(Run.id == run_id).values(progress=overall))
+            db.commit()
+
+    return write
+
+
+def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]:
+    """Solve one claimed window and store its result; return the work now due (merge)."""
+    from matching.distributed import WindowPlan, solve_window
+
+    with open_session(settings) as db:
+        row = db.scalar(
+            select(RunWindow).where(RunWindow.run_id == run_id, RunWindow.number == number)
+        )
+        run = db.get(Run, run_id)
+        if row is None or run is None:
+            return []
+        if row.plan.get("whole"):
+            execute_run(run_id, settings)
+            _finish_window(settings, run_id, number, {"whole": True})
+            return []
+        bind_organisation(db, run.organisation_id)
+        instance, inputs, _ = _instance(db, run)
+        plan = WindowPlan.from_dict(row.plan)
+    n_placeable = max(int(instance.is_placeable.sum()), 1)
+    share = len(plan.core) / n_placeable
+    budget = inputs.settings.max_iterations
+    result = solve_window(
+        instance,
+        plan,
+        seed=inputs.settings.seed,
+        max_iterations=None if budget is None else max(1, round(budget * share)),
+        time_limit_s=inputs.settings.time_limit_s,
+        should_stop=lambda: cancel_requested(settings, run_id),
+        progress=_progress_writer(settings, run_id, number),
+    )
+    _finish_window(settings, run_id, number, result.to_dict())
+    log.info("window_solved", run_id=run_id, window=number, groups=len(result.groups))
+    with open_session(settings) as db:
+        return pending_work(db, run_id)
+
+
+def merge_task(settings: Settings, run_id: int) -> None:
+    """Merge the windows, repair the borders, verify and store (run ``succeeded``)."""
+    from matching.distributed import WindowPlan, WindowResult, merge
+    from matching.params import SolveParams
+    from matching.report import build_report
+    from matching.schemes import failed_rules
+
+    began = time.monotonic()
+    with open_session(settings) as db:
+        run = db.get(Run, run_id)
+        if run is None or run.status != RunStatus.running:
+            return
+        if run.cancel_requested:
+            run.status, run.finished_at = RunStatus.cancelled, utcnow()
+            db.commit()
+            return
+        rows = list(db.scalars(select(RunWindow).where(
+            RunWindow.run_id == run_id, RunWindow.number != MERGE)))  # fmt: skip
+        bind_organisation(db, run.organisation_id)
+        instance, inputs, firms = _instance(db, run)
+        s = inputs.settings
+        params = SolveParams(time_limit_s=s.time_limit_s, max_iterations=s.max_iterations,
+                             seed=s.seed)  # fmt: skip
+        plans = [WindowPlan.from_dict(r.plan) for r in rows]
+        results = [WindowResult.from_dict(r.result or {}) for r in rows]
+        result = merge(instance, plans, results, params)
+        extra = {
+            "settings": s.to_dict(),
+            "executor": "celery",
+            "windows": [
+                {
+                    "number": p.number,
+                    "core": len(p.core),
+                    "band": len(p.band),
+                    "iterations": r.iterations,
+                    "groups": len(r.groups),
+                    "attempts": w.attempts,
+                }
+                for p, r, w in zip(plans, results, rows, strict=True)
+            ],
+        }
+        report = build_report(firms, instance, result, extra_stats=extra,
+                              rules=failed_rules(firms, s))  # fmt: skip
+        locked = db.execute(  # row lock: a concurrent duplicate merge waits, then sees 'succeeded'
+            update(Run)
+            .where(Run.id == run_id, Run.status == RunStatus.running)
+            .values(heartbeat_at=utcnow())
+        )
+        if not locked.rowcount:  # type: ignore[attr-defined]
+            return
+        store_success(db, run, report.to_dict(), inputs.by_external_id, began)
+    _finish_window(settings, run_id, MERGE, {"merged": True})
+    log.info("run_merged", run_id=run_id, windows=len(rows))
+
+
+def stale_work(settings: Settings) -> list[tuple[int, int | None]]:
+    """(run, window) pairs to dispatch again; ``None`` means "plan the run".
+
+    Queued runs not claimed within the lease (their message was lost, e.g. the API died
+    before sending it), running runs without windows whose planner went silent, and windows
+    (or the merge, once the windows are done) whose lease lapsed: those are set back to
+    ``pending`` (their heartbeat restarts the wait) so the re-sent task can claim them.
+    Cancelled runs whose work has gone silent are marked ``cancelled``.
+    """
+    stale = _stale(settings)
+    out: list[tuple[int, int | None]] = []
+    with open_session(settings) as db:
+        queued = db.scalars(
+            select(Run).where(Run.status == RunStatus.queued, Run.created_at < stale)
+        )
+        out += [(run.id, None) for run in queued]
+        for run in db.scalars(select(Run).where(Run.status == RunStatus.running)):
+            silent = (run.heartbeat_at or run.started_at or utcnow()) < stale
+            if run.cancel_requested and silent:
+                run.status, run.finished_at = RunStatus.cancelled, utcnow()
+                continue
+            due = pending_work(db, run.id)
+            if not due:
+                planned = db.scalar(select(RunWindow.id).where(RunWindow.run_id == run.id))
+                if silent and planned is None:
+                    run.heartbeat_at = utcnow()
+                    out.append((run.id, None))
+                continue
+            windows = db.scalars(select(RunWindow).where(
+                RunWindow.run_id == run.id, RunWindow.number.in_(due)))  # fmt: skip
+            for w in windows:  # release a lapsed lease, so the re-sent task can claim it
+                if w.heartbeat_at is None or w.heartbeat_at < stale:
+                    w.status, w.heartbeat_at = "pending", utcnow()
+                    out.append((run.id, w.number))
+        db.commit()
+    return out
+
+
+def queued_and_cancelled(settings: Settings) -> tuple[list[int], dict[int, list[int]]]:
+    """Queued run ids, and running runs asked to cancel with their window numbers."""
+    with open_session(settings) as db:
+        queued = list(db.scalars(select(Run.id).where(Run.status == RunStatus.queued)))
+        cancelled: dict[int, list[int]] = {}
+        ids = db.scalars(
+            select(Run.id).where(Run.status == RunStatus.running, Run.cancel_requested.is_(True))
+        )
+        for run_id in ids:
+            cancelled[run_id] = list(
+                db.scalars(select(RunWindow.number).where(RunWindow.run_id == run_id))
+            )
+    return queued, cancelled
