@@ -86,7 +86,10 @@ class RunExecutor:
         elif self.settings.executor == "celery":
             from app.worker import dispatch
 
-            dispatch(self.settings, run_id, None)
+            try:
+                dispatch(self.settings, run_id, None)
+            except Exception:  # broker down: the run stays queued; the sweeper re-sends it
+                log.exception("dispatch_failed", run_id=run_id)
         else:
             self._wake.set()
 
