@@ -15,6 +15,7 @@ it there.  Needs the dev extra (httpx).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import signal
@@ -107,6 +108,16 @@ class LoadReport:
             if sizes:
                 means[name] = statistics.fmean(sizes) / 1000
         return means
+
+
+def _run_async(coro: Any) -> Any:
+    """Run ``coro`` to completion on a fresh event loop in its own thread.
+
+    The caller's thread may already run an event loop (an async test runner, Playwright's
+    sync API in the same pytest session, a notebook), where ``asyncio.run`` refuses to start.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -352,7 +363,7 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
             # done and the second starts in the load phase)
             web = [server.proc.pid, *child_pids(server.proc.pid)]
             server_cpu, client_cpu = tree_cpu_s(web), time.process_time()
-            report = asyncio.run(_load_phase(server.base, keys, run["id"], firms_to_csv(more), cfg))
+            report = _run_async(_load_phase(server.base, keys, run["id"], firms_to_csv(more), cfg))
             report.first_run_s = first_run_s
             report.client_cpu_s = time.process_time() - client_cpu
             after = tree_cpu_s(web)

@@ -170,6 +170,19 @@ def cancel_requested(settings: Settings, run_id: int) -> bool:
         return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
 
+def _stop_check(settings: Settings, run_id: int) -> Callable[[], bool]:
+    """A cancellation check for the search that reads the database at most once a second."""
+    state = {"at": 0.0, "stop": False}
+
+    def check() -> bool:
+        if not state["stop"] and time.monotonic() - state["at"] >= 1.0:
+            state["at"] = time.monotonic()
+            state["stop"] = cancel_requested(settings, run_id)
+        return bool(state["stop"])
+
+    return check
+
+
 def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[float], None]:
     last = [0.0]
 
@@ -219,7 +232,7 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         seed=inputs.settings.seed,
         max_iterations=None if budget is None else max(1, round(budget * share)),
         time_limit_s=inputs.settings.time_limit_s,
-        should_stop=lambda: cancel_requested(settings, run_id),
+        should_stop=_stop_check(settings, run_id),
         progress=_progress_writer(settings, run_id, number),
     )
     _finish_window(settings, run_id, number, result.to_dict())

@@ -116,7 +116,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         log.close()
 
 
-@pytest.fixture(scope="session")
+# package scope: the sync API keeps an event loop alive while it runs, which must not leak
+# into later test packages that start their own loop (asyncio.run refuses inside one).
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Any]:
     """Playwright's driver, or a skip when chromium is missing outside CI."""
     if not CHROMIUM.exists():

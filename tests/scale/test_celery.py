@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.convert import row_to_firm
 from app.db import open_session
-from app.models import Role, Run, RunWindow, bind_organisation
+from app.models import Group, Role, Run, RunWindow, bind_organisation
 from app.services.execution import load_inputs
 from matching.firms import firms_to_csv, pairs_to_csv
 from matching.generate import generate_cohort
@@ -136,4 +136,28 @@ def test_a_killed_worker_and_a_killed_api_lose_no_run(
     assert run["status"] == "succeeded", run.get("error")
     assert run["stats"]["verified"] is True
     assert max(w["attempts"] for w in run["stats"]["windows"]) >= 2  # a window was taken over
+    dispose(settings)
+
+
+def test_cancelling_a_celery_run_stops_its_windows(
+    servers: dict[str, str], workers: list[subprocess.Popen[bytes]]
+) -> None:
+    """Cancelling a run mid-window ends it `cancelled` promptly, with no groups stored."""
+    settings, key = _world(servers, "cancel", 3, 3_500)
+    workers.append(start_worker(settings, "w1"))
+    long_run = {**RUN, "constraints": {"max_iterations": 10_000_000}}
+    with client_for(settings) as client:
+        run_id = client.post("/api/v1/runs", json=long_run, headers=auth(key)).json()["id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with open_session(settings) as db:
+                if db.scalar(select(RunWindow.id).where(RunWindow.status == "running")):
+                    break
+            time.sleep(0.3)
+        began = time.monotonic()
+        assert client.post(f"/api/v1/runs/{run_id}/cancel", headers=auth(key)).status_code == 200
+        run = wait_run(client, key, run_id, 120)
+    assert run["status"] == "cancelled" and time.monotonic() - began < 60
+    with open_session(settings) as db:
+        assert db.scalar(select(Group.id).where(Group.run_id == run_id)) is None
     dispose(settings)
