@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         "or Celery workers over Redis (see README, Production).",
     )
     workers: int = Field(1, ge=1, le=64, description="Concurrent runs (process/thread).")
+    run_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU niceness added to run worker processes (process executor, "
+        "`kring worker`), so API reads stay responsive while an optimisation runs.",
+    )
     poll_interval_s: float = Field(2.0, gt=0, description="How often the worker polls.")
     max_body_bytes: int = Field(20_000_000, ge=1_000, description="Largest request body.")
     max_rows: int = Field(50_000, ge=1, description="Most firms or links per request.")

@@ -17,6 +17,7 @@ the database, never from memory, so a restart loses nothing.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from typing import Protocol
 
@@ -35,10 +36,21 @@ class _Worker(Protocol):
     def join(self, timeout: float | None = None) -> None: ...
 
 
+def lower_priority(settings: Settings) -> None:
+    """Add ``settings.run_nice`` to this process's niceness (POSIX; a no-op elsewhere).
+
+    The solver is CPU-bound for its whole time limit; on a small machine it would otherwise
+    take its share of the cores from the web process and API reads would queue behind it.
+    """
+    if settings.run_nice and hasattr(os, "nice"):
+        os.nice(settings.run_nice)
+
+
 def _process_main(run_id: int, settings: Settings) -> None:
     from app.logs import configure_logging
 
     configure_logging(settings)
+    lower_priority(settings)
     execute_run(run_id, settings)
 
 

@@ -54,10 +54,11 @@ def create_run(
 ) -> RunRead:
     """Queue a matching run; follow it at the `Location` URL."""
     run = service.create_run(db, caller, body, settings)
-    executor.submit(run.id)
     db.refresh(run)
+    queued = _read(run)  # the run as accepted: an executor may claim it at once
+    executor.submit(run.id)
     response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
-    return _read(run)
+    return queued
 
 
 @router.get("", operation_id="runs-list", response_model=RunList)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,3 +120,25 @@ def test_process_worker_executes_a_run(tmp_path: Path) -> None:
         assert run["status"] == "succeeded", run
         groups = client.get(f"{r.headers['location']}/groups", headers=auth(key)).json()
         assert groups["groups"]
+
+
+def _niceness_after_lowering(settings: Settings, out: Any) -> None:
+    from app.jobs import lower_priority
+
+    before = os.nice(0)
+    lower_priority(settings)
+    out.put(os.nice(0) - before)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+def test_run_processes_yield_the_cpu_to_the_web_process(tmp_path: Path) -> None:
+    """A run worker process lowers its priority by ``run_nice`` (0 leaves it unchanged)."""
+    context = multiprocessing.get_context("spawn")
+    for nice in (7, 0):
+        queue = context.Queue()
+        s = make_settings(tmp_path / "n.db", run_nice=nice)
+        process = context.Process(target=_niceness_after_lowering, args=(s, queue))
+        process.start()
+        process.join(60)
+        assert process.exitcode == 0
+        assert queue.get(timeout=5) == min(nice, 19 - os.nice(0))  # the child starts at ours
