@@ -1,23 +1,30 @@
-"""Iterated local search for capacitated clustering (the CCPLIB case), in numba.
+"""Memetic search for capacitated clustering (the CCPLIB case), in numba.
 
 Applies to instances where every firm must be placed into exactly ``n_groups`` groups
 with weight (and optionally size) bounds and an explicit affinity matrix, and nothing
 else: no distances, competitors, themes, eligibility, divisions, locked or pinned
-groups (:func:`applies`).  The method follows the variable-neighbourhood / iterated
-local search line for the CCP (Lai & Hao 2016; Brimberg et al. 2019):
+groups (:func:`applies`).  The method follows the memetic line for the CCP and other
+grouping problems (Lai & Hao 2016; Zhou, Benlic, Wu & Hao 2019):
 
-* a gain table ``gain[i, k]`` (sum of ``c[i, j]`` over the members ``j`` of group ``k``)
-  gives every move's delta in O(1) and is updated in O(n) per applied move;
-* a first-improvement descent over *relocate* (best target group for firm ``i``),
-  *swap* (best partner ``j`` for firm ``i``) and a sampled *2-1 exchange* (two firms of
-  ``g2`` against one of ``g1``), in a random firm order;
-* a shake of ``k`` random feasible swaps/relocations from the current local optimum,
-  ``k`` growing while shakes fail (VNS); a new local optimum is accepted when it is not
-  worse than the current one by more than a small share of the best value, and the
-  search returns to the best solution after a number of non-improving shakes.
+* a small population of assignments, each improved by a tabu search;
+* the tabu search scans every *relocate* (firm ``i`` to group ``g``) and every *swap*
+  (firms ``i`` and ``j`` of different groups) with the gain table ``gain[i, k]`` (sum of
+  ``c[i, j]`` over the members ``j`` of group ``k``: a move's delta is O(1), the table
+  is updated in O(n) per applied move), applies the best non-tabu move (a tabu move
+  when it reaches a new best feasible value), and forbids a moved firm's return to its
+  old group for a random tenure;
+* the weight bounds are relaxed now and then (strategic oscillation): moves pay
+  ``lam`` per unit of weight outside the bounds, ``lam`` grows while the search stays
+  infeasible and shrinks while it is feasible; only feasible assignments count as best;
+* a crossover keeps the backbone of two parents: alternately from each parent it takes
+  the group with the highest internal affinity among the firms not yet taken, then the
+  left-over firms go greedily to the group they gain most in, and the weight bounds are
+  repaired;
+* the offspring's local optimum enters the population unless it duplicates a member;
+  the member with the worst mix of quality and distance to the others then leaves.
 
-Deterministic for a seed and an iteration budget (one iteration = one shake + descent);
-a time limit is checked between chunks of iterations.
+Deterministic for a seed and a budget of offspring (``max_iterations``); a time limit
+is checked between tabu-search chunks.
 """
 
 from __future__ import annotations
@@ -32,16 +39,14 @@ from numpy.typing import NDArray
 
 from matching.problem import Instance
 
-CHUNK = 64
-"""Iterations per numba call between time/cancellation checks."""
+CHUNK = 2000
+"""Tabu iterations per numba call between time/cancellation checks."""
 
-# st: search state persisted between chunks
-S_CUR, S_BEST, S_K, S_FAILS, S_DONE, S_LAM = range(6)
+# st: tabu-search state persisted between chunks
+S_IT, S_CUR, S_BEST, S_STALL, S_LAM, S_PHASE, S_INF = range(7)
 # cfg: integer settings
-C_LO_W, C_HI_W, C_LO_S, C_HI_S, C_KMIN, C_KMAX, C_RESET, C_PAIRS = range(8)
+C_LO_W, C_HI_W, C_LO_S, C_HI_S, C_TMIN, C_TRAND, C_DEPTH, C_RELAX_AT, C_RELAX_LEN = range(9)
 EPS = 1e-9
-HARD = 1e12
-"""Penalty per unit of weight excess that makes the bounds effectively hard."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class CcpOutcome:
     affinity
         Sum of within-group pairwise affinity (each pair once).
     iterations
-        Shake-and-descent iterations done.
+        Offspring produced (crossover plus tabu search), after the initial population.
     """
 
     groups: NDArray[np.int64]
@@ -114,11 +119,6 @@ def _move(a, gain, wsum, size, c, w, i, g2):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _fits(wsum_new, size_new, cfg):  # type: ignore[no-untyped-def]
-    return cfg[C_LO_W] <= wsum_new <= cfg[C_HI_W] and cfg[C_LO_S] <= size_new <= cfg[C_HI_S]
-
-
-@njit(cache=True)
 def _rebuild(a, gain, wsum, size, c, w):  # type: ignore[no-untyped-def]
     gain[:] = 0.0
     wsum[:] = 0
@@ -140,41 +140,6 @@ def _score(a, gain):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _construct(a, gain, wsum, size, c, w, cfg, p):  # type: ignore[no-untyped-def]
-    """Randomised greedy: heavy firms first; groups below their lower bounds first."""
-    n = a.shape[0]
-    order = np.argsort(-(w.astype(np.float64) + np.random.random(n)))
-    a[:] = -1
-    gain[:] = 0.0
-    wsum[:] = 0
-    size[:] = 0
-    for q in range(n):
-        i = order[q]
-        bg, bv = -1, -np.inf
-        for g in range(p):
-            if wsum[g] + w[i] > cfg[C_HI_W] or size[g] + 1 > cfg[C_HI_S]:
-                continue
-            v = gain[i, g] + np.random.random() * 1e-6
-            if wsum[g] < cfg[C_LO_W] or size[g] < cfg[C_LO_S]:
-                v += 1e12
-            if v > bv:
-                bg, bv = g, v
-        if bg < 0:
-            return False
-        a[i] = bg
-        wsum[bg] += w[i]
-        size[bg] += 1
-        row = c[i]
-        for u in range(n):
-            gain[u, bg] += row[u]
-    short = 0
-    for g in range(p):
-        if wsum[g] < cfg[C_LO_W] or size[g] < cfg[C_LO_S]:
-            short += 1
-    return short == 0
-
-
-@njit(cache=True)
 def _exc(x, cfg):  # type: ignore[no-untyped-def]
     return max(0, x - cfg[C_HI_W]) + max(0, cfg[C_LO_W] - x)
 
@@ -188,234 +153,427 @@ def _total_exc(wsum, cfg):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _gaps(a, gain, p, gap):  # type: ignore[no-untyped-def]
-    """``gap[g1, g2]``: the largest ``gain[j, g1] - gain[j, g2]`` over members j of g2."""
-    gap[:] = -np.inf
-    for j in range(a.shape[0]):
-        g2 = a[j]
-        for g1 in range(p):
-            v = gain[j, g1] - gain[j, g2]
-            if v > gap[g1, g2]:
-                gap[g1, g2] = v
+def _place(a, gain, wsum, size, c, w, cfg, p, order):  # type: ignore[no-untyped-def]
+    """Put the unplaced firms (``a < 0``) of ``order`` where they gain most.
 
-
-@njit(cache=True)
-def _best_swap(i, a, gain, wsum, c, w, cfg, lam, gap, cmin, ok):  # type: ignore[no-untyped-def]
-    """Best swap partner of ``i``; groups whose bound cannot improve are skipped."""
-    g1 = a[i]
-    wi = w[i]
-    base = gain[i, g1]
-    x1 = _exc(wsum[g1], cfg)
-    bd, bj = EPS, -1
-    any_ok = False
-    for g2 in range(ok.shape[0]):
-        bound = gain[i, g2] - base + gap[g1, g2] - 2.0 * cmin
-        ok[g2] = g2 != g1 and bound + lam * (x1 + _exc(wsum[g2], cfg)) > bd
-        any_ok = any_ok or ok[g2]
-    if not any_ok:
-        return bd, bj
-    row = c[i]
-    for j in range(a.shape[0]):
-        g2 = a[j]
-        if not ok[g2]:
-            continue
-        d = gain[i, g2] - base + gain[j, g1] - gain[j, g2] - 2.0 * row[j]
-        x2 = _exc(wsum[g2], cfg)
-        if d + lam * (x1 + x2) <= bd:
-            continue
-        wj = w[j]
-        if wj != wi:
-            dv = _exc(wsum[g1] - wi + wj, cfg) - x1 + _exc(wsum[g2] - wj + wi, cfg) - x2
-            d -= lam * dv
-        if d > bd:
-            bd, bj = d, j
-    return bd, bj
-
-
-@njit(cache=True)
-def _two_one(i, a, gain, wsum, size, c, w, cfg, tries, lam):  # type: ignore[no-untyped-def]
-    """Sampled 2-1 exchange: firm ``i`` (group g1) against two firms of one group g2."""
-    n = a.shape[0]
-    g1 = a[i]
-    for _ in range(tries):
-        j = np.random.randint(n)
-        g2 = a[j]
-        if g2 == g1:
-            continue
-        k = np.random.randint(n)
-        if k == j or a[k] != g2:
-            continue
-        if size[g1] + 1 > cfg[C_HI_S] or size[g2] - 1 < cfg[C_LO_S]:
-            continue
-        n1 = wsum[g1] - w[i] + w[j] + w[k]
-        n2 = wsum[g2] + w[i] - w[j] - w[k]
-        dv = _exc(n1, cfg) - _exc(wsum[g1], cfg) + _exc(n2, cfg) - _exc(wsum[g2], cfg)
-        d = (
-            gain[i, g2]
-            - gain[i, g1]
-            + gain[j, g1]
-            - gain[j, g2]
-            + gain[k, g1]
-            - gain[k, g2]
-            + 2.0 * c[j, k]
-            - 2.0 * c[i, j]
-            - 2.0 * c[i, k]
-            - lam * dv
-        )
-        if d > EPS:
-            _move(a, gain, wsum, size, c, w, i, g2)
-            _move(a, gain, wsum, size, c, w, j, g1)
-            _move(a, gain, wsum, size, c, w, k, g1)
-            return d
-    return 0.0
-
-
-@njit(cache=True)
-def _descent(a, gain, wsum, size, c, w, cfg, p, order, lam):  # type: ignore[no-untyped-def]
-    """First-improvement descent over relocate, swap and sampled 2-1 moves.
-
-    Moves are ranked by ``delta - lam * (change of total weight-bound excess)``; sizes
-    stay within their bounds.  A huge ``lam`` first repairs the weights, then keeps them.
+    Groups below their lower bounds come first; a group never exceeds its upper bounds
+    unless no group can take the firm (the repair fixes that).
     """
-    total = 0.0
-    improved = True
-    gap = np.empty((p, p))
-    ok = np.zeros(p, np.bool_)
-    cmin = min(0.0, c.min())
-    while improved:
-        improved = False
-        np.random.shuffle(order)
-        _gaps(a, gain, p, gap)
-        for i in order:
+    n = a.shape[0]
+    for i in order:
+        if a[i] >= 0:
+            continue
+        bg, bv = -1, -np.inf
+        for g in range(p):
+            v = gain[i, g] + np.random.random() * 1e-6
+            if wsum[g] + w[i] > cfg[C_HI_W] or size[g] + 1 > cfg[C_HI_S]:
+                v -= 1e15
+            elif wsum[g] < cfg[C_LO_W] or size[g] < cfg[C_LO_S]:
+                v += 1e12
+            if v > bv:
+                bg, bv = g, v
+        a[i] = bg
+        wsum[bg] += w[i]
+        size[bg] += 1
+        row = c[i]
+        for u in range(n):
+            gain[u, bg] += row[u]
+
+
+@njit(cache=True)
+def _construct(a, gain, wsum, size, c, w, cfg, p):  # type: ignore[no-untyped-def]
+    """Random assignment: each firm (random order) to a random group below its lower
+    bounds, else to a random group with room; groups stay near-balanced."""
+    n = a.shape[0]
+    a[:] = -1
+    wsum[:] = 0
+    size[:] = 0
+    cand = np.empty(p, np.int64)
+    for i in np.random.permutation(n):
+        k = 0
+        for g in range(p):
+            if wsum[g] < cfg[C_LO_W] or size[g] < cfg[C_LO_S]:
+                cand[k] = g
+                k += 1
+        if k == 0:
+            for g in range(p):
+                if wsum[g] + w[i] <= cfg[C_HI_W] and size[g] + 1 <= cfg[C_HI_S]:
+                    cand[k] = g
+                    k += 1
+        g = cand[np.random.randint(k)] if k > 0 else np.random.randint(p)
+        a[i] = g
+        wsum[g] += w[i]
+        size[g] += 1
+    _rebuild(a, gain, wsum, size, c, w)
+
+
+@njit(cache=True)
+def _repair(a, gain, wsum, size, c, w, cfg, p):  # type: ignore[no-untyped-def]
+    """Greedy moves that reduce the weight excess (best affinity first); True if feasible."""
+    n = a.shape[0]
+    for _ in range(4 * n):
+        x = _total_exc(wsum, cfg)
+        if x == 0:
+            return True
+        bd, bi, bt, kind = -np.inf, -1, -1, 0
+        for i in range(n):
             g1 = a[i]
             wi = w[i]
             if size[g1] - 1 >= cfg[C_LO_S]:
                 v1 = _exc(wsum[g1] - wi, cfg) - _exc(wsum[g1], cfg)
-                bd, bg = EPS, -1
                 for g in range(p):
-                    if g != g1 and size[g] + 1 <= cfg[C_HI_S]:
-                        dv = v1 + _exc(wsum[g] + wi, cfg) - _exc(wsum[g], cfg)
-                        d = gain[i, g] - gain[i, g1] - lam * dv
+                    if g == g1 or size[g] + 1 > cfg[C_HI_S]:
+                        continue
+                    dv = v1 + _exc(wsum[g] + wi, cfg) - _exc(wsum[g], cfg)
+                    if dv < 0:
+                        d = gain[i, g] - gain[i, g1] - 1e9 * dv
                         if d > bd:
-                            bd, bg = d, g
-                if bg >= 0:
-                    _move(a, gain, wsum, size, c, w, i, bg)
-                    _gaps(a, gain, p, gap)
-                    total += bd
-                    improved = True
+                            bd, bi, bt, kind = d, i, g, 1
+            for j in range(i + 1, n):
+                g2 = a[j]
+                if g2 == g1 or w[j] == wi:
                     continue
-            bd, bj = _best_swap(i, a, gain, wsum, c, w, cfg, lam, gap, cmin, ok)
-            if bj >= 0:
-                g2 = a[bj]
-                _move(a, gain, wsum, size, c, w, i, g2)
-                _move(a, gain, wsum, size, c, w, bj, g1)
-                _gaps(a, gain, p, gap)
-                total += bd
-                improved = True
+                dv = (
+                    _exc(wsum[g1] - wi + w[j], cfg)
+                    - _exc(wsum[g1], cfg)
+                    + _exc(wsum[g2] - w[j] + wi, cfg)
+                    - _exc(wsum[g2], cfg)
+                )
+                if dv < 0:
+                    d = gain[i, g2] - gain[i, g1] + gain[j, g1] - gain[j, g2] - 2.0 * c[i, j]
+                    d -= 1e9 * dv
+                    if d > bd:
+                        bd, bi, bt, kind = d, i, j, 2
+        if kind == 0:
+            return False
+        if kind == 1:
+            _move(a, gain, wsum, size, c, w, bi, bt)
+        else:
+            g1 = a[bi]
+            _move(a, gain, wsum, size, c, w, bi, a[bt])
+            _move(a, gain, wsum, size, c, w, bt, g1)
+    return _total_exc(wsum, cfg) == 0
+
+
+@njit(cache=True)
+def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type: ignore[no-untyped-def]
+    """Run up to ``n_iter`` tabu iterations from ``st``; stop when ``C_DEPTH`` stall.
+
+    ``st[S_CUR]`` is the current affinity, ``st[S_BEST]`` the best feasible one (kept in
+    ``best_a``).  Every ``C_RELAX_AT`` stalled iterations the weight bounds are relaxed
+    for ``C_RELAX_LEN`` iterations (penalty ``st[S_LAM]`` per unit of excess).
+    """
+    n = a.shape[0]
+    lo_w, hi_w = cfg[C_LO_W], cfg[C_HI_W]
+    lo_s, hi_s = cfg[C_LO_S], cfg[C_HI_S]
+    dmat = np.empty((p, n))
+    maxgap = np.empty((p, p))
+    start = np.zeros(p + 1, np.int64)
+    fill = np.zeros(p, np.int64)
+    perm = np.empty(n, np.int64)
+    cmin = min(0.0, c.min())
+    for _ in range(n_iter):
+        if st[S_STALL] >= cfg[C_DEPTH]:
+            return
+        it = int(st[S_IT])
+        relax = st[S_PHASE] > 0
+        lam = st[S_LAM]
+        viol = _total_exc(wsum, cfg)
+        cur, best = st[S_CUR], st[S_BEST]
+        be = -np.inf
+        bd = 0.0
+        kind, bi, bt = 0, -1, -1
+        ties = 0
+        start[:] = 0
+        for u in range(n):
+            start[a[u] + 1] += 1
+        for g in range(p):
+            start[g + 1] += start[g]
+        fill[:] = start[:p]
+        maxgap[:] = -np.inf
+        for u in range(n):
+            gu = a[u]
+            perm[fill[gu]] = u
+            fill[gu] += 1
+            for g in range(p):
+                v = gain[u, g] - gain[u, gu]
+                dmat[g, u] = v
+                if v > maxgap[g, gu]:
+                    maxgap[g, gu] = v
+        for i in range(n):
+            g1 = a[i]
+            wi = w[i]
+            own = gain[i, g1]
+            w1 = wsum[g1]
+            x1 = _exc(w1, cfg)
+            if size[g1] - 1 >= lo_s:
+                v1 = _exc(w1 - wi, cfg) - x1
+                if relax or w1 - wi >= lo_w:
+                    for g in range(p):
+                        if g == g1 or size[g] + 1 > hi_s:
+                            continue
+                        if not relax and wsum[g] + wi > hi_w:
+                            continue
+                        d = gain[i, g] - own
+                        dv = v1 + _exc(wsum[g] + wi, cfg) - _exc(wsum[g], cfg)
+                        e = d - lam * dv if relax else d
+                        if e < be - EPS:
+                            continue
+                        if tabu[i, g] > it and not (viol + dv == 0 and cur + d > best + EPS):
+                            continue
+                        if e > be + EPS:
+                            ties = 0
+                        ties += 1
+                        if ties == 1 or np.random.random() * ties < 1.0:
+                            be, bd, kind, bi, bt = e, d, 1, i, g
+            row = c[i]
+            for g2 in range(g1 + 1, p):
+                base = gain[i, g2] - own
+                x2 = _exc(wsum[g2], cfg)
+                bound = base + maxgap[g1, g2] - 2.0 * cmin
+                if relax:
+                    bound += lam * (x1 + x2)
+                if bound < be - EPS:
+                    continue
+                for q in range(start[g2], start[g2 + 1]):
+                    j = perm[q]
+                    d = base + dmat[g1, j] - 2.0 * row[j]
+                    dv = 0
+                    wj = w[j]
+                    if relax:
+                        if wj != wi:
+                            n1 = w1 - wi + wj
+                            n2 = wsum[g2] - wj + wi
+                            dv = _exc(n1, cfg) - x1 + _exc(n2, cfg) - x2
+                        e = d - lam * dv
+                    else:
+                        e = d
+                    if e < be - EPS:
+                        continue
+                    if not relax and wj != wi:
+                        n1 = w1 - wi + wj
+                        n2 = wsum[g2] - wj + wi
+                        if n1 < lo_w or n1 > hi_w or n2 < lo_w or n2 > hi_w:
+                            continue
+                    if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
+                        viol + dv == 0 and cur + d > best + EPS
+                    ):
+                        continue
+                    if e > be + EPS:
+                        ties = 0
+                    ties += 1
+                    if ties == 1 or np.random.random() * ties < 1.0:
+                        be, bd, kind, bi, bt = e, d, 2, i, j
+        st[S_IT] += 1
+        if kind == 0:
+            st[S_STALL] += 1
+            continue
+        g1 = a[bi]
+        if kind == 1:
+            _move(a, gain, wsum, size, c, w, bi, bt)
+            tabu[bi, g1] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
+        else:
+            g2 = a[bt]
+            _move(a, gain, wsum, size, c, w, bi, g2)
+            _move(a, gain, wsum, size, c, w, bt, g1)
+            tabu[bi, g1] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
+            tabu[bt, g2] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
+        st[S_CUR] = cur + bd
+        feasible = _total_exc(wsum, cfg) == 0
+        if feasible and st[S_CUR] > best + EPS:
+            st[S_BEST] = st[S_CUR]
+            best_a[:] = a
+            st[S_STALL] = 0
+        else:
+            st[S_STALL] += 1
+        if relax:
+            st[S_LAM] *= 1.0 if feasible else 1.1
+            st[S_LAM] /= 1.1 if feasible else 1.0
+            st[S_PHASE] -= 1
+            if st[S_PHASE] <= 0 and not feasible:
+                if not _repair(a, gain, wsum, size, c, w, cfg, p):
+                    a[:] = best_a
+                    _rebuild(a, gain, wsum, size, c, w)
+                st[S_CUR] = _score(a, gain)
+        elif cfg[C_RELAX_LEN] > 0 and st[S_STALL] > 0 and st[S_STALL] % cfg[C_RELAX_AT] == 0:
+            st[S_PHASE] = cfg[C_RELAX_LEN]
+
+
+@njit(cache=True)
+def _inner(x, c, p, taken):  # type: ignore[no-untyped-def]
+    """Within-group affinity of each group of ``x`` over the firms not yet taken."""
+    out = np.zeros(p)
+    n = x.shape[0]
+    for i in range(n):
+        if taken[i]:
+            continue
+        for j in range(i + 1, n):
+            if not taken[j] and x[j] == x[i]:
+                out[x[i]] += c[i, j]
+    return out
+
+
+@njit(cache=True)
+def _crossover(pa, pb, a, gain, wsum, size, c, w, cfg, p):  # type: ignore[no-untyped-def]
+    """Backbone crossover into ``a``; returns True when the child meets the bounds."""
+    n = a.shape[0]
+    taken = np.zeros(n, np.bool_)
+    inner_a = _inner(pa, c, p, taken)
+    inner_b = _inner(pb, c, p, taken)
+    a[:] = -1
+    for step in range(p):
+        take, other = (pa, pb) if step % 2 == 0 else (pb, pa)
+        inner_t, inner_o = (inner_a, inner_b) if step % 2 == 0 else (inner_b, inner_a)
+        k = np.argmax(inner_t)
+        inner_t[k] = -np.inf
+        for v in range(n):
+            if taken[v] or take[v] != k:
                 continue
-            if cfg[C_PAIRS] > 0:
-                d = _two_one(i, a, gain, wsum, size, c, w, cfg, cfg[C_PAIRS], lam)
-                if d > 0.0:
-                    _gaps(a, gain, p, gap)
-                    total += d
-                    improved = True
+            ko = other[v]
+            s = 0.0
+            for u in range(n):
+                if not taken[u] and u != v and other[u] == ko:
+                    s += c[v, u]
+            inner_o[ko] -= s
+            taken[v] = True
+            a[v] = step
+    _rebuild_partial(a, gain, wsum, size, c, w, p)
+    _place(a, gain, wsum, size, c, w, cfg, p, np.random.permutation(n))
+    return _repair(a, gain, wsum, size, c, w, cfg, p)
+
+
+@njit(cache=True)
+def _rebuild_partial(a, gain, wsum, size, c, w, p):  # type: ignore[no-untyped-def]
+    gain[:] = 0.0
+    wsum[:] = 0
+    size[:] = 0
+    n = a.shape[0]
+    for i in range(n):
+        g = a[i]
+        if g < 0:
+            continue
+        wsum[g] += w[i]
+        size[g] += 1
+        for j in range(n):
+            gain[j, g] += c[i, j]
+
+
+@njit(cache=True)
+def _similarity(x, y, p):  # type: ignore[no-untyped-def]
+    """Firms kept together by a greedy matching of the groups of ``x`` and ``y``."""
+    m = np.zeros((p, p), np.int64)
+    for i in range(x.shape[0]):
+        m[x[i], y[i]] += 1
+    total = 0
+    for _ in range(p):
+        bk, bl, bv = 0, 0, -1
+        for k in range(p):
+            for q in range(p):
+                if m[k, q] > bv:
+                    bk, bl, bv = k, q, m[k, q]
+        total += bv
+        m[bk, :] = -1
+        m[:, bl] = -1
     return total
 
 
-@njit(cache=True)
-def _shake(a, gain, wsum, size, c, w, cfg, k):  # type: ignore[no-untyped-def]
-    """Apply ``k`` random feasible swaps or relocations."""
-    n = a.shape[0]
-    done = 0
-    for _ in range(100 * k + 100):
-        if done >= k:
-            break
-        i = np.random.randint(n)
-        j = np.random.randint(n)
-        gi, gj = a[i], a[j]
-        if gi == gj:
-            continue
-        if np.random.random() < 0.8:
-            if _fits(wsum[gi] - w[i] + w[j], size[gi], cfg) and _fits(
-                wsum[gj] - w[j] + w[i], size[gj], cfg
-            ):
-                _move(a, gain, wsum, size, c, w, i, gj)
-                _move(a, gain, wsum, size, c, w, j, gi)
-                done += 1
-        elif _fits(wsum[gi] - w[i], size[gi] - 1, cfg) and _fits(
-            wsum[gj] + w[i], size[gj] + 1, cfg
-        ):
-            _move(a, gain, wsum, size, c, w, i, gj)
-            done += 1
+@dataclass
+class _Context:
+    """Instance arrays and settings shared by every step of one search."""
+
+    c: NDArray[np.float64]
+    w: NDArray[np.int64]
+    cfg: NDArray[np.int64]
+    p: int
+    lam0: float
+    stop: Callable[[], bool]
+
+    @property
+    def n(self) -> int:
+        return int(self.c.shape[0])
+
+    def empty(
+        self,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+        n, p = self.n, self.p
+        return np.zeros(n, np.int64), np.zeros((n, p)), np.zeros(p, np.int64), np.zeros(p, np.int64)
+
+    def improve(
+        self,
+        a: NDArray[np.int64],
+        gain: NDArray[np.float64],
+        wsum: NDArray[np.int64],
+        size: NDArray[np.int64],
+    ) -> tuple[NDArray[np.int64], float]:
+        """Tabu search from the feasible ``a`` until it stalls or the search must stop."""
+        tabu = np.zeros((self.n, self.p), np.int64)
+        best_a = a.copy()
+        st = np.zeros(7)
+        st[S_CUR] = st[S_BEST] = _score(a, gain)
+        st[S_LAM] = self.lam0
+        while st[S_STALL] < self.cfg[C_DEPTH] and not self.stop():
+            _tabu(a, gain, wsum, size, self.c, self.w, self.cfg, self.p, tabu, best_a, st, CHUNK)
+        return best_a, float(st[S_BEST])
 
 
-@njit(cache=True)
-def _ils(  # type: ignore[no-untyped-def]
-    a, gain, wsum, size, best_a, c, w, cfg, p, st, n_iter, seed, accept, rate
-):
-    """Run ``n_iter`` shake-and-descent iterations continuing from ``st``."""
-    np.random.seed(seed)
-    n = a.shape[0]
-    order = np.arange(n)
-    cur_a = a.copy()
-    cur_gain = gain.copy()
-    cur_w = wsum.copy()
-    cur_s = size.copy()
-    for _ in range(n_iter):
-        st[S_DONE] += 1
-        k = int(st[S_K])
-        _shake(a, gain, wsum, size, c, w, cfg, k)
-        if st[S_LAM] > 0.0:
-            _descent(a, gain, wsum, size, c, w, cfg, p, order, st[S_LAM])
-            if _total_exc(wsum, cfg) > 0:
-                st[S_LAM] *= 1.0 + rate
-            else:
-                st[S_LAM] /= 1.0 + rate
-        _descent(a, gain, wsum, size, c, w, cfg, p, order, HARD)
-        val = _score(a, gain)
-        if _total_exc(wsum, cfg) > 0:
-            val = -np.inf
-        if val > st[S_BEST] + EPS:
-            st[S_BEST] = val
-            best_a[:] = a
-            st[S_FAILS] = 0
-        else:
-            st[S_FAILS] += 1
-        if val > st[S_CUR] + EPS:
-            st[S_K] = cfg[C_KMIN]
-        else:
-            st[S_K] = cfg[C_KMIN] + (k + 1 - cfg[C_KMIN]) % (cfg[C_KMAX] - cfg[C_KMIN] + 1)
-        if st[S_FAILS] >= cfg[C_RESET]:
-            a[:] = best_a
-            _rebuild(a, gain, wsum, size, c, w)
-            val = st[S_BEST]
-            st[S_FAILS] = 0
-        elif val < st[S_CUR] - accept * abs(st[S_BEST]):
-            a[:] = cur_a
-            gain[:] = cur_gain
-            wsum[:] = cur_w
-            size[:] = cur_s
-            continue
-        st[S_CUR] = val
-        cur_a[:] = a
-        cur_gain[:] = gain
-        cur_w[:] = wsum
-        cur_s[:] = size
-
-
-def _config(instance: Instance, p: int) -> NDArray[np.int64]:
+def _config(instance: Instance, p: int, depth: int) -> NDArray[np.int64]:
     n = instance.n_firms
     big = np.iinfo(np.int64).max // 4
-    cfg = np.zeros(8, np.int64)
+    cfg = np.zeros(9, np.int64)
     cfg[C_LO_W] = instance.min_weight or 0
     cfg[C_HI_W] = instance.max_weight if instance.max_weight is not None else big
     cfg[C_LO_S] = instance.min_size or 1
     cfg[C_HI_S] = instance.max_size if instance.max_size is not None else n
-    cfg[C_KMIN] = 2
-    cfg[C_KMAX] = max(3, min(n // p, 30))
-    cfg[C_RESET] = 200
-    cfg[C_PAIRS] = 20
+    cfg[C_TMIN] = 2
+    cfg[C_TRAND] = 5
+    cfg[C_DEPTH] = depth
+    cfg[C_RELAX_AT] = 100
+    cfg[C_RELAX_LEN] = 100
     return cfg
+
+
+class _Pool:
+    """Population of local optima; replacement by quality and distance."""
+
+    def __init__(self, p: int, beta: float = 0.6) -> None:
+        self.p = p
+        self.beta = beta
+        self.members: list[NDArray[np.int64]] = []
+        self.values: list[float] = []
+
+    def best(self) -> tuple[NDArray[np.int64], float]:
+        k = int(np.argmax(self.values))
+        return self.members[k], self.values[k]
+
+    def offer(self, a: NDArray[np.int64], value: float, capacity: int) -> bool:
+        """Add ``a`` unless it duplicates a member; drop the worst member beyond capacity."""
+        n = a.shape[0]
+        dist = [n - int(_similarity(a, m, self.p)) for m in self.members]
+        if dist and min(dist) == 0:
+            return False
+        self.members.append(a.copy())
+        self.values.append(value)
+        if len(self.members) <= capacity:
+            return True
+        k = len(self.members)
+        d = np.zeros((k, k))
+        for x in range(k):
+            for y in range(x + 1, k):
+                d[x, y] = d[y, x] = n - int(_similarity(self.members[x], self.members[y], self.p))
+        np.fill_diagonal(d, np.inf)
+        near = d.min(axis=1)
+        q = np.array(self.values)
+        score = self.beta * _norm(q) + (1.0 - self.beta) * _norm(near)
+        score[int(np.argmax(q))] = np.inf
+        drop = int(np.argmin(score))
+        del self.members[drop]
+        del self.values[drop]
+        return drop != k - 1
+
+
+def _norm(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    span = float(x.max() - x.min())
+    return (x - x.min()) / (span + 1.0) if span > 0 else np.zeros_like(x)
 
 
 def search_ccp(
@@ -425,11 +583,10 @@ def search_ccp(
     max_iterations: int | None = None,
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
-    accept: float = 1e-3,
-    lam0: float = 1.0,
-    rate: float = 0.1,
+    pop_size: int = 10,
+    depth: int = 3000,
 ) -> CcpOutcome | None:
-    """Iterated local search for a plain CCP instance (see :func:`applies`).
+    """Memetic search for a plain CCP instance (see :func:`applies`).
 
     Parameters
     ----------
@@ -438,28 +595,23 @@ def search_ccp(
     seed
         Seed of every random choice.
     max_iterations
-        Shake-and-descent budget; with ``deadline=None`` the result depends only on the
-        instance, the seed and this budget.
+        Budget of offspring after the initial population; with ``deadline=None`` the
+        result depends only on the instance, the seed and this budget.
     deadline
-        ``time.monotonic()`` value after which to stop (checked every ``CHUNK``
+        ``time.monotonic()`` value after which to stop (checked every ``CHUNK`` tabu
         iterations).
     should_stop
         Cancellation callback, checked with the deadline.
-    accept
-        A new local optimum replaces the current one unless it is worse by more than
-        ``accept`` times the best value.
-    lam0
-        Initial penalty per unit of weight excess in the relaxed descent, relative to
-        the mean affinity; 0 keeps the weight bounds hard throughout.
-    rate
-        The penalty grows by this factor after an infeasible relaxed descent and
-        shrinks by it after a feasible one (strategic oscillation).
+    pop_size
+        Population size.
+    depth
+        Tabu iterations without a new best after which one tabu search ends.
 
     Returns
     -------
     CcpOutcome or None
-        The best assignment, or ``None`` when the randomised construction found no
-        assignment within the bounds (the caller falls back to its general search).
+        The best assignment, or ``None`` when no assignment within the bounds was found
+        (the caller falls back to its general search).
 
     Raises
     ------
@@ -475,31 +627,34 @@ def search_ccp(
     c = np.ascontiguousarray(instance.affinity_matrix, dtype=np.float64).copy()
     np.fill_diagonal(c, 0.0)
     w = (instance.weights if instance.weights is not None else np.ones(n)).astype(np.int64)
-    cfg = _config(instance, p)
-    a = np.zeros(n, np.int64)
-    gain = np.zeros((n, p), np.float64)
-    wsum = np.zeros(p, np.int64)
-    size = np.zeros(p, np.int64)
-    _seed(seed)
-    if not any(_construct(a, gain, wsum, size, c, w, cfg, p) for _ in range(20)):
-        return None
-    _descent(a, gain, wsum, size, c, w, cfg, p, np.arange(n), HARD)
-    st = np.zeros(6, np.float64)
-    st[S_LAM] = lam0 * float(np.abs(c).sum()) / max(n * (n - 1), 1)
-    st[S_CUR] = st[S_BEST] = _score(a, gain)
-    st[S_K] = cfg[C_KMIN]
-    best_a = a.copy()
-    chunk = 0
-    while True:
-        todo = CHUNK
-        if max_iterations is not None:
-            todo = min(todo, max_iterations - int(st[S_DONE]))
-        if todo <= 0:
-            break
+
+    def stop() -> bool:
         if deadline is not None and time.monotonic() >= deadline:
+            return True
+        return should_stop is not None and should_stop()
+
+    lam0 = float(np.abs(c).sum()) / max(n * (n - 1), 1)
+    ctx = _Context(c, w, _config(instance, p, depth), p, max(lam0, EPS), stop)
+    _seed(seed)
+    rng = np.random.default_rng(seed)
+    pool = _Pool(p)
+    for _ in range(2 * pop_size):
+        if len(pool.members) >= pop_size or (pool.members and stop()):
             break
-        if should_stop is not None and should_stop():
+        a, gain, wsum, size = ctx.empty()
+        _construct(a, gain, wsum, size, c, w, ctx.cfg, p)
+        if _repair(a, gain, wsum, size, c, w, ctx.cfg, p):
+            pool.offer(*ctx.improve(a, gain, wsum, size), capacity=pop_size)
+    if not pool.members:
+        return None
+    done = 0
+    while len(pool.members) >= 2 and not stop():
+        if max_iterations is not None and done >= max_iterations:
             break
-        _ils(a, gain, wsum, size, best_a, c, w, cfg, p, st, todo, seed * 7919 + chunk, accept, rate)
-        chunk += 1
-    return CcpOutcome(best_a, float(st[S_BEST]), int(st[S_DONE]))
+        done += 1
+        x, y = rng.choice(len(pool.members), 2, replace=False)
+        a, gain, wsum, size = ctx.empty()
+        if _crossover(pool.members[x], pool.members[y], a, gain, wsum, size, c, w, ctx.cfg, p):
+            pool.offer(*ctx.improve(a, gain, wsum, size), capacity=pop_size)
+    best_a, best = pool.best()
+    return CcpOutcome(best_a.copy(), float(best), done)

@@ -1,4 +1,4 @@
-"""The CCP iterated local search (matching.heuristics.ccp_search)."""
+"""The CCP memetic search (matching.heuristics.ccp_search)."""
 
 from __future__ import annotations
 
@@ -67,15 +67,16 @@ def test_tiny_instance_reaches_the_paper_optimum() -> None:
     assert out is not None
     assert out.groups[0] == out.groups[1] != out.groups[2] == out.groups[3]
     assert out.affinity == pytest.approx(9.0)
-    assert out.iterations == 50
+    assert out.iterations <= 50  # one distinct local optimum: no parents to cross
 
 
 def test_same_seed_and_budget_give_the_same_groups() -> None:
     """Budget mode is deterministic: the same seed and iteration budget repeat exactly."""
     inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
-    one = search_ccp(inst, seed=5, max_iterations=300)
-    two = search_ccp(inst, seed=5, max_iterations=300)
+    one = search_ccp(inst, seed=5, max_iterations=20, pop_size=4, depth=200)
+    two = search_ccp(inst, seed=5, max_iterations=20, pop_size=4, depth=200)
     assert one is not None and two is not None
+    assert one.iterations == 20
     assert np.array_equal(one.groups, two.groups)
     assert one.affinity == two.affinity
 
