@@ -6,15 +6,16 @@ The pure half of the distributed executor (the service ships windows to Celery w
    recursive median cuts (:func:`matching.heuristics.regions.split_regions`) and gives each
    core a *border band*: the nearest firms of other cores within ``border_km`` of its
    bounding box (capped at ``band_share`` of the core), so windows overlap at the cuts.
-2. :func:`solve_window` runs the optimiser's own window search
-   (:func:`matching.heuristics.search.run_window`) on one window's core; inputs and outputs
-   are plain data (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
+2. :func:`solve_window` runs the whole optimiser (:func:`matching.solve.solve`: search,
+   then CP-SAT polish) on one window's core as an instance of its own
+   (:meth:`Instance.subset`); inputs and outputs are plain data
+   (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
 3. :func:`merge` joins the windows' groups and repairs the borders: every group touching a
-   band is dissolved and, with the unplaced firms, re-solved across the cuts
-   (:func:`matching.solve.solve` with all other groups locked); the repair is kept only when
-   it places more firms or, equally many, with more affinity.  Then the CP-SAT
-   neighbourhood search polishes as in :func:`matching.solve.solve` and the whole
-   clustering is verified.
+   band is dissolved and, with the unplaced firms of the zone and those within
+   ``border_km`` of a dissolved group, re-solved across the cuts as one more sub-instance
+   (all other groups stay as they are); the repair is kept only when it places more firms
+   or, equally many, with more affinity.  The whole clustering is then verified.  Only this
+   repair is serial, and it is proportional to the border zone, not to the instance.
 """
 
 from __future__ import annotations
@@ -31,18 +32,18 @@ from numpy.typing import NDArray
 from matching import constraints as c
 from matching.errors import UnverifiedSolutionError
 from matching.heuristics.regions import split_regions
-from matching.heuristics.search import run_window
-from matching.heuristics.window import make_window
 from matching.objective import affinity_of_pairs, evaluate, need_matrix
 from matching.params import SolveParams
 from matching.problem import Instance
 from matching.result import Result, SolveStatus
 from matching.solution import Solution
-from matching.solve import ITERATIONS_PER_ROUND, LNS_MAX_ROUNDS, solve
-from matching.stop import Budget
+from matching.solve import solve
 from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
+EARTH_RADIUS_KM = 6371.0088
+GROUPS_PER_WAITING_FIRM = 2
+"""Border groups an unplaced border firm may dissolve in the repair (nearest first)."""
 BAND_SHARE = 0.15
 """Default cap on a border band's size, relative to its core."""
 
@@ -159,10 +160,13 @@ def solve_window(
     time_limit_s: float | None,
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[float], None] | None = None,
+    use_cpsat: bool = True,
 ) -> WindowResult:
-    """Group one window's core firms with the optimiser's window search.
+    """Group one window's core firms with the whole optimiser (search and CP-SAT polish).
 
-    The band is left to :func:`merge`, which re-solves the border zone across windows.
+    The core is solved as an instance of its own (:meth:`Instance.subset`), so the pair
+    graph and the placement bound are computed for the core only, on the worker.  The band
+    is left to :func:`merge`, which re-solves the border zone across windows.
 
     Parameters
     ----------
@@ -176,42 +180,85 @@ def solve_window(
         Polled between search chunks (cancellation).
     progress
         Called with the fraction of this window's budget used.
+    use_cpsat
+        Polish the window's groups with the CP-SAT neighbourhood search, as in
+        :func:`matching.solve.solve`.
 
     Returns
     -------
     WindowResult
         The window's groups (global indices); firms left out are simply absent.
     """
-    firms = np.array(plan.core, np.int64)
-    pinned = np.zeros(instance.n_firms, bool)
-    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
-    groups: list[tuple[int, ...]] = []
-    used = 0
-    for part in split_regions(instance, firms):
-        window = make_window(instance, part, pinned)
-        n_slots = max(window.m // max(instance.min_size or 1, 1), 1)
-        share = None if max_iterations is None else round(max_iterations * len(part) / len(firms))
+    core = np.array(plan.core, np.int64)
+    params = SolveParams(
+        time_limit_s=time_limit_s,
+        max_iterations=max_iterations,
+        seed=seed,
+        use_cpsat=use_cpsat,
+        should_stop=should_stop,
+        progress=None if progress is None else (lambda fraction, _best: progress(fraction)),
+    )
+    groups, iterations = _solve_part(instance, core, params)
+    return WindowResult(plan.number, tuple(tuple(g) for g in groups), iterations)
 
-        def report(done: int, _best: float, base: int = used) -> None:
-            if progress is not None and max_iterations:
-                progress(min(1.0, (base + done) / max_iterations))
 
-        out = run_window(
-            window,
-            n_slots=n_slots,
-            initial=np.full(window.m, n_slots, np.int64),
-            seed=seed,
-            max_iterations=share,
-            deadline=deadline,
-            should_stop=should_stop,
-            on_chunk=report,
-        )
-        used += out.iterations
-        for slot in range(n_slots):
-            members = part[out.slot == slot]
-            if len(members):
-                groups.append(tuple(int(i) for i in members))
-    return WindowResult(plan.number, tuple(groups), used)
+def _solve_part(
+    instance: Instance, firms: NDArray[np.int64], params: SolveParams
+) -> tuple[list[list[int]], int]:
+    """Solve ``instance`` restricted to ``firms``; groups in global indices, iterations."""
+    if not len(firms):
+        return [], 0
+    result = solve(instance.subset(firms), params)
+    if result.solution is None:
+        return [], result.iterations
+    groups = [sorted(int(firms[i]) for i in g) for g in result.solution.groups]
+    return groups, result.iterations
+
+
+def _repair_zone(
+    instance: Instance,
+    zone: NDArray[np.bool_],
+    touched: list[list[int]],
+    others: list[list[int]],
+    repair_km: float,
+) -> tuple[NDArray[np.int64], list[list[int]]]:
+    """The firms the border repair re-solves, and the groups it dissolves.
+
+    The repair exists for firms the windows could not place because their partners lie
+    across a cut: the unplaced firms of the border zone.  Each such firm dissolves the
+    (at most ``GROUPS_PER_WAITING_FIRM``) border groups with members nearest to it within
+    ``repair_km``; those groups are re-solved together with the waiting firms.  The repair
+    stays proportional to the firms left out at the borders: on a small region nearly
+    every group touches a band, and re-solving them all took longer than the windows.
+    """
+    placed = np.zeros(instance.n_firms, bool)
+    for g in touched + others:
+        placed[g] = True
+    waiting = np.nonzero(instance.is_placeable & ~placed & zone)[0]
+    if not len(waiting) or not touched or instance.lats is None:
+        return waiting.astype(np.int64), []
+    from scipy.spatial import cKDTree
+
+    xyz = _unit_vectors(instance)
+    chord = 2.0 * math.sin(min(repair_km / EARTH_RADIUS_KM, math.pi) / 2.0)
+    owner = np.concatenate([np.full(len(g), k, np.int64) for k, g in enumerate(touched)])
+    members = np.concatenate([np.asarray(g, np.int64) for g in touched])
+    tree = cKDTree(xyz[members])
+    chosen: set[int] = set()
+    for firm in waiting:
+        _, near = tree.query(xyz[firm], k=min(len(members), 8 * GROUPS_PER_WAITING_FIRM),
+                             distance_upper_bound=chord)  # fmt: skip
+        groups = [int(owner[i]) for i in np.atleast_1d(near) if i < len(members)]
+        chosen.update(list(dict.fromkeys(groups))[:GROUPS_PER_WAITING_FIRM])
+    dissolved = [touched[k] for k in sorted(chosen)]
+    free = np.concatenate([waiting, *[np.asarray(g, np.int64) for g in dissolved]])
+    return np.sort(free).astype(np.int64), dissolved
+
+
+def _unit_vectors(instance: Instance) -> NDArray[np.float64]:
+    assert instance.lats is not None and instance.lons is not None
+    lat, lon = np.radians(instance.lats), np.radians(instance.lons)
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def _keep(
@@ -279,6 +326,9 @@ def merge(
     plans: Sequence[WindowPlan],
     results: Sequence[WindowResult],
     params: SolveParams,
+    *,
+    repair_km: float | None = None,
+    bound: int | None = None,
 ) -> Result:
     """Merge window results into one verified solution of the whole instance.
 
@@ -291,7 +341,15 @@ def merge(
     results
         One :class:`WindowResult` per window (any order).
     params
-        Budget for the repair and CP-SAT polish (``max_iterations`` as in a single solve).
+        Budget of the whole run (``max_iterations`` as in a single solve); the repair gets
+        the share of its firms among the placeable firms, and polishes with CP-SAT when
+        ``params.use_cpsat``.
+    repair_km
+        Border groups with a member this close to an unplaced firm of the border zone are
+        dissolved and re-solved with those firms (default: a quarter of ``max_pair_km``).
+    bound
+        The placement upper bound of the whole instance when already known (it can be
+        computed alongside the windows); computed here otherwise.
 
     Returns
     -------
@@ -311,31 +369,18 @@ def merge(
     touched = [g for g in kept if zone[g].any()]
     others = [g for g in kept if not zone[g].any()]
     locked = [list(g) for g in instance.locked_groups]
-    fixed = replace(instance, locked_groups=tuple(tuple(g) for g in locked + others))
+    km = repair_km if repair_km is not None else (instance.max_pair_km or 50.0) / 4
+    free, dissolved = _repair_zone(instance, zone, touched, others, km)
+    kept_touched = [g for g in touched if g not in dissolved]
     n_placeable = max(int(instance.is_placeable.sum()), 1)
-    left = int(fixed.is_placeable.sum())
     repair_iterations = None
     if params.max_iterations is not None:
-        repair_iterations = max(1, round(params.max_iterations * left / n_placeable))
-    repaired = solve(
-        fixed, replace(params, use_cpsat=False, max_iterations=repair_iterations, progress=None)
+        repair_iterations = max(1, round(params.max_iterations * len(free) / n_placeable))
+    fresh, repair_used = _solve_part(
+        instance, free, replace(params, max_iterations=repair_iterations, progress=None)
     )
-    base = {tuple(g) for g in fixed.locked_groups}
-    fresh = (
-        []
-        if repaired.solution is None
-        else [list(g) for g in repaired.solution.groups if tuple(g) not in base]
-    )
-    groups = others + (fresh if _better(instance, fresh, touched) else touched)
-    iterations = sum(r.iterations for r in results) + repaired.iterations
-    if params.use_cpsat and not instance.require_all:
-        from matching.cpsat.lns import improve
-
-        rounds = None
-        if params.max_iterations is not None:
-            rounds = min(LNS_MAX_ROUNDS, max(1, params.max_iterations // ITERATIONS_PER_ROUND))
-        groups, extra = improve(instance, groups, params, Budget(params), rounds)
-        iterations += extra
+    groups = others + kept_touched + (fresh if _better(instance, fresh, dissolved) else dissolved)
+    iterations = sum(r.iterations for r in results) + repair_used
     everything = locked + groups
     themes = [c.best_theme(instance, g) for g in everything]
     solution = Solution.from_groups(instance.n_firms, everything, themes)
@@ -343,7 +388,8 @@ def merge(
     if violations:
         raise UnverifiedSolutionError(violations)
     value = evaluate(instance, solution)
-    bound = c.placement_upper_bound(instance)
+    if bound is None:
+        bound = c.placement_upper_bound(instance)
     return Result(
         solution,
         SolveStatus.FEASIBLE,

@@ -11,9 +11,9 @@ Firms are identified by dense index ``0..n_firms-1``.  Needs are indices into a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -290,3 +290,59 @@ class Instance:
         from matching.objective import compatible_pairs
 
         return compatible_pairs(self)
+
+    def subset(self, firms: NDArray[np.int64]) -> Instance:
+        """The instance restricted to ``firms`` (row ``k`` of the result is ``firms[k]``).
+
+        Per-firm data, forbidden and partner pairs and the affinity matrix are restricted
+        and renumbered; locked and pinned groups lying wholly inside ``firms`` are kept,
+        the others dropped (the caller decides what happens to them).  A fixed number of
+        groups (``n_groups``) does not carry over to a part of the instance.  The pair
+        graph is rebuilt lazily for the subset, so top-``k`` capping ranks partners within
+        it.
+
+        Parameters
+        ----------
+        firms
+            Distinct firm indices, in the order the subset numbers them.
+
+        Returns
+        -------
+        Instance
+            A validated instance of ``len(firms)`` firms.
+        """
+        firms = np.asarray(firms, np.int64)
+        new = np.full(self.n_firms, -1, np.int64)
+        new[firms] = np.arange(len(firms))
+        if len(np.unique(firms)) != len(firms):
+            raise InvalidInstanceError("firms", "must be distinct")
+
+        def rows(a: NDArray[Any] | None) -> NDArray[Any] | None:
+            return None if a is None else a[firms]
+
+        def pairs(p: NDArray[np.int64]) -> NDArray[np.int64]:
+            both = (new[p[:, 0]] >= 0) & (new[p[:, 1]] >= 0) if len(p) else np.zeros(0, bool)
+            return new[p[both]].reshape(-1, 2)
+
+        def groups(gs: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+            return tuple(tuple(int(new[i]) for i in g) for g in gs if (new[list(g)] >= 0).all())
+
+        matrix = self.affinity_matrix
+        return replace(
+            self,
+            n_firms=len(firms),
+            weights=rows(self.weights),
+            n_groups=None,
+            lats=rows(self.lats),
+            lons=rows(self.lons),
+            forbidden=pairs(self.forbidden),
+            partners=pairs(self.partners),
+            affinity_matrix=None if matrix is None else matrix[np.ix_(firms, firms)],
+            needs=None if self.needs is None else tuple(self.needs[i] for i in firms),
+            employees=rows(self.employees),
+            digital_levels=rows(self.digital_levels),
+            eligible=rows(self.eligible),
+            divisions=rows(self.divisions),
+            locked_groups=groups(self.locked_groups),
+            pinned_groups=groups(self.pinned_groups),
+        )

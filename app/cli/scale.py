@@ -22,6 +22,7 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
 
     from matching import distributed as d
     from matching.build import build_instance
+    from matching.constraints import placement_upper_bound
     from matching.generate import generate_cohort
     from matching.params import SolveParams
     from matching.settings import RunSettings
@@ -34,15 +35,17 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     plans = d.plan_windows(instance, windows, float(instance.max_pair_km or 50.0))
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     budgets = [round(iterations * len(p.core) / n_placeable) for p in plans]
-    with ProcessPoolExecutor(workers) as pool:  # forked: each worker holds the instance
+    with ProcessPoolExecutor(workers) as pool:
         futures = [
             pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
             for p, b in zip(plans, budgets, strict=True)
         ]
+        bound = pool.submit(placement_upper_bound, instance)  # a task like the windows
         results = [f.result() for f in futures]
+        placement_bound = bound.result()
     windows_s = time.monotonic() - began
     params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
-    result = d.merge(instance, plans, results, params)
+    result = d.merge(instance, plans, results, params, bound=placement_bound)
     wall = time.monotonic() - began
     assert result.solution is not None
     peak_kb = max(
@@ -57,6 +60,7 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
         "wall_s": round(wall, 1),
         "peak_mb": round(peak_kb / 1024),
         "placed": result.placed,
+        "bound": result.bound,
         "affinity": round(result.affinity, 1),
         "verified": not verify(instance, result.solution),
     }
@@ -80,9 +84,9 @@ def bench_scale(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
-    print("| firms | workers | windows | windows s | wall s | peak MB | placed | affinity | "
-          "verified | speed-up |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| firms | workers | windows | windows s | wall s | peak MB | placed | bound | "
+          "affinity | verified | speed-up |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(s) for s in sizes.split(",")):
         base = None
         for w in (int(s) for s in workers.split(",")):
@@ -90,8 +94,8 @@ def bench_scale(
                 row = fresh.submit(_one, n, w, windows, iterations, seed).result()
             base = base or float(row["wall_s"])  # type: ignore[arg-type]
             speedup = base / float(row["wall_s"])  # type: ignore[arg-type]
-            cells = [row[k] for k in ("firms", "workers", "windows", "windows_s", "wall_s",
-                                      "peak_mb", "placed", "affinity", "verified")]  # fmt: skip
+            keys = "firms workers windows windows_s wall_s peak_mb placed bound affinity verified"
+            cells = [row[k] for k in keys.split()]
             print("| " + " | ".join(str(c) for c in cells) + f" | {speedup:.2f} |", flush=True)
             print(json.dumps(row), file=sys.stderr)
 

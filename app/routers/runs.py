@@ -55,10 +55,13 @@ def create_run(
     """Queue a matching run; follow it at the `Location` URL."""
     run = service.create_run(db, caller, body, settings)
     db.refresh(run)
-    queued = _read(run)  # the run as accepted: an executor may claim it at once
+    accepted = _read(run)  # queued: a background executor may claim it at once
     executor.submit(run.id)
     response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
-    return queued
+    if settings.executor == "inline":  # solved inside submit: answer with the outcome
+        db.refresh(run)
+        return _read(run)
+    return accepted
 
 
 @router.get("", operation_id="runs-list", response_model=RunList)

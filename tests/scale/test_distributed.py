@@ -62,3 +62,41 @@ def test_plan_rejects_nonsense_arguments(instance: Instance) -> None:
         d.plan_windows(instance, 0, 50.0)
     with pytest.raises(ValueError):
         d.plan_windows(instance, 2, -1.0)
+
+
+def test_subset_renumbers_firm_data_pairs_and_whole_groups(instance: Instance) -> None:
+    """Instance.subset keeps row k = firm firms[k]; pairs inside the subset survive renamed."""
+    firms = np.nonzero(instance.is_placeable)[0][::3][::-1].copy()  # any order
+    sub = instance.subset(firms)
+    assert sub.n_firms == len(firms) and sub.n_groups is None
+    assert instance.lats is not None and sub.lats is not None and instance.needs is not None
+    assert np.array_equal(sub.lats, instance.lats[firms])
+    assert sub.needs is not None and list(sub.needs) == [instance.needs[i] for i in firms]
+    inside = set(firms.tolist())
+    expected = {
+        frozenset(map(int, p)) for p in instance.forbidden if inside.issuperset(map(int, p))
+    }
+    assert {frozenset(int(firms[i]) for i in p) for p in sub.forbidden} == expected
+    with pytest.raises(Exception, match="distinct"):
+        instance.subset(np.array([firms[0], firms[0]]))
+
+
+def test_border_repair_only_dissolves_groups_near_firms_left_out(instance: Instance) -> None:
+    """The repair takes the unplaced zone firms and at most two border groups for each."""
+    plans = d.plan_windows(instance, 4, 50.0)
+    results = [
+        d.solve_window(instance, p, seed=1, max_iterations=300, time_limit_s=None) for p in plans
+    ]
+    kept = d._keep(instance, plans, results)
+    zone = np.zeros(instance.n_firms, bool)
+    for p in plans:
+        zone[list(p.band)] = True
+    touched = [g for g in kept if zone[g].any()]
+    others = [g for g in kept if not zone[g].any()]
+    free, dissolved = d._repair_zone(instance, zone, touched, others, 12.5)
+    placed = {i for g in kept for i in g}
+    waiting = [i for i in np.nonzero(zone & instance.is_placeable)[0] if i not in placed]
+    assert waiting, "the cohort leaves border firms unplaced (else the test proves nothing)"
+    assert all(g in touched for g in dissolved)
+    assert len(dissolved) <= d.GROUPS_PER_WAITING_FIRM * len(waiting)
+    assert sorted(free.tolist()) == sorted(waiting + [i for g in dissolved for i in g])
