@@ -29,8 +29,10 @@ is checked between tabu-search chunks.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +45,7 @@ CHUNK = 2000
 """Tabu iterations per numba call between time/cancellation checks."""
 
 # st: tabu-search state persisted between chunks
-S_IT, S_CUR, S_BEST, S_STALL, S_LAM, S_PHASE, S_INF = range(7)
+S_IT, S_CUR, S_BEST, S_STALL, S_LAM, S_PHASE, S_RATE = range(7)
 # cfg: integer settings
 C_LO_W, C_HI_W, C_LO_S, C_HI_S, C_TMIN, C_TRAND, C_DEPTH, C_RELAX_AT, C_RELAX_LEN = range(9)
 EPS = 1e-9
@@ -60,7 +62,8 @@ class CcpOutcome:
     affinity
         Sum of within-group pairwise affinity (each pair once).
     iterations
-        Offspring produced (crossover plus tabu search), after the initial population.
+        Offspring produced (crossover plus tabu search) after the initial populations,
+        summed over the populations.
     """
 
     groups: NDArray[np.int64]
@@ -272,6 +275,8 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
     fill = np.zeros(p, np.int64)
     perm = np.empty(n, np.int64)
     cmin = min(0.0, c.min())
+    R = w.max() - min(0, w.min())
+    ex = np.empty((p, 2 * R + 1), np.int64)
     for _ in range(n_iter):
         if st[S_STALL] >= cfg[C_DEPTH]:
             return
@@ -284,6 +289,10 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
         bd = 0.0
         kind, bi, bt = 0, -1, -1
         ties = 0
+        for g in range(p):
+            xg = _exc(wsum[g], cfg)
+            for k in range(2 * R + 1):
+                ex[g, k] = _exc(wsum[g] + k - R, cfg) - xg
         start[:] = 0
         for u in range(n):
             start[a[u] + 1] += 1
@@ -307,7 +316,7 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
             w1 = wsum[g1]
             x1 = _exc(w1, cfg)
             if size[g1] - 1 >= lo_s:
-                v1 = _exc(w1 - wi, cfg) - x1
+                v1 = ex[g1, R - wi]
                 if relax or w1 - wi >= lo_w:
                     for g in range(p):
                         if g == g1 or size[g] + 1 > hi_s:
@@ -315,7 +324,7 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
                         if not relax and wsum[g] + wi > hi_w:
                             continue
                         d = gain[i, g] - own
-                        dv = v1 + _exc(wsum[g] + wi, cfg) - _exc(wsum[g], cfg)
+                        dv = v1 + ex[g, R + wi]
                         e = d - lam * dv if relax else d
                         if e < be - EPS:
                             continue
@@ -341,10 +350,7 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
                     dv = 0
                     wj = w[j]
                     if relax:
-                        if wj != wi:
-                            n1 = w1 - wi + wj
-                            n2 = wsum[g2] - wj + wi
-                            dv = _exc(n1, cfg) - x1 + _exc(n2, cfg) - x2
+                        dv = ex[g1, R + wj - wi] + ex[g2, R + wi - wj]
                         e = d - lam * dv
                     else:
                         e = d
@@ -387,8 +393,8 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
         else:
             st[S_STALL] += 1
         if relax:
-            st[S_LAM] *= 1.0 if feasible else 1.1
-            st[S_LAM] /= 1.1 if feasible else 1.0
+            st[S_LAM] *= 1.0 if feasible else st[S_RATE]
+            st[S_LAM] /= st[S_RATE] if feasible else 1.0
             st[S_PHASE] -= 1
             if st[S_PHASE] <= 0 and not feasible:
                 if not _repair(a, gain, wsum, size, c, w, cfg, p):
@@ -487,6 +493,7 @@ class _Context:
     p: int
     lam0: float
     stop: Callable[[], bool]
+    rate: float = 1.1
 
     @property
     def n(self) -> int:
@@ -511,6 +518,7 @@ class _Context:
         st = np.zeros(7)
         st[S_CUR] = st[S_BEST] = _score(a, gain)
         st[S_LAM] = self.lam0
+        st[S_RATE] = self.rate
         while st[S_STALL] < self.cfg[C_DEPTH] and not self.stop():
             _tabu(a, gain, wsum, size, self.c, self.w, self.cfg, self.p, tabu, best_a, st, CHUNK)
         return best_a, float(st[S_BEST])
@@ -545,6 +553,11 @@ class _Pool:
         k = int(np.argmax(self.values))
         return self.members[k], self.values[k]
 
+    def keep_best(self) -> None:
+        """Drop every member but the best (a restart of the population)."""
+        best_a, best = self.best()
+        self.members, self.values = [best_a], [best]
+
     def offer(self, a: NDArray[np.int64], value: float, capacity: int) -> bool:
         """Add ``a`` unless it duplicates a member; drop the worst member beyond capacity."""
         n = a.shape[0]
@@ -571,6 +584,17 @@ class _Pool:
         return drop != k - 1
 
 
+def _fill(ctx: _Context, pool: _Pool, pop_size: int) -> None:
+    """Add tabu-search local optima of random assignments until ``pop_size`` members."""
+    for _ in range(2 * pop_size):
+        if len(pool.members) >= pop_size or (pool.members and ctx.stop()):
+            break
+        a, gain, wsum, size = ctx.empty()
+        _construct(a, gain, wsum, size, ctx.c, ctx.w, ctx.cfg, ctx.p)
+        if _repair(a, gain, wsum, size, ctx.c, ctx.w, ctx.cfg, ctx.p):
+            pool.offer(*ctx.improve(a, gain, wsum, size), capacity=pop_size)
+
+
 def _norm(x: NDArray[np.float64]) -> NDArray[np.float64]:
     span = float(x.max() - x.min())
     return (x - x.min()) / (span + 1.0) if span > 0 else np.zeros_like(x)
@@ -584,7 +608,9 @@ def search_ccp(
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
     pop_size: int = 10,
-    depth: int = 3000,
+    depth: int | None = None,
+    restart_after: int = 60,
+    workers: int = 1,
 ) -> CcpOutcome | None:
     """Memetic search for a plain CCP instance (see :func:`applies`).
 
@@ -605,7 +631,16 @@ def search_ccp(
     pop_size
         Population size.
     depth
-        Tabu iterations without a new best after which one tabu search ends.
+        Tabu iterations without a new best after which one tabu search ends; by default
+        ``n * n / 20`` within [300, 1500] (it grows with the swap neighbourhood).
+    restart_after
+        Offspring without a new best after which the population is rebuilt around its
+        best member from new random assignments.
+    workers
+        Independent populations, one per process (seeds ``seed``, ``seed + 1``, ...);
+        the best result is kept (the lowest seed on ties, so budget mode stays
+        deterministic).  Population 0 runs in this process; with ``should_stop`` or
+        inside a daemonic process only population 0 runs.
 
     Returns
     -------
@@ -622,6 +657,33 @@ def search_ccp(
         raise ValueError("instance is not a plain CCP instance")
     if max_iterations is None and deadline is None:
         raise ValueError("give max_iterations or a deadline")
+    n = instance.n_firms
+    if depth is None:
+        depth = int(min(1500, max(300, n * n // 20)))
+    args = (max_iterations, deadline, pop_size, depth, restart_after)
+    if workers <= 1 or should_stop is not None or mp.current_process().daemon:
+        return _memetic(instance, seed, should_stop, *args)
+    with ProcessPoolExecutor(workers - 1, mp_context=mp.get_context("fork")) as pool:
+        others = [pool.submit(_memetic, instance, seed + k, None, *args) for k in range(1, workers)]
+        outcomes = [_memetic(instance, seed, None, *args)] + [f.result() for f in others]
+    found = [o for o in outcomes if o is not None]
+    if not found:
+        return None
+    best = max(found, key=lambda o: o.affinity)  # first maximum: the lowest seed
+    return CcpOutcome(best.groups, best.affinity, sum(o.iterations for o in found))
+
+
+def _memetic(
+    instance: Instance,
+    seed: int,
+    should_stop: Callable[[], bool] | None,
+    max_iterations: int | None,
+    deadline: float | None,
+    pop_size: int,
+    depth: int,
+    restart_after: int,
+) -> CcpOutcome | None:
+    """One population (see :func:`search_ccp`)."""
     assert instance.n_groups is not None and instance.affinity_matrix is not None
     n, p = instance.n_firms, instance.n_groups
     c = np.ascontiguousarray(instance.affinity_matrix, dtype=np.float64).copy()
@@ -638,16 +700,11 @@ def search_ccp(
     _seed(seed)
     rng = np.random.default_rng(seed)
     pool = _Pool(p)
-    for _ in range(2 * pop_size):
-        if len(pool.members) >= pop_size or (pool.members and stop()):
-            break
-        a, gain, wsum, size = ctx.empty()
-        _construct(a, gain, wsum, size, c, w, ctx.cfg, p)
-        if _repair(a, gain, wsum, size, c, w, ctx.cfg, p):
-            pool.offer(*ctx.improve(a, gain, wsum, size), capacity=pop_size)
+    _fill(ctx, pool, pop_size)
     if not pool.members:
         return None
-    done = 0
+    done = stale = 0
+    record = pool.best()[1]
     while len(pool.members) >= 2 and not stop():
         if max_iterations is not None and done >= max_iterations:
             break
@@ -656,5 +713,12 @@ def search_ccp(
         a, gain, wsum, size = ctx.empty()
         if _crossover(pool.members[x], pool.members[y], a, gain, wsum, size, c, w, ctx.cfg, p):
             pool.offer(*ctx.improve(a, gain, wsum, size), capacity=pop_size)
+        stale += 1
+        if pool.best()[1] > record + EPS:
+            record, stale = pool.best()[1], 0
+        elif stale >= restart_after:
+            pool.keep_best()
+            _fill(ctx, pool, pop_size)
+            stale = 0
     best_a, best = pool.best()
     return CcpOutcome(best_a.copy(), float(best), done)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from matching import verify
 from matching.ccp import parse_ccp
+from matching.heuristics import ccp_search as ccp
 from matching.heuristics.ccp_search import applies, search_ccp
 from matching.problem import Instance
 from matching.solution import Solution
@@ -111,3 +112,40 @@ def test_small_instances_are_solved_optimally_and_verified(
     assert out.affinity == pytest.approx(_value(inst.affinity_matrix, out.groups))
     groups = [[int(i) for i in np.nonzero(out.groups == k)[0]] for k in range(2)]
     assert verify(inst, Solution.from_groups(n, groups)) == []
+
+
+def test_similarity_ignores_group_labels() -> None:
+    """A relabelled assignment keeps every firm together (similarity n); a moved firm costs 1."""
+    x = np.array([0, 0, 1, 1, 2, 2], np.int64)
+    relabelled = np.array([2, 2, 0, 0, 1, 1], np.int64)
+    assert ccp._similarity(x, relabelled, 3) == 6
+    moved = np.array([2, 0, 0, 0, 1, 1], np.int64)
+    assert ccp._similarity(x, moved, 3) == 5
+
+
+def test_crossover_of_equal_parents_returns_that_partition() -> None:
+    """With both parents the same partition, the backbone crossover rebuilds it exactly."""
+    inst = _instance(30, 3, 25, 60, [1 + (i * 7) % 5 for i in range(30)], seed=4)
+    assert inst.affinity_matrix is not None and inst.weights is not None
+    parent = np.repeat(np.arange(3, dtype=np.int64), 10)
+    c = inst.affinity_matrix.astype(np.float64)
+    w = inst.weights.astype(np.int64)
+    cfg = ccp._config(inst, 3, 100)
+    a, gain = np.zeros(30, np.int64), np.zeros((30, 3))
+    wsum, size = np.zeros(3, np.int64), np.zeros(3, np.int64)
+    ccp._seed(0)
+    assert ccp._crossover(parent, parent.copy(), a, gain, wsum, size, c, w, cfg, 3)
+    assert ccp._similarity(a, parent, 3) == 30
+    assert _value(c, a) == pytest.approx(ccp._score(a, gain))
+
+
+def test_two_populations_are_deterministic_and_never_worse() -> None:
+    """workers=2 repeats exactly in budget mode and keeps population 0's result or better."""
+    inst = _instance(40, 4, 20, 40, [1 + (i * 3) % 4 for i in range(40)], seed=7)
+    kw = {"seed": 2, "max_iterations": 5, "pop_size": 3, "depth": 100}
+    one = search_ccp(inst, **kw)
+    two = search_ccp(inst, workers=2, **kw)
+    again = search_ccp(inst, workers=2, **kw)
+    assert one is not None and two is not None and again is not None
+    assert two.affinity >= one.affinity
+    assert np.array_equal(two.groups, again.groups)
