@@ -42,6 +42,8 @@ from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
 EARTH_RADIUS_KM = 6371.0088
+BOUND_MAX_FIRMS = 20_000
+"""Largest instance whose placement bound :func:`merge` computes itself."""
 GROUPS_PER_WAITING_FIRM = 2
 """Border groups an unplaced border firm may dissolve in the repair (nearest first)."""
 BAND_SHARE = 0.15
@@ -349,7 +351,9 @@ def merge(
         dissolved and re-solved with those firms (default: a quarter of ``max_pair_km``).
     bound
         The placement upper bound of the whole instance when already known (it can be
-        computed alongside the windows); computed here otherwise.
+        computed alongside the windows); computed here otherwise, up to
+        ``BOUND_MAX_FIRMS`` firms (it needs the whole instance's pair graph, which the
+        windows never build; above that size the result has no bound).
 
     Returns
     -------
@@ -388,7 +392,7 @@ def merge(
     if violations:
         raise UnverifiedSolutionError(violations)
     value = evaluate(instance, solution)
-    if bound is None:
+    if bound is None and instance.n_firms <= BOUND_MAX_FIRMS:
         bound = c.placement_upper_bound(instance)
     return Result(
         solution,

@@ -40,9 +40,11 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
             pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
             for p, b in zip(plans, budgets, strict=True)
         ]
-        bound = pool.submit(placement_upper_bound, instance)  # a task like the windows
+        bound = None
+        if n <= d.BOUND_MAX_FIRMS:  # a task like the windows (whole pair graph)
+            bound = pool.submit(placement_upper_bound, instance)
         results = [f.result() for f in futures]
-        placement_bound = bound.result()
+        placement_bound = None if bound is None else bound.result()
     windows_s = time.monotonic() - began
     params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
     result = d.merge(instance, plans, results, params, bound=placement_bound)
