@@ -4,6 +4,10 @@
 2. The placeable firms (eligible, not locked) are cut into regional windows
    (:mod:`matching.heuristics.regions`); in each, a greedy construction is improved by
    iterated tabu search (:mod:`matching.heuristics.search`).
+   Plain CCP instances (:func:`matching.heuristics.ccp_search.applies`: every firm
+   placed into a fixed number of groups with weight bounds, nothing else) go to the
+   memetic search of :mod:`matching.heuristics.ccp_search` instead (falling back to the
+   windows when it finds no assignment within the bounds).
 3. Optionally a CP-SAT large-neighbourhood phase re-optimises a few neighbouring groups
    and nearby unassigned firms at a time (:mod:`matching.cpsat.lns`).  It is skipped when
    every firm must be placed (CCP): there it never beat the tabu search (RanReal240_01,
@@ -19,6 +23,7 @@ from numpy.typing import NDArray
 
 from matching import constraints as c
 from matching.errors import UnverifiedSolutionError
+from matching.heuristics import ccp_search
 from matching.heuristics.regions import split_regions
 from matching.heuristics.search import run_window
 from matching.heuristics.window import make_window
@@ -36,6 +41,9 @@ LNS_TIME_SHARE = 0.75
 LNS_MAX_ROUNDS = 50
 ITERATIONS_PER_ROUND = 200
 """In budget mode the CP-SAT phase runs ``max_iterations // 200`` rounds (1 to 50)."""
+
+CCP_ITERATIONS_PER_OFFSPRING = 1000
+"""In budget mode the CCP memetic search produces ``max_iterations // 1000`` offspring."""
 
 OUTCOME_KINDS = frozenset({"size", "weight", "require_all", "group_count", "pinned"})
 """Violations that mean "no feasible solution found" when the instance demands coverage."""
@@ -125,6 +133,24 @@ def _search_windows(
     return groups, iterations
 
 
+def _search_ccp(instance: Instance, params: SolveParams, budget: Budget) -> list[list[int]] | None:
+    offspring = None
+    if params.max_iterations is not None:
+        offspring = params.max_iterations // CCP_ITERATIONS_PER_OFFSPRING
+    out = ccp_search.search_ccp(
+        instance,
+        seed=params.seed,
+        max_iterations=offspring,
+        deadline=budget.clock.deadline(),
+        should_stop=params.should_stop,
+    )
+    if out is None:
+        return None
+    budget.iterations.used = out.iterations
+    labels = [np.nonzero(out.groups == k)[0] for k in range(int(out.groups.max()) + 1)]
+    return [[int(i) for i in members] for members in labels if len(members)]
+
+
 def _assemble(instance: Instance, groups: list[list[int]]) -> Solution:
     all_groups = [list(g) for g in instance.locked_groups] + groups
     themes = [c.best_theme(instance, g) for g in all_groups]
@@ -168,9 +194,13 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
             params.seed,
         )
     use_lns = params.use_cpsat and not instance.require_all
-    groups, iterations = _search_windows(
-        instance, params, budget, LNS_TIME_SHARE if use_lns else 1.0
-    )
+    ccp_groups = _search_ccp(instance, params, budget) if ccp_search.applies(instance) else None
+    if ccp_groups is not None:
+        groups, iterations = ccp_groups, budget.iterations.used
+    else:
+        groups, iterations = _search_windows(
+            instance, params, budget, LNS_TIME_SHARE if use_lns else 1.0
+        )
     if use_lns:
         from matching.cpsat.lns import improve
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from matching import verify
+from matching import SolveParams, solve, verify
 from matching.ccp import parse_ccp
 from matching.heuristics import ccp_search as ccp
 from matching.heuristics.ccp_search import applies, search_ccp
@@ -149,3 +149,13 @@ def test_two_populations_are_deterministic_and_never_worse() -> None:
     assert one is not None and two is not None and again is not None
     assert two.affinity >= one.affinity
     assert np.array_equal(two.groups, again.groups)
+
+
+def test_solve_dispatches_plain_ccp_to_the_memetic_search() -> None:
+    """matching.solve on a CCP-like instance returns the memetic search's verified groups."""
+    inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
+    result = solve(inst, SolveParams(time_limit_s=None, max_iterations=4000, seed=1))
+    direct = search_ccp(inst, seed=1, max_iterations=4)
+    assert result.solution is not None and direct is not None
+    assert result.affinity == pytest.approx(direct.affinity)
+    assert verify(inst, result.solution) == []
