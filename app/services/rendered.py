@@ -2,12 +2,14 @@
 
 A succeeded run's groups never change, except a group's review decision and the data of
 its member firms (edits, GDPR erasure).  Each request therefore checks a cheap version
-token read from the database — the run's ``finished_at``, the organisation's firm count
-and newest ``updated_at``, and the run's decision count and newest ``decided_at`` — and
-serves the cached bytes while the token is unchanged.  The token is read in the
-request's session, so organisation scoping and the 404 for other organisations' runs
-still happen first; the key includes whether the caller gets the viewer's minimised firm
-view.  Because the token lives in the database, several server processes stay correct.
+token read from the database — the run's ``finished_at``, the count and newest
+``updated_at`` of the run's firms still on record (members and left-out firms: an edit or
+an erasure shows at once, an import of other firms keeps the cache), and the run's
+decision count and newest ``decided_at`` — and serves the cached bytes while the token
+is unchanged.  The token is read in the request's session, so organisation scoping and
+the 404 for other organisations' runs still happen first; the key includes whether the
+caller gets the viewer's minimised firm view.  Because the token lives in the database,
+several server processes stay correct.
 
 Each entry holds the plain body, its gzip compression (made once, at fill) and a strong
 ``ETag`` (a hash of the plain body), so :func:`respond` can send ``Content-Encoding:
@@ -26,10 +28,10 @@ from typing import Any
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Firm, Group
+from app.models import Firm, Group, GroupMember, UnassignedFirm
 from app.schemas import RunGroups
 from app.services import results
 from app.services.privacy import firm_view
@@ -68,7 +70,10 @@ _rendering: dict[Hashable, threading.Lock] = {}  # per key: one renderer at a ti
 def _token(db: Session, run_id: int) -> Hashable:
     """What the rendered result depends on; raises 404/409 like the uncached read."""
     run = succeeded_run(db, run_id)  # the same 404 / 409 as the uncached read
-    firms = db.execute(select(func.count(Firm.id), func.max(Firm.updated_at))).one()
+    members = select(GroupMember.firm_id).join(Group).where(Group.run_id == run_id)
+    left_out = select(UnassignedFirm.firm_id).where(UnassignedFirm.run_id == run_id)
+    in_run = or_(Firm.id.in_(members), Firm.id.in_(left_out))
+    firms = db.execute(select(func.count(Firm.id), func.max(Firm.updated_at)).where(in_run)).one()
     decisions = db.execute(
         select(func.count(Group.decided_at), func.max(Group.decided_at)).where(
             Group.run_id == run_id

@@ -204,3 +204,30 @@ def test_concurrent_misses_render_once(
     assert all(r.status_code == 200 for r in bodies)
     assert len({r.content for r in bodies}) == 1
     assert len(calls) == 1
+
+
+def test_importing_other_firms_keeps_the_cached_body_but_editing_a_left_out_firm_shows(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    """The token covers the run's own firms: new firms keep the ETag, a left-out firm's edit
+    (shown in the unassigned list) changes it."""
+    client, keys = world
+    run_id = _run(client, keys["member"])
+    url = f"/api/v1/runs/{run_id}/groups.geojson?unassigned=true"
+    first = client.get(url, headers=auth(keys["member"]))
+    csv = "external_id,name,postcode,sbi_code,employees,digital_level,needs\n"
+    csv += "late-1,Late BV,9711,4120,12,2,train.vocational\n"
+    files = {"file": ("late.csv", csv.encode(), "text/csv")}
+    assert client.post("/api/v1/firms/import", files=files, headers=auth(keys["member"])).is_success
+    again = client.get(url, headers=auth(keys["member"]))
+    assert again.headers["etag"] == first.headers["etag"]
+    left_out = [f["properties"] for f in first.json()["features"] if f["properties"].get("reason")]
+    assert left_out, "the small cohort leaves firms out (else the test proves nothing)"
+    firm = left_out[0]["external_id"]
+    patch = {"name": "Andere Naam BV"}
+    assert client.patch(
+        f"/api/v1/firms/{firm}", json=patch, headers=auth(keys["member"])
+    ).is_success
+    edited = client.get(url, headers=auth(keys["member"]))
+    assert edited.headers["etag"] != first.headers["etag"]
+    assert any(f["properties"].get("name") == "Andere Naam BV" for f in edited.json()["features"])
