@@ -46,11 +46,11 @@ def lower_priority(settings: Settings) -> None:
         os.nice(settings.run_nice)
 
 
-def _process_main(run_id: int, settings: Settings) -> None:
+def process_main(run_id: int, settings: Settings) -> None:
+    """Execute one run in this (worker) process, with the service's logging."""
     from app.logs import configure_logging
 
     configure_logging(settings)
-    lower_priority(settings)
     execute_run(run_id, settings)
 
 
@@ -123,6 +123,7 @@ class RunExecutor:
                 worker.join(timeout_s)
 
     def _reap(self) -> None:
+        ended = []
         with self._lock:
             for run_id, worker in list(self._running.items()):
                 if worker.is_alive():
@@ -132,12 +133,32 @@ class RunExecutor:
                 if code not in (0, None):
                     log.error("worker_died", run_id=run_id, exitcode=code)
                     fail_run(self.settings, run_id, f"the worker process died (exit {code})")
+                else:
+                    ended.append(run_id)
+        for run_id in ended:  # outside the lock: submit() and stop() never wait for it
+            self._warm(run_id)
+
+    def _warm(self, run_id: int) -> None:
+        """Fill this process's rendered-result cache for a run that just ended."""
+        from app.db import open_session
+        from app.services.rendered import warm
+
+        try:
+            with open_session(self.settings) as db:
+                if warm(db, run_id):
+                    log.info("run_rendered", run_id=run_id)
+        except Exception:  # a cache fill must never stop the executor
+            log.exception("render_failed", run_id=run_id)
 
     def _spawn(self, run_id: int) -> _Worker:
         if self.settings.executor == "process":
+            from app import run_process  # light: the child lowers its priority first
+
             context = multiprocessing.get_context("spawn")
             process = context.Process(
-                target=_process_main, args=(run_id, self.settings), name=f"kring-run-{run_id}"
+                target=run_process.main,
+                args=(run_id, self.settings.run_nice, self.settings),
+                name=f"kring-run-{run_id}",
             )
             process.start()
             return process

@@ -36,6 +36,7 @@ from pydantic import SecretStr
 from app.config import Settings
 
 HOST = "127.0.0.1"
+SETTLE_S = 3.0  # between the first run's success and the load phase
 PEPPER = "kring-load-test-pepper"
 ENDPOINTS = ("GET /runs/{id}/groups", "GET /runs/{id}/groups.geojson", "GET /firms?limit=100")
 
@@ -71,6 +72,7 @@ class Sample:
     seconds: float
     status: int
     wire_bytes: int = 0
+    started_s: float = 0.0  # since the load phase began
 
 
 @dataclass
@@ -87,6 +89,16 @@ class LoadReport:
     server_cpu_s: float | None = None
     client_cpu_s: float = 0.0
     errors: list[str] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)  # (s since start, what)
+
+    def slow_seconds(self, over_ms: float = 1000.0) -> list[tuple[int, int, float]]:
+        """``(second, reads begun in it slower than over_ms, their max ms)``, worst first."""
+        slow: dict[int, list[float]] = {}
+        for s in self.samples:
+            if s.seconds * 1000 > over_ms:
+                slow.setdefault(int(s.started_s), []).append(s.seconds * 1000)
+        rows = [(sec, len(ms), max(ms)) for sec, ms in slow.items()]
+        return sorted(rows, key=lambda r: -r[2])
 
     def table(self) -> list[tuple[str, int, int, float, float, float, float]]:
         """``(endpoint, requests, errors, p50, p95, p99, max)`` in ms, per endpoint, overall."""
@@ -240,12 +252,17 @@ async def _reader(
     samples: list[Sample],
     errors: list[str],
     think_s: float,
+    origin: float,
 ) -> None:
     """One client: round-robin over the endpoints until its quota or the deadline.
 
-    Between requests it waits ``think_s`` times a uniform 0.5-1.5 (0: back to back).
+    Between requests it waits ``think_s`` times a uniform 0.5-1.5 (0: back to back); with a
+    think time it also starts after a uniform 0-``think_s`` delay (a ramp-up, like locust's
+    spawn rate), so the clients do not all fire their first read in the same millisecond.
     """
     rng = random.Random(number)
+    if think_s:  # ramp-up: users arrive over one think time, not all in the same millisecond
+        await asyncio.sleep(rng.uniform(0, think_s))
     for i in range(quota):
         if time.monotonic() >= deadline:
             return
@@ -262,7 +279,8 @@ async def _reader(
             status, wire = 0, 0
             if len(errors) < 5:
                 errors.append(f"{name}: {type(exc).__name__}")
-        samples.append(Sample(name, time.perf_counter() - began, status, wire))
+        took = time.perf_counter() - began
+        samples.append(Sample(name, took, status, wire, time.monotonic() - took - origin))
         if status and not 200 <= status < 300 and len(errors) < 5:
             errors.append(f"{name}: HTTP {status}")
         if think_s:
@@ -270,25 +288,40 @@ async def _reader(
 
 
 async def _writes(
-    client: httpx.AsyncClient, member: dict[str, str], csv_text: str, cfg: LoadConfig
+    client: httpx.AsyncClient,
+    member: dict[str, str],
+    csv_text: str,
+    cfg: LoadConfig,
+    events: list[tuple[float, str]],
+    origin: float,
 ) -> tuple[str, str, bool]:
     """Start the second run, import more firms, watch the run; return notes."""
+
+    def event(what: str) -> None:
+        events.append((time.monotonic() - origin, what))
+
     body = {"time_limit_s": cfg.run_time_limit_s, "seed": cfg.seed + 1}
+    event("second run posted")
     r = await client.post("/api/v1/runs", json=body, headers=member)
     run_url = r.headers["location"]
     await asyncio.sleep(0.5)
     began = time.perf_counter()
     files = {"file": ("more.csv", csv_text, "text/csv")}
+    event("import began")
     imp = await client.post("/api/v1/firms/import", files=files, headers=member)
     took = time.perf_counter() - began
+    event("import answered")
     note = f"HTTP {imp.status_code}, {imp.json().get('created')} firms created, {took:.2f} s"
     seen_running = False
     deadline = time.monotonic() + cfg.duration_s + cfg.run_time_limit_s * 4 + 60
     status = ""
     while time.monotonic() < deadline:
         status = (await client.get(run_url, headers=member)).json()["status"]
+        if status == "running" and not seen_running:
+            event("second run seen running")
         seen_running = seen_running or status == "running"
         if status in ("succeeded", "failed", "cancelled"):
+            event(f"second run seen {status}")
             break
         await asyncio.sleep(0.5)
     return status, note, seen_running
@@ -304,7 +337,8 @@ async def _load_phase(
     async with httpx.AsyncClient(
         base_url=base, limits=limits, timeout=60.0, headers=gzip_like_browsers
     ) as client:
-        writes = asyncio.create_task(_writes(client, member, extra_csv, cfg))
+        origin = time.monotonic() + 1.0  # the load phase's clock starts with the reads
+        writes = asyncio.create_task(_writes(client, member, extra_csv, cfg, report.events, origin))
         await asyncio.sleep(1.0)  # the second run is claimed and solving; the import begins
         began = time.monotonic()
         deadline = began + cfg.duration_s
@@ -319,7 +353,17 @@ async def _load_phase(
             quota = cfg.requests // cfg.clients + (1 if n < cfg.requests % cfg.clients else 0)
             think_s = cfg.think_ms / 1000
             readers.append(
-                _reader(client, n, quota, deadline, urls, report.samples, report.errors, think_s)
+                _reader(
+                    client,
+                    n,
+                    quota,
+                    deadline,
+                    urls,
+                    report.samples,
+                    report.errors,
+                    think_s,
+                    began,
+                )
             )
         await asyncio.gather(*readers)
         report.wall_s = time.monotonic() - began
@@ -359,6 +403,9 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
                 if run["status"] != "succeeded":
                     raise RuntimeError(f"first run {run['status']}: {run.get('error')}")
                 first_run_s = time.monotonic() - began
+            # settle: the executor reaps the first run's worker (poll 0.5 s) and renders its
+            # groups for the cache (~1-1.5 s of the server's CPU); measure after that
+            time.sleep(SETTLE_S)
             # the server and its web workers (no run worker is alive now: the first run is
             # done and the second starts in the load phase)
             web = [server.proc.pid, *child_pids(server.proc.pid)]

@@ -51,6 +51,12 @@ def bench_load(
     typer.echo("|---|---:|---:|---:|---:|---:|---:|")
     for name, n, errors, p50, p95, p99, top in report.table():
         typer.echo(f"| {name} | {n} | {errors} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {top:.0f} |")
+    slow = report.slow_seconds()
+    if slow:
+        worst = "; ".join(f"+{sec} s: {n} reads, max {top:.0f} ms" for sec, n, top in slow[:5])
+        typer.echo(f"reads over 1 s, by the second they began in: {worst}")
+    events = "; ".join(f"+{at:.1f} s {what}" for at, what in report.events)
+    typer.echo(f"writes: {events}")
     for line in report.errors:
         typer.echo(f"error: {line}")
 

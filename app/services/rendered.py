@@ -31,10 +31,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Firm, Group, GroupMember, UnassignedFirm
+from app.models import (
+    Firm,
+    Group,
+    GroupMember,
+    Role,
+    Run,
+    RunStatus,
+    UnassignedFirm,
+    bind_organisation,
+)
 from app.schemas import RunGroups
 from app.services import results
-from app.services.privacy import firm_view
+from app.services.privacy import bind_audience, firm_view
 from app.services.review import succeeded_run
 
 MAX_ENTRIES = 32
@@ -133,6 +142,25 @@ def groups_geojson(db: Session, run_id: int, *, unassigned: bool) -> Rendered:
         return JSONResponse(body).body
 
     return _cached(db, ("geojson", run_id, unassigned), render)
+
+
+def warm(db: Session, run_id: int) -> bool:
+    """Render a just-succeeded run's groups JSON and GeoJSON for members and viewers.
+
+    Called by the run executor when a run ends, so the first readers after a run (a map
+    opened by several people at once) find the bodies ready instead of waiting for one
+    render each.  ``db`` must not be bound to an organisation yet; returns whether the run
+    was rendered (False when it did not succeed).
+    """
+    run = db.get(Run, run_id)
+    if run is None or run.status != RunStatus.succeeded:
+        return False
+    bind_organisation(db, run.organisation_id)
+    for role in (Role.member, Role.viewer):
+        bind_audience(db, role)
+        groups_json(db, run_id)
+        groups_geojson(db, run_id, unassigned=False)
+    return True
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

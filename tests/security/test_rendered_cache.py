@@ -231,3 +231,30 @@ def test_importing_other_firms_keeps_the_cached_body_but_editing_a_left_out_firm
     edited = client.get(url, headers=auth(keys["member"]))
     assert edited.headers["etag"] != first.headers["etag"]
     assert any(f["properties"].get("name") == "Andere Naam BV" for f in edited.json()["features"])
+
+
+def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
+    tmp_path: Path,
+) -> None:
+    """The executor's warm() fills the cache for members and viewers; the reads then hit it."""
+    settings = make_settings(tmp_path / "warm.db")
+    upgrade(settings)
+    key = issue_key(settings, "north", Role.member)
+    viewer = issue_key(settings, "north", Role.viewer)
+    with client_for(settings) as client:
+        run_id = _run(client, key)
+        rendered._cache.clear()
+        from app.db import open_session
+
+        with open_session(settings) as db:
+            assert rendered.warm(db, run_id) is True
+        keys = set(rendered._cache)
+        assert {("groups", run_id, False), ("groups", run_id, True)} <= keys
+        assert {("geojson", run_id, False, False), ("geojson", run_id, False, True)} <= keys
+        before = {k: v[1] for k, v in rendered._cache.items()}
+        _reads(client, key, run_id)
+        _reads(client, viewer, run_id)
+        assert all(rendered._cache[k][1] is before[k] for k in before)  # served, not re-rendered
+        with open_session(settings) as db:
+            assert rendered.warm(db, run_id + 1000) is False  # no such run: nothing rendered
+    dispose_engine(settings.database_url)
