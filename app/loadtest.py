@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import random
 import signal
@@ -25,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ class LoadConfig:
     run_time_limit_s: float = 10.0
     think_ms: float = 0.0
     server_workers: int = 1
+    postgres_url: str | None = None  # a server: the test creates and drops its own database
 
     def __post_init__(self) -> None:
         if self.clients < 1 or self.requests < 1 or self.duration_s <= 0 or self.firms < 20:
@@ -371,6 +374,31 @@ async def _load_phase(
     return report
 
 
+@contextlib.contextmanager
+def _database(cfg: LoadConfig, tmp: str) -> Iterator[str]:
+    """A fresh SQLite file in ``tmp``, or a fresh database on ``cfg.postgres_url`` (dropped)."""
+    if cfg.postgres_url is None:
+        yield f"sqlite:///{Path(tmp) / 'load.db'}"
+        return
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    server = make_url(cfg.postgres_url)
+    admin = server.set(drivername="postgresql", database="postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    name = f"kring_load_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
 def run_load_test(cfg: LoadConfig) -> LoadReport:
     """Set up a server with one finished run, run the load phase, stop the server."""
     from matching.firms import firms_to_csv, pairs_to_csv
@@ -381,8 +409,7 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
     first, more = cohort.firms[: cfg.firms], cohort.firms[cfg.firms :]
     ids = {f.external_id for f in first}
     pairs = [p for p in cohort.competitors if p[0] in ids and p[1] in ids]
-    with tempfile.TemporaryDirectory(prefix="kring-load-") as tmp:
-        db_url = f"sqlite:///{Path(tmp) / 'load.db'}"
+    with tempfile.TemporaryDirectory(prefix="kring-load-") as tmp, _database(cfg, tmp) as db_url:
         env = {**os.environ, "KRING_DATABASE_URL": db_url, "KRING_API_KEY_PEPPER": PEPPER,
                "KRING_EXECUTOR": "process", "KRING_POLL_INTERVAL_S": "0.5"}  # fmt: skip
         subprocess.run(_kring_command("db", "upgrade"), env=env, check=True, capture_output=True)

@@ -16,6 +16,11 @@ def bench_load(
         0.0, min=0.0, help="Mean pause of a client between requests (0: back to back)"
     ),
     workers: int = typer.Option(1, min=1, max=64, help="`kring serve --workers` (web processes)"),
+    postgres: str | None = typer.Option(
+        None,
+        help="A PostgreSQL server URL (postgresql+psycopg://user@host:port/db): the test "
+        "creates its own database there and drops it; default a fresh SQLite file",
+    ),
 ) -> None:
     """Reads of groups, GeoJSON and firms at N clients while a run executes and firms import.
 
@@ -24,12 +29,13 @@ def bench_load(
     from app.loadtest import LoadConfig, run_load_test
 
     cfg = LoadConfig(
-        clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms, workers
+        clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms, workers, postgres
     )
     report = run_load_test(cfg)
     reads = len(report.samples)
     typer.echo(
         f"{clients} clients (think {think_ms:.0f} ms), {workers} web process(es), "
+        f"{'PostgreSQL' if postgres else 'SQLite'}, "
         f"{reads} reads in {report.wall_s:.1f} s "
         f"({reads / max(report.wall_s, 1e-9):.0f}/s); {firms} firms, seed {seed}; "
         f"first run succeeded after {report.first_run_s:.1f} s"
