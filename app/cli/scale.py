@@ -72,7 +72,9 @@ def bench_scale(
     sizes: str = typer.Option("10000,50000", help="Cohort sizes, comma-separated."),
     workers: str = typer.Option("1,2", help="Worker process counts, comma-separated."),
     windows: int = typer.Option(4, min=1, help="Regional windows per run."),
-    iterations: int = typer.Option(..., help="Search iteration budget per run."),
+    iterations: int = typer.Option(
+        ..., help="Search iteration budget per 1,000 firms (a run of n firms gets n/1000 times it)."
+    ),
     seed: int = typer.Option(..., help="Cohort and search seed."),
 ) -> None:
     """Wall time, peak memory and speed-up of windowed runs on 1 and 2 worker processes.
@@ -93,7 +95,8 @@ def bench_scale(
         base = None
         for w in (int(s) for s in workers.split(",")):
             with ProcessPoolExecutor(1, mp_context=context) as fresh:
-                row = fresh.submit(_one, n, w, windows, iterations, seed).result()
+                budget = max(1, round(iterations * n / 1000))
+                row = fresh.submit(_one, n, w, windows, budget, seed).result()
             base = base or float(row["wall_s"])  # type: ignore[arg-type]
             speedup = base / float(row["wall_s"])  # type: ignore[arg-type]
             keys = "firms workers windows windows_s wall_s peak_mb placed bound affinity verified"

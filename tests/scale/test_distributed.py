@@ -100,3 +100,25 @@ def test_border_repair_only_dissolves_groups_near_firms_left_out(instance: Insta
     assert all(g in touched for g in dissolved)
     assert len(dissolved) <= d.GROUPS_PER_WAITING_FIRM * len(waiting)
     assert sorted(free.tolist()) == sorted(waiting + [i for g in dissolved for i in g])
+
+
+@pytest.mark.slow
+def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
+    """`kring bench scale` on a small cohort: one verified row per worker count, speed-up 1.00."""
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    out = CliRunner().invoke(
+        app,
+        ["bench", "scale", "--sizes", "800", "--workers", "1,2", "--iterations", "300",
+         "--seed", "1"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    rows = [line for line in out.output.splitlines() if line.startswith("| 800 |")]
+    assert len(rows) == 2
+    cells = [r.strip("|").split("|") for r in rows]
+    assert [c[1].strip() for c in cells] == ["1", "2"]
+    assert all(c[9].strip() == "True" for c in cells)
+    assert cells[0][6] == cells[1][6]  # same seed and budget: the same placement on 1 and 2
+    assert cells[0][10].strip() == "1.00"
