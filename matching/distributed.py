@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching import constraints as c
+from matching.build import neighbour_cap
 from matching.errors import UnverifiedSolutionError
 from matching.heuristics.regions import split_regions
 from matching.objective import affinity_of_pairs, evaluate, need_matrix
@@ -204,13 +205,40 @@ def solve_window(
     return WindowResult(plan.number, tuple(tuple(g) for g in groups), iterations)
 
 
+def window_instance(instance: Instance, firms: NDArray[np.int64]) -> Instance:
+    """``instance`` restricted to ``firms``, with a neighbour cap fit for the window's size.
+
+    Parameters
+    ----------
+    instance
+        The whole instance.
+    firms
+        The window's firms.
+
+    Returns
+    -------
+    Instance
+        :meth:`Instance.subset`, whose ``max_neighbours`` is never tighter than that of a
+        cohort of the window's own size (:func:`matching.build.neighbour_cap`).
+    """
+    part = instance.subset(firms)
+    if part.max_neighbours is not None:
+        # never tighter than the cap of a cohort of the window's own size: the whole
+        # cohort's cap (300 above 20,000 firms) is sized for the memory of the whole pair
+        # graph, which the windows never build; at 12,500 firms per window it left two
+        # thirds of the firms without a compatible group
+        cap = neighbour_cap(len(firms), part.max_size or 15) or 0
+        part = replace(part, max_neighbours=max(part.max_neighbours, cap))
+    return part
+
+
 def _solve_part(
     instance: Instance, firms: NDArray[np.int64], params: SolveParams
 ) -> tuple[list[list[int]], int]:
     """Solve ``instance`` restricted to ``firms``; groups in global indices, iterations."""
     if not len(firms):
         return [], 0
-    result = solve(instance.subset(firms), params)
+    result = solve(window_instance(instance, firms), params)
     if result.solution is None:
         return [], result.iterations
     groups = [sorted(int(firms[i]) for i in g) for g in result.solution.groups]

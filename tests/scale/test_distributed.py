@@ -122,3 +122,20 @@ def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
     assert all(c[9].strip() == "True" for c in cells)
     assert cells[0][6] == cells[1][6]  # same seed and budget: the same placement on 1 and 2
     assert cells[0][10].strip() == "1.00"
+
+
+def test_a_window_is_never_capped_tighter_than_a_cohort_of_its_size() -> None:
+    """A 3,200-firm window of a cohort capped at 100 neighbours gets the 600 of its size;
+    a small window keeps the cohort's cap."""
+    from dataclasses import replace
+
+    cohort = generate_cohort(3_500, seed=2)
+    settings = RunSettings.from_dict({"purpose": "peer", "seed": 1})
+    built, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
+    tight = replace(built, max_neighbours=100)
+    assert d.window_instance(tight, np.arange(3_200)).max_neighbours == 600
+    assert d.window_instance(tight, np.arange(500)).max_neighbours == 100
+    assert (
+        d.window_instance(replace(built, max_neighbours=None), np.arange(3_200)).max_neighbours
+        is None
+    )
