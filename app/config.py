@@ -51,7 +51,13 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Celery broker (executor 'celery'): Redis."
     )
-    windows: int = Field(4, ge=1, le=256, description="Regional windows per Celery run.")
+    windows: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Regional windows per Celery run; 0 picks by size (about 2,000 firms "
+        "per window, at least 4).",
+    )
     lease_s: float = Field(
         60.0, gt=0, description="A Celery run or window silent this long is re-dispatched."
     )

@@ -32,7 +32,8 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     settings = RunSettings.from_dict({"purpose": "training", "seed": seed})
     began = time.monotonic()
     instance, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
-    plans = d.plan_windows(instance, windows, float(instance.max_pair_km or 50.0))
+    n_windows = windows or d.auto_windows(int(instance.is_placeable.sum()))
+    plans = d.plan_windows(instance, n_windows, float(instance.max_pair_km or 50.0))
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     budgets = [round(iterations * len(p.core) / n_placeable) for p in plans]
     with ProcessPoolExecutor(workers) as pool:
@@ -71,7 +72,9 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
 def bench_scale(
     sizes: str = typer.Option("10000,50000", help="Cohort sizes, comma-separated."),
     workers: str = typer.Option("1,2", help="Worker process counts, comma-separated."),
-    windows: int = typer.Option(4, min=1, help="Regional windows per run."),
+    windows: int = typer.Option(
+        0, min=0, help="Regional windows per run (0: by size, about 2,000 firms per window)."
+    ),
     iterations: int = typer.Option(
         ..., help="Search iteration budget per 1,000 firms (a run of n firms gets n/1000 times it)."
     ),

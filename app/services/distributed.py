@@ -56,7 +56,7 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
 
     Idempotent: a run already planned returns its unfinished windows (or the merge).
     """
-    from matching.distributed import plan_windows
+    from matching.distributed import auto_windows, plan_windows
 
     with open_session(settings) as db:
         run = db.get(Run, run_id)
@@ -80,7 +80,8 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
                 or settings.windows == 1
             )
             border = float(instance.max_pair_km or 50.0)
-            plans = [] if whole else plan_windows(instance, settings.windows, border)
+            n_windows = settings.windows or auto_windows(int(instance.is_placeable.sum()))
+            plans = [] if whole else plan_windows(instance, n_windows, border)
             if len(plans) <= 1:
                 db.add(RunWindow(run_id=run_id, number=0, status="pending", plan={"whole": True}))
             else:

@@ -139,3 +139,8 @@ def test_a_window_is_never_capped_tighter_than_a_cohort_of_its_size() -> None:
         d.window_instance(replace(built, max_neighbours=None), np.arange(3_200)).max_neighbours
         is None
     )
+
+
+def test_auto_windows_aims_at_two_thousand_firms_per_window_and_at_least_four() -> None:
+    """auto_windows: 4 for small runs, a power of two above (50,000 firms -> 32)."""
+    assert [d.auto_windows(n) for n in (100, 8_000, 10_000, 50_000)] == [4, 4, 8, 32]
