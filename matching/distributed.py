@@ -396,8 +396,8 @@ def merge(
         One :class:`WindowResult` per window (any order).
     params
         Budget of the whole run (``max_iterations`` as in a single solve); the repair gets
-        the share of its firms among the placeable firms, and polishes with CP-SAT when
-        ``params.use_cpsat``.
+        the share of its firms among the placeable firms (local search only: it is the
+        serial part of a distributed run; the windows polished with CP-SAT).
     repair_km
         Border groups with a member this close to an unplaced firm of the border zone are
         dissolved and re-solved with those firms (default: a quarter of ``max_pair_km``).
@@ -432,9 +432,14 @@ def merge(
     repair_iterations = None
     if params.max_iterations is not None:
         repair_iterations = max(1, round(params.max_iterations * len(free) / n_placeable))
-    fresh, repair_used = _solve_part(
-        instance, free, replace(params, max_iterations=repair_iterations, progress=None)
+    repair = replace(
+        params,
+        max_iterations=repair_iterations,
+        progress=None,
+        use_cpsat=False,  # the serial part of a distributed run: search only, no bound
+        compute_bound=False,
     )
+    fresh, repair_used = _solve_part(instance, free, repair)
     groups = others + kept_touched + (fresh if _better(instance, fresh, dissolved) else dissolved)
     iterations = sum(r.iterations for r in results) + repair_used
     everything = locked + groups

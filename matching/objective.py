@@ -316,12 +316,17 @@ def evaluate(instance: Instance, solution: Solution) -> Objective:
         Distinct firms placed and the sum of within-group pairwise affinity.
     """
     placed = len({i for g in solution.groups for i in g})
-    total = 0.0
     needs = need_matrix(instance) if instance.affinity_matrix is None else None
-    for g in solution.groups:
+    lo: list[NDArray[np.int64]] = []
+    hi: list[NDArray[np.int64]] = []
+    for g in solution.groups:  # all member pairs, then one vectorised affinity call
         if len(g) < 2:
             continue
         a, b = np.triu_indices(len(g), k=1)
         members = np.asarray(g, np.int64)
-        total += float(affinity_of_pairs(instance, members[a], members[b], needs).sum())
-    return Objective(placed, total)
+        lo.append(members[a])
+        hi.append(members[b])
+    if not lo:
+        return Objective(placed, 0.0)
+    pairs = affinity_of_pairs(instance, np.concatenate(lo), np.concatenate(hi), needs)
+    return Objective(placed, float(pairs.sum()))

@@ -34,6 +34,9 @@ class SolveParams:
     use_cpsat
         Run the CP-SAT large-neighbourhood phase after the local search (it gets a quarter
         of the time limit, or ``max_iterations // 200`` rounds in budget mode).
+    compute_bound
+        Compute the cheap placement upper bound (``Result.bound_placed``); a caller that
+        solves a part of a larger instance (the border repair) has no use for it.
     progress
         Called now and then with ``(fraction_done, best_objective_so_far)``; the objective is
         ``placed * big + affinity`` as one float.  Must be cheap and must not raise.
@@ -47,6 +50,7 @@ class SolveParams:
     seed: int = 0
     workers: int = 1
     use_cpsat: bool = True
+    compute_bound: bool = True
     progress: ProgressCallback | None = None
     should_stop: StopCallback | None = None
 

@@ -180,7 +180,7 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
     """
     params = params or SolveParams()
     budget = Budget(params)
-    bound_placed = c.placement_upper_bound(instance)
+    bound_placed = c.placement_upper_bound(instance) if params.compute_bound else None
     if _proven_infeasible(instance):
         return Result(
             None,
