@@ -17,7 +17,6 @@ the database, never from memory, so a restart loses nothing.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from typing import Protocol
 
@@ -42,8 +41,9 @@ def lower_priority(settings: Settings) -> None:
     The solver is CPU-bound for its whole time limit; on a small machine it would otherwise
     take its share of the cores from the web process and API reads would queue behind it.
     """
-    if settings.run_nice and hasattr(os, "nice"):
-        os.nice(settings.run_nice)
+    from app.run_process import lower_priority as lower
+
+    lower(settings.run_nice)
 
 
 def process_main(run_id: int, settings: Settings) -> None:

@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 
 
-def main(run_id: int, nice: int, settings: object) -> None:
-    """Lower this process's priority by ``nice``, then execute run ``run_id``."""
+def lower_priority(nice: int) -> None:
+    """Add ``nice`` to this process's niceness (POSIX; a no-op elsewhere or for 0)."""
     if nice and hasattr(os, "nice"):
         os.nice(nice)
+
+
+def main(run_id: int, nice: int, settings: object) -> None:
+    """Lower this process's priority by ``nice``, then execute run ``run_id``."""
+    lower_priority(nice)
     from app.jobs import process_main
 
     process_main(run_id, settings)  # type: ignore[arg-type]

@@ -305,3 +305,41 @@ def _query_chunks(
             del ids_obj, chords_obj
         rows = np.repeat(np.arange(start, start + counts.size, dtype=np.intp), counts)
         yield _finish_chunk(start, rows, counts, flat_ids, flat_chords, points, radius_km, k, exact)
+
+
+def nearest_within(
+    lat: FloatArray,
+    lon: FloatArray,
+    query_lat: FloatArray,
+    query_lon: FloatArray,
+    radius_km: float,
+    k: int,
+) -> IntpArray:
+    """The up to ``k`` nearest points within ``radius_km`` of each query point.
+
+    Great-circle radius (chord on the unit sphere, as in :func:`build_neighbourhoods`).
+
+    Parameters
+    ----------
+    lat, lon
+        The points, degrees (WGS84).
+    query_lat, query_lon
+        The query points, degrees.
+    radius_km
+        Largest great-circle distance.
+    k
+        Most neighbours per query point.
+
+    Returns
+    -------
+    ndarray of intp, shape ``(len(query_lat), min(k, len(lat)))``
+        Row ``q``: indices into ``lat`` nearest first; ``-1`` where fewer lie within reach.
+    """
+    width = min(k, len(lat))
+    if width < 1 or not len(query_lat):
+        return np.full((len(query_lat), max(width, 0)), -1, np.intp)
+    tree = KDTree(_unit_vectors(lat, lon))
+    chord, index = tree.query(_unit_vectors(query_lat, query_lon), k=width)
+    index = index.astype(np.intp)
+    index[chord > _chord(radius_km)] = -1
+    return index

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from geodata.neighbours import nearest_within
 from matching import constraints as c
 from matching.build import neighbour_cap
 from matching.errors import UnverifiedSolutionError
@@ -42,7 +43,6 @@ from matching.solve import solve
 from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
-EARTH_RADIUS_KM = 6371.0088
 WINDOW_FIRMS = 2_000
 """Firms per window :func:`auto_windows` aims at (small windows: uncapped pair graphs)."""
 BOUND_MAX_FIRMS = 20_000
@@ -291,28 +291,24 @@ def _repair_zone(
     waiting = np.nonzero(instance.is_placeable & ~placed & zone)[0]
     if not len(waiting) or not touched or instance.lats is None:
         return waiting.astype(np.int64), []
-    from scipy.spatial import cKDTree
-
-    xyz = _unit_vectors(instance)
-    chord = 2.0 * math.sin(min(repair_km / EARTH_RADIUS_KM, math.pi) / 2.0)
     owner = np.concatenate([np.full(len(g), k, np.int64) for k, g in enumerate(touched)])
     members = np.concatenate([np.asarray(g, np.int64) for g in touched])
-    tree = cKDTree(xyz[members])
+    assert instance.lons is not None
+    near = nearest_within(
+        instance.lats[members],
+        instance.lons[members],
+        instance.lats[waiting],
+        instance.lons[waiting],
+        repair_km,
+        8 * GROUPS_PER_WAITING_FIRM,
+    )
     chosen: set[int] = set()
-    for firm in waiting:
-        _, near = tree.query(xyz[firm], k=min(len(members), 8 * GROUPS_PER_WAITING_FIRM),
-                             distance_upper_bound=chord)  # fmt: skip
-        groups = [int(owner[i]) for i in np.atleast_1d(near) if i < len(members)]
-        chosen.update(list(dict.fromkeys(groups))[:GROUPS_PER_WAITING_FIRM])
+    for row in near:  # each waiting firm: the groups of its nearest members, nearest first
+        groups = dict.fromkeys(int(owner[i]) for i in row if i >= 0)
+        chosen.update(list(groups)[:GROUPS_PER_WAITING_FIRM])
     dissolved = [touched[k] for k in sorted(chosen)]
     free = np.concatenate([waiting, *[np.asarray(g, np.int64) for g in dissolved]])
     return np.sort(free).astype(np.int64), dissolved
-
-
-def _unit_vectors(instance: Instance) -> NDArray[np.float64]:
-    assert instance.lats is not None and instance.lons is not None
-    lat, lon = np.radians(instance.lats), np.radians(instance.lons)
-    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def _keep(

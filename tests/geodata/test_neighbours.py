@@ -164,3 +164,21 @@ def test_matches_brute_force_for_any_small_input(
         expected = expected[:k] if k is not None else expected
         np.testing.assert_allclose(dist, expected, rtol=1e-6, atol=1e-9)
         assert i not in set(ids.tolist())
+
+
+def test_nearest_within_matches_brute_force_great_circle_distances() -> None:
+    """nearest_within: the k nearest within the radius, nearest first, -1 padding."""
+    from geodata.distance import haversine_km
+    from geodata.neighbours import nearest_within
+
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(52.6, 53.5, 300), rng.uniform(5.5, 7.2, 300)
+    qlat, qlon = rng.uniform(52.6, 53.5, 40), rng.uniform(5.5, 7.2, 40)
+    got = nearest_within(lat, lon, qlat, qlon, 12.0, 5)
+    assert got.shape == (40, 5)
+    for q in range(40):
+        km = haversine_km(np.full(300, qlat[q]), np.full(300, qlon[q]), lat, lon)
+        expected = [int(i) for i in np.argsort(km, kind="stable")[:5] if km[i] <= 12.0]
+        assert [int(i) for i in got[q] if i >= 0] == expected
+        assert all(i == -1 for i in got[q][len(expected) :])
+    assert nearest_within(lat[:0], lon[:0], qlat, qlon, 12.0, 5).shape == (40, 0)
