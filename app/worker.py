@@ -3,7 +3,8 @@
 Start workers with ``kring worker`` (or ``celery -A app.worker worker``); the API only
 sends task messages.  Three tasks, each idempotent and keyed by (run, window) through
 :mod:`app.services.distributed`: ``kring.plan`` claims a run and stores its windows,
-``kring.window`` solves one window, ``kring.merge`` merges, repairs, verifies and stores.
+``kring.window`` solves one window or one part of the merge's border repair, and
+``kring.merge`` plans that repair (first pass) or assembles, verifies and stores (second).
 Messages are acknowledged late (after the task) and re-queued when a worker dies; a
 window whose worker vanished without that is re-dispatched by the API's executor loop
 once its database lease lapses.  Task ids are ``kring-<run>-<window>`` so that
@@ -100,7 +101,7 @@ def window(run_id: int, number: int) -> None:
     try:
         with distributed.heartbeat(settings, run_id, number):
             due = distributed.solve_window_task(settings, run_id, number)
-        if due == [distributed.MERGE]:
+        if due == [distributed.MERGE]:  # this was the last window or repair part
             dispatch(settings, run_id, due)
     except Exception:
         _guarded(settings, run_id, f"window {number}")
@@ -108,13 +109,14 @@ def window(run_id: int, number: int) -> None:
 
 @celery.task(name="kring.merge", acks_late=True)
 def merge(run_id: int, number: int = distributed.MERGE) -> None:
-    """Merge the windows of a run, verify and store the groups."""
+    """Merge a run's windows: plan the repair (dispatching its parts), or finish and store."""
     settings = get_settings()
     if not distributed.claim_window(settings, run_id, number):
         return
     try:
         with distributed.heartbeat(settings, run_id, number):
-            distributed.merge_task(settings, run_id)
+            parts = distributed.merge_task(settings, run_id)
+        dispatch(settings, run_id, parts)  # the border repair's parts (first pass), or none
     except Exception:
         _guarded(settings, run_id, "merge")
 

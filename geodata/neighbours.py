@@ -340,6 +340,6 @@ def nearest_within(
         return np.full((len(query_lat), max(width, 0)), -1, np.intp)
     tree = KDTree(_unit_vectors(lat, lon))
     chord, index = tree.query(_unit_vectors(query_lat, query_lon), k=width)
-    index = index.astype(np.intp)
-    index[chord > _chord(radius_km)] = -1
-    return index
+    out: IntpArray = np.asarray(index, np.intp).reshape(len(query_lat), width)
+    out[np.asarray(chord).reshape(out.shape) > _chord(radius_km)] = -1
+    return out

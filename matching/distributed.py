@@ -10,12 +10,13 @@ The pure half of the distributed executor (the service ships windows to Celery w
    then CP-SAT polish) on one window's core as an instance of its own
    (:meth:`Instance.subset`); inputs and outputs are plain data
    (:meth:`WindowPlan.to_dict`, :meth:`WindowResult.to_dict`).
-3. :func:`merge` joins the windows' groups and repairs the borders: every group touching a
-   band is dissolved and, with the unplaced firms of the zone and those within
-   ``border_km`` of a dissolved group, re-solved across the cuts as one more sub-instance
-   (all other groups stay as they are); the repair is kept only when it places more firms
-   or, equally many, with more affinity.  The whole clustering is then verified.  Only this
-   repair is serial, and it is proportional to the border zone, not to the instance.
+3. :func:`plan_repair` joins the windows' groups and picks the border repair: each firm
+   of a border band left unplaced dissolves its nearest border groups; those firms are cut
+   into compact *repair parts*.  :func:`solve_repair_part` re-solves one part (parts are
+   independent: a pool or Celery runs them in parallel), and :func:`finish_merge` keeps the
+   re-solved groups only when they place more firms or, equally many, with more affinity,
+   then verifies the whole clustering.  :func:`merge` does the three steps in one process.
+   The repair is proportional to the firms left out at the borders, not to the instance.
 """
 
 from __future__ import annotations
@@ -321,8 +322,9 @@ def _keep(
     for result in results:
         for g in result.groups:
             (inner if set(g) <= cores[result.number] else border).append(list(g))
-    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
-    border.sort(key=lambda g: (-evaluate_group(instance, g, needs), g))
+    means = _pair_sums(instance, border) / np.maximum([len(g) for g in border], 1)
+    order = sorted(range(len(border)), key=lambda k: (-means[k], border[k]))
+    border = [border[k] for k in order]
     taken = np.zeros(instance.n_firms, bool)
     kept: list[list[int]] = []
     for members in inner + border:
@@ -332,55 +334,89 @@ def _keep(
     return kept
 
 
-def evaluate_group(
-    instance: Instance, members: Sequence[int], needs: NDArray[np.float64] | None = None
-) -> float:
-    """Mean pairwise affinity of one group (the objective's definition).
-
-    Parameters
-    ----------
-    instance
-        The instance.
-    members
-        Firm indices of the group.
-    needs
-        Precomputed :func:`matching.objective.need_matrix` (computed when omitted).
-
-    Returns
-    -------
-    float
-        Sum of pairwise affinities divided by the group size (0 for fewer than two).
-    """
-    if len(members) < 2:
-        return 0.0
-    if needs is None and instance.affinity_matrix is None:
-        needs = need_matrix(instance)
-    a, b = np.triu_indices(len(members), k=1)
-    firms = np.asarray(members, np.int64)
-    return float(affinity_of_pairs(instance, firms[a], firms[b], needs).sum()) / len(members)
-
-
 def _better(instance: Instance, new: list[list[int]], old: list[list[int]]) -> bool:
     """Whether groups ``new`` beat ``old`` lexicographically: firms placed, then affinity."""
-    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
 
     def value(groups: list[list[int]]) -> tuple[int, float]:
-        affinity = sum(evaluate_group(instance, g, needs) * len(g) for g in groups)
-        return sum(len(g) for g in groups), affinity
+        return sum(len(g) for g in groups), float(_pair_sums(instance, groups).sum())
 
     return value(new) > value(old)
 
 
-def merge(
+def _pair_sums(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:
+    """Sum of pairwise affinities of each group (one vectorised call for all groups)."""
+    out = np.zeros(len(groups), np.float64)
+    if not groups:
+        return out
+    firsts, seconds, owners = [], [], []
+    for k, g in enumerate(groups):
+        if len(g) > 1:
+            a, b = np.triu_indices(len(g), k=1)
+            members = np.asarray(g, np.int64)
+            firsts.append(members[a])
+            seconds.append(members[b])
+            owners.append(np.full(len(a), k, np.int64))
+    if not owners:
+        return out
+    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
+    values = affinity_of_pairs(instance, np.concatenate(firsts), np.concatenate(seconds), needs)
+    np.add.at(out, np.concatenate(owners), values)
+    return out
+
+
+REPAIR_BASE = -2
+"""Number of the first repair part (``REPAIR_BASE - k`` for part ``k``; windows count up)."""
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """The merge's border repair: groups kept as they are, groups dissolved, parts to solve.
+
+    Each part is a :class:`WindowPlan` (numbered ``REPAIR_BASE - k``, empty band) whose
+    core is one compact region of the firms to re-solve; parts are independent, so a pool
+    or a Celery worker can solve them in parallel (:func:`solve_repair_part`).
+    """
+
+    kept: tuple[tuple[int, ...], ...]
+    dissolved: tuple[tuple[int, ...], ...]
+    parts: tuple[WindowPlan, ...]
+    iterations: int
+    """Iterations the windows used."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return {
+            "kept": [list(g) for g in self.kept],
+            "dissolved": [list(g) for g in self.dissolved],
+            "parts": [p.to_dict() for p in self.parts],
+            "iterations": self.iterations,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RepairPlan:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(tuple(int(i) for i in g) for g in data["kept"]),
+            tuple(tuple(int(i) for i in g) for g in data["dissolved"]),
+            tuple(WindowPlan.from_dict(p) for p in data["parts"]),
+            int(data["iterations"]),
+        )
+
+
+def plan_repair(
     instance: Instance,
     plans: Sequence[WindowPlan],
     results: Sequence[WindowResult],
-    params: SolveParams,
     *,
     repair_km: float | None = None,
-    bound: int | None = None,
-) -> Result:
-    """Merge window results into one verified solution of the whole instance.
+) -> RepairPlan:
+    """Join the windows' groups and choose what the border repair re-solves.
+
+    Core groups are kept first, then band groups by mean affinity (no firm twice).
+    Unplaced firms of the border zone dissolve their nearest border groups
+    (:func:`_repair_zone`); those firms are cut into compact regional parts
+    (:func:`matching.heuristics.regions.split_regions`, the regions the search would cut
+    them into anyway), each solved as an instance of its own.
 
     Parameters
     ----------
@@ -390,18 +426,112 @@ def merge(
         The windows from :func:`plan_windows`.
     results
         One :class:`WindowResult` per window (any order).
-    params
-        Budget of the whole run (``max_iterations`` as in a single solve); the repair gets
-        the share of its firms among the placeable firms (local search only: it is the
-        serial part of a distributed run; the windows polished with CP-SAT).
     repair_km
         Border groups with a member this close to an unplaced firm of the border zone are
         dissolved and re-solved with those firms (default: a quarter of ``max_pair_km``).
+
+    Returns
+    -------
+    RepairPlan
+        What to keep, what was dissolved, and the parts to solve.
+    """
+    kept = _keep(instance, plans, results)
+    zone = np.zeros(instance.n_firms, bool)
+    for p in plans:
+        zone[list(p.band)] = True
+    touched = [g for g in kept if zone[g].any()]
+    others = [g for g in kept if not zone[g].any()]
+    km = repair_km if repair_km is not None else (instance.max_pair_km or 50.0) / 4
+    free, dissolved = _repair_zone(instance, zone, touched, others, km)
+    gone = {tuple(g) for g in dissolved}
+    stay = others + [g for g in touched if tuple(g) not in gone]
+    regions = [r for r in split_regions(instance, free) if len(r)] if len(free) else []
+    parts = [
+        WindowPlan(REPAIR_BASE - k, tuple(int(i) for i in r), ()) for k, r in enumerate(regions)
+    ]
+    return RepairPlan(
+        tuple(tuple(g) for g in stay),
+        tuple(tuple(g) for g in dissolved),
+        tuple(parts),
+        sum(r.iterations for r in results),
+    )
+
+
+def solve_repair_part(
+    instance: Instance,
+    part: WindowPlan,
+    params: SolveParams,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> WindowResult:
+    """Re-solve one part of the border repair (local search only, no bound).
+
+    Parameters
+    ----------
+    instance
+        The whole instance.
+    part
+        One of :attr:`RepairPlan.parts`.
+    params
+        Budget of the whole run: the part gets the share of its firms among the placeable
+        firms of ``max_iterations`` and of ``time_limit_s`` (at least half a second).
+    should_stop
+        Polled between search chunks (cancellation).
+
+    Returns
+    -------
+    WindowResult
+        The part's groups (global indices) and the iterations used.
+    """
+    share = len(part.core) / max(int(instance.is_placeable.sum()), 1)
+    iterations = None
+    if params.max_iterations is not None:
+        iterations = max(1, round(params.max_iterations * share))
+    seconds = None if params.time_limit_s is None else max(params.time_limit_s * share, 0.5)
+    repair = replace(
+        params,
+        max_iterations=iterations,
+        time_limit_s=seconds,
+        progress=None,
+        should_stop=should_stop,
+        use_cpsat=False,  # the merge's stage: search only, no bound
+        compute_bound=False,
+    )
+    groups, used = _solve_part(instance, np.array(part.core, np.int64), repair)
+    return WindowResult(part.number, tuple(tuple(g) for g in groups), used)
+
+
+def finish_merge(
+    instance: Instance,
+    repair: RepairPlan,
+    parts: Sequence[WindowResult],
+    params: SolveParams,
+    *,
+    bound: int | None = None,
+    started: float | None = None,
+) -> Result:
+    """Assemble the merged solution from a repair plan and its solved parts, and verify it.
+
+    The re-solved groups replace the dissolved ones only when they place more firms or,
+    equally many, with more affinity.
+
+    Parameters
+    ----------
+    instance
+        The whole instance.
+    repair
+        From :func:`plan_repair`.
+    parts
+        One :func:`solve_repair_part` result per part (any order).
+    params
+        The run's parameters (seed reported).
     bound
         The placement upper bound of the whole instance when already known (it can be
         computed alongside the windows); computed here otherwise, up to
         ``BOUND_MAX_FIRMS`` firms (it needs the whole instance's pair graph, which the
         windows never build; above that size the result has no bound).
+    started
+        ``time.monotonic()`` when the merge began (for the reported seconds).
 
     Returns
     -------
@@ -412,33 +542,18 @@ def merge(
     ------
     UnverifiedSolutionError
         If the merged solution breaks a hard constraint (a bug, never an outcome).
+    ValueError
+        If ``parts`` do not match the plan's parts.
     """
-    started = time.monotonic()
-    kept = _keep(instance, plans, results)
-    zone = np.zeros(instance.n_firms, bool)
-    for p in plans:
-        zone[list(p.band)] = True
-    touched = [g for g in kept if zone[g].any()]
-    others = [g for g in kept if not zone[g].any()]
-    locked = [list(g) for g in instance.locked_groups]
-    km = repair_km if repair_km is not None else (instance.max_pair_km or 50.0) / 4
-    free, dissolved = _repair_zone(instance, zone, touched, others, km)
-    kept_touched = [g for g in touched if g not in dissolved]
-    n_placeable = max(int(instance.is_placeable.sum()), 1)
-    repair_iterations = None
-    if params.max_iterations is not None:
-        repair_iterations = max(1, round(params.max_iterations * len(free) / n_placeable))
-    repair = replace(
-        params,
-        max_iterations=repair_iterations,
-        progress=None,
-        use_cpsat=False,  # the serial part of a distributed run: search only, no bound
-        compute_bound=False,
-    )
-    fresh, repair_used = _solve_part(instance, free, repair)
-    groups = others + kept_touched + (fresh if _better(instance, fresh, dissolved) else dissolved)
-    iterations = sum(r.iterations for r in results) + repair_used
-    everything = locked + groups
+    began = time.monotonic() if started is None else started
+    if sorted(r.number for r in parts) != sorted(p.number for p in repair.parts):
+        raise ValueError("one result per repair part is needed")
+    fresh = [list(g) for r in parts for g in r.groups]
+    dissolved = [list(g) for g in repair.dissolved]
+    chosen = fresh if _better(instance, fresh, dissolved) else dissolved
+    groups = [list(g) for g in repair.kept] + chosen
+    iterations = repair.iterations + sum(r.iterations for r in parts)
+    everything = [list(g) for g in instance.locked_groups] + groups
     themes = [c.best_theme(instance, g) for g in everything]
     solution = Solution.from_groups(instance.n_firms, everything, themes)
     violations = verify(instance, solution)
@@ -454,7 +569,54 @@ def merge(
         value.affinity,
         bound,
         None,
-        time.monotonic() - started,
+        time.monotonic() - began,
         iterations,
         params.seed,
     )
+
+
+def merge(
+    instance: Instance,
+    plans: Sequence[WindowPlan],
+    results: Sequence[WindowResult],
+    params: SolveParams,
+    *,
+    repair_km: float | None = None,
+    bound: int | None = None,
+) -> Result:
+    """Merge window results into one verified solution of the whole instance (serially).
+
+    :func:`plan_repair`, then every repair part in this process
+    (:func:`solve_repair_part`), then :func:`finish_merge`; a pool or the Celery executor
+    runs the three steps with the parts in parallel.
+
+    Parameters
+    ----------
+    instance
+        The whole instance.
+    plans
+        The windows from :func:`plan_windows`.
+    results
+        One :class:`WindowResult` per window (any order).
+    params
+        Budget of the whole run (``max_iterations`` as in a single solve); each repair
+        part gets the share of its firms among the placeable firms.
+    repair_km
+        See :func:`plan_repair`.
+    bound
+        See :func:`finish_merge`.
+
+    Returns
+    -------
+    Result
+        ``FEASIBLE`` with the merged solution; ``iterations`` includes the windows'.
+
+    Raises
+    ------
+    UnverifiedSolutionError
+        If the merged solution breaks a hard constraint (a bug, never an outcome).
+    """
+    started = time.monotonic()
+    repair = plan_repair(instance, plans, results, repair_km=repair_km)
+    parts = [solve_repair_part(instance, p, params) for p in repair.parts]
+    return finish_merge(instance, repair, parts, params, bound=bound, started=started)

@@ -7,10 +7,12 @@ every violation it finds.  A solution from :func:`matching.solve` with violation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from matching import constraints as c
 from matching.problem import Instance
@@ -79,7 +81,11 @@ def _far_pairs(instance: Instance, members: tuple[int, ...]) -> list[tuple[int, 
 
 
 def check_group(
-    instance: Instance, k: int | None, g: tuple[int, ...], theme: int | None
+    instance: Instance,
+    k: int | None,
+    g: tuple[int, ...],
+    theme: int | None,
+    forbidden: NDArray[np.int64] | None = None,
 ) -> list[Violation]:
     """Violations of the per-group rules for one group.
 
@@ -93,6 +99,9 @@ def check_group(
         Member firms (valid indices).
     theme
         The group's theme (ignored unless themes are required).
+    forbidden
+        The competitor pairs to check (rows ``(i, j)``); default all of the instance's.
+        :func:`verify` passes only the pairs touching a member, found once per solution.
 
     Returns
     -------
@@ -111,8 +120,8 @@ def check_group(
     if instance.max_pair_km is not None and len(g) > 1:
         for i, j, km in _far_pairs(instance, g):
             out.append(Violation("diameter", k, (i, j), f"{km:.3f} km > {instance.max_pair_km} km"))
-    if len(instance.forbidden) and len(g) > 1:
-        fb = instance.forbidden
+    fb = instance.forbidden if forbidden is None else forbidden
+    if len(fb) and len(g) > 1:
         inside = np.isin(fb[:, 0], g) & np.isin(fb[:, 1], g)
         for i, j in fb[inside]:
             out.append(Violation("forbidden", k, (int(i), int(j)), "competitors share a group"))
@@ -178,7 +187,28 @@ def verify(instance: Instance, solution: Solution) -> list[Violation]:
         detail = f"solution for {solution.n_firms} firms, instance has {instance.n_firms}"
         return [Violation("shape", None, (), detail)]
     out = _check_global(instance, solution)
+    touching = _pairs_touching(instance.forbidden, instance.n_firms)
     for k, (g, theme) in enumerate(zip(solution.groups, solution.themes, strict=True)):
         valid = tuple(i for i in g if 0 <= i < instance.n_firms)
-        out.extend(check_group(instance, k, valid, theme))
+        out.extend(check_group(instance, k, valid, theme, touching(valid)))
     return out
+
+
+def _pairs_touching(
+    forbidden: NDArray[np.int64], n: int
+) -> Callable[[tuple[int, ...]], NDArray[np.int64]]:
+    """A lookup of the forbidden pairs with an end among given firms (indexed once)."""
+    pairs = np.asarray(forbidden, np.int64).reshape(-1, 2)
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    rows = np.concatenate([np.arange(len(pairs))] * 2)
+    order = np.argsort(ends, kind="stable")
+    ends, rows = ends[order], rows[order]
+    starts = np.searchsorted(ends, np.arange(n + 1))
+
+    def lookup(members: tuple[int, ...]) -> NDArray[np.int64]:
+        if not len(pairs):
+            return pairs
+        found = [rows[starts[i] : starts[i + 1]] for i in members]
+        return pairs[np.unique(np.concatenate(found))] if found else pairs[:0]
+
+    return lookup

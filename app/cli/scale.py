@@ -27,6 +27,7 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     from matching.params import SolveParams
     from matching.settings import RunSettings
     from matching.verify import verify
+    from matching.warmup import warm_kernels
 
     cohort = generate_cohort(n, seed=seed)
     settings = RunSettings.from_dict({"purpose": "training", "seed": seed})
@@ -44,11 +45,15 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
             pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
             for p, b in zip(plans, budgets, strict=True)
         ]
+        warm_kernels()  # as on a Celery worker, whose merge follows its own windows
         results = [f.result() for f in futures]
+        windows_s = time.monotonic() - began
+        params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
+        repair = d.plan_repair(instance, plans, results)  # then its parts, in parallel
+        parts = [pool.submit(d.solve_repair_part, instance, p, params) for p in repair.parts]
+        solved = [f.result() for f in parts]
         placement_bound = None if bound is None else bound.result()
-    windows_s = time.monotonic() - began
-    params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
-    result = d.merge(instance, plans, results, params, bound=placement_bound)
+    result = d.finish_merge(instance, repair, solved, params, bound=placement_bound)
     wall = time.monotonic() - began
     assert result.solution is not None
     peak_kb = max(
@@ -60,6 +65,7 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
         "workers": workers,
         "windows": len(plans),
         "windows_s": round(windows_s, 1),
+        "parts": len(repair.parts),
         "wall_s": round(wall, 1),
         "peak_mb": round(peak_kb / 1024),
         "placed": result.placed,
@@ -67,6 +73,9 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
         "affinity": round(result.affinity, 1),
         "verified": not verify(instance, result.solution),
     }
+
+
+COLUMNS = "firms workers windows windows_s parts wall_s peak_mb placed bound affinity verified"
 
 
 def bench_scale(
@@ -82,8 +91,10 @@ def bench_scale(
 ) -> None:
     """Wall time, peak memory and speed-up of windowed runs on 1 and 2 worker processes.
 
-    Each configuration runs in a fresh process (clean peak memory); the windows are solved
-    by a process pool standing in for Celery workers (no broker or database in the loop).
+    Each configuration runs in a fresh process (clean peak memory); the windows, then the
+    border repair's parts, are solved by a process pool standing in for Celery workers (no
+    broker or database in the loop); planning the repair and the final verified assembly
+    run in the parent, as in the Celery merge task.
     """
     import json
     import multiprocessing
@@ -91,9 +102,9 @@ def bench_scale(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
-    print("| firms | workers | windows | windows s | wall s | peak MB | placed | bound | "
-          "affinity | verified | speed-up |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| firms | workers | windows | windows s | repair parts | wall s | peak MB | placed | "
+          "bound | affinity | verified | speed-up |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(s) for s in sizes.split(",")):
         base = None
         for w in (int(s) for s in workers.split(",")):
@@ -102,8 +113,7 @@ def bench_scale(
                 row = fresh.submit(_one, n, w, windows, budget, seed).result()
             base = base or float(row["wall_s"])  # type: ignore[arg-type]
             speedup = base / float(row["wall_s"])  # type: ignore[arg-type]
-            keys = "firms workers windows windows_s wall_s peak_mb placed bound affinity verified"
-            cells = [row[k] for k in keys.split()]
+            cells = [row[k] for k in COLUMNS.split()]
             print("| " + " | ".join(str(c) for c in cells) + f" | {speedup:.2f} |", flush=True)
             print(json.dumps(row), file=sys.stderr)
 

@@ -31,6 +31,8 @@ from app.services.runs import claim_next
 
 log = structlog.get_logger("kring.distributed")
 MERGE = -1
+REPAIR_BASE = -2
+"""Repair part ``k`` of a run's merge is window number ``REPAIR_BASE - k``."""
 WHOLE_BELOW = 3000
 """Runs with fewer selected firms are solved as one ``whole`` window (as a single process)."""
 
@@ -86,7 +88,8 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
                 db.add(RunWindow(run_id=run_id, number=0, status="pending", plan={"whole": True}))
             else:
                 for p in plans:
-                    db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict()))
+                    db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict(),
+                                     heartbeat_at=utcnow()))  # fmt: skip
                 db.add(RunWindow(run_id=run_id, number=MERGE, plan={"merge": True}))
             db.flush()
             log.info("run_planned", run_id=run_id, windows=max(len(plans), 1))
@@ -100,14 +103,20 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
 
 
 def pending_work(db: Any, run_id: int) -> list[int]:
-    """Unfinished windows of a run, or ``[MERGE]`` once every window is done."""
+    """What a run waits for: unfinished windows, else unfinished repair parts, else the merge.
+
+    Windows are numbered from 0, the merge is ``MERGE`` and the merge's border repair
+    parts (stored by the merge's first pass) ``REPAIR_BASE - k``.
+    """
     rows = db.execute(
         select(RunWindow.number, RunWindow.status).where(RunWindow.run_id == run_id)
     ).all()
-    todo = [n for n, status in rows if n != MERGE and status != "done"]
-    if todo:
-        return sorted(todo)
-    return [n for n, status in rows if n == MERGE and status != "done"]
+    undone = [n for n, status in rows if status != "done"]
+    for stage in (lambda n: n >= 0, lambda n: n <= REPAIR_BASE, lambda n: n == MERGE):
+        todo = sorted(n for n in undone if stage(n))
+        if todo:
+            return todo
+    return []
 
 
 def claim_window(settings: Settings, run_id: int, number: int) -> bool:
@@ -198,7 +207,7 @@ def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[
                 .values(progress=min(max(fraction, 0.0), 1.0))
             )
             shares = list(db.scalars(select(RunWindow.progress).where(
-                RunWindow.run_id == run_id, RunWindow.number != MERGE)))  # fmt: skip
+                RunWindow.run_id == run_id, RunWindow.number >= 0)))  # fmt: skip
             overall = 0.9 * sum(shares) / max(len(shares), 1)
             db.execute(update(Run).where(Run.id == run_id).values(progress=overall))
             db.commit()
@@ -207,8 +216,9 @@ def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[
 
 
 def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]:
-    """Solve one claimed window and store its result; return the work now due (merge)."""
-    from matching.distributed import WindowPlan, solve_window
+    """Solve one claimed window (or repair part), store its result; return the work now due."""
+    from matching.distributed import WindowPlan, solve_repair_part, solve_window
+    from matching.params import SolveParams
 
     with open_session(settings) as db:
         row = db.scalar(
@@ -224,6 +234,15 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         bind_organisation(db, run.organisation_id)
         instance, inputs, _ = _instance(db, run)
         plan = WindowPlan.from_dict(row.plan)
+    if number <= REPAIR_BASE:
+        s = inputs.settings
+        params = SolveParams(time_limit_s=s.time_limit_s, max_iterations=s.max_iterations,
+                             seed=s.seed)  # fmt: skip
+        part = solve_repair_part(instance, plan, params, should_stop=_stop_check(settings, run_id))
+        _finish_window(settings, run_id, number, part.to_dict())
+        log.info("repair_part_solved", run_id=run_id, part=number, groups=len(part.groups))
+        with open_session(settings) as db:
+            return pending_work(db, run_id)
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     share = len(plan.core) / n_placeable
     budget = inputs.settings.max_iterations
@@ -242,9 +261,19 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         return pending_work(db, run_id)
 
 
-def merge_task(settings: Settings, run_id: int) -> None:
-    """Merge the windows, repair the borders, verify and store (run ``succeeded``)."""
-    from matching.distributed import WindowPlan, WindowResult, merge
+def merge_task(settings: Settings, run_id: int) -> list[int]:
+    """Merge the windows in two passes; return the repair parts to dispatch (first pass).
+
+    First pass (the merge row has no repair plan yet): plan the border repair
+    (:func:`matching.distributed.plan_repair`), store its parts as windows numbered
+    ``REPAIR_BASE - k`` and the plan on the merge row, release the merge row and return
+    the parts (the last part to finish dispatches the merge again).  Second pass (every
+    part done): assemble, verify and store (run ``succeeded``).  A run whose repair has no
+    parts goes straight through.  A redelivered merge whose parts are not all done releases
+    its lease and returns nothing.
+    """
+    from matching.distributed import RepairPlan, WindowPlan, WindowResult, finish_merge
+    from matching.distributed import plan_repair as plan_border_repair
     from matching.params import SolveParams
     from matching.report import build_report
     from matching.schemes import failed_rules
@@ -253,21 +282,42 @@ def merge_task(settings: Settings, run_id: int) -> None:
     with open_session(settings) as db:
         run = db.get(Run, run_id)
         if run is None or run.status != RunStatus.running:
-            return
+            return []
         if run.cancel_requested:
             run.status, run.finished_at = RunStatus.cancelled, utcnow()
             db.commit()
-            return
-        rows = list(db.scalars(select(RunWindow).where(
-            RunWindow.run_id == run_id, RunWindow.number != MERGE)))  # fmt: skip
+            return []
+        rows = list(db.scalars(select(RunWindow).where(RunWindow.run_id == run_id)))
+        windows = sorted((r for r in rows if r.number >= 0), key=lambda r: r.number)
+        merge_row = next(r for r in rows if r.number == MERGE)
+        part_rows = [r for r in rows if r.number <= REPAIR_BASE]
         bind_organisation(db, run.organisation_id)
         instance, inputs, firms = _instance(db, run)
         s = inputs.settings
         params = SolveParams(time_limit_s=s.time_limit_s, max_iterations=s.max_iterations,
                              seed=s.seed)  # fmt: skip
-        plans = [WindowPlan.from_dict(r.plan) for r in rows]
-        results = [WindowResult.from_dict(r.result or {}) for r in rows]
-        result = merge(instance, plans, results, params)
+        plans = [WindowPlan.from_dict(r.plan) for r in windows]
+        results = [WindowResult.from_dict(r.result or {}) for r in windows]
+        if "repair" not in merge_row.plan:
+            repair = plan_border_repair(instance, plans, results)
+            merge_row.plan = {"merge": True, "repair": repair.to_dict()}
+            if repair.parts:
+                for p in repair.parts:
+                    db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict(),
+                                     heartbeat_at=utcnow()))  # fmt: skip
+                merge_row.status = "pending"  # released: the last part dispatches it again
+                db.commit()
+                log.info("repair_planned", run_id=run_id, parts=len(repair.parts))
+                return [p.number for p in repair.parts]
+            db.flush()
+        else:
+            repair = RepairPlan.from_dict(merge_row.plan["repair"])
+            if any(r.status != "done" for r in part_rows):  # a redelivered merge: not yet
+                merge_row.status = "pending"
+                db.commit()
+                return []
+        solved = [WindowResult.from_dict(r.result or {}) for r in part_rows]
+        result = finish_merge(instance, repair, solved, params, started=began)
         extra = {
             "settings": s.to_dict(),
             "executor": "celery",
@@ -280,8 +330,13 @@ def merge_task(settings: Settings, run_id: int) -> None:
                     "groups": len(r.groups),
                     "attempts": w.attempts,
                 }
-                for p, r, w in zip(plans, results, rows, strict=True)
+                for p, r, w in zip(plans, results, windows, strict=True)
             ],
+            "repair": {
+                "parts": len(repair.parts),
+                "firms": sum(len(p.core) for p in repair.parts),
+                "dissolved_groups": len(repair.dissolved),
+            },
         }
         report = build_report(firms, instance, result, extra_stats=extra,
                               rules=failed_rules(firms, s))  # fmt: skip
@@ -291,10 +346,11 @@ def merge_task(settings: Settings, run_id: int) -> None:
             .values(heartbeat_at=utcnow())
         )
         if not locked.rowcount:  # type: ignore[attr-defined]
-            return
+            return []
         store_success(db, run, report.to_dict(), inputs.by_external_id, began)
     _finish_window(settings, run_id, MERGE, {"merged": True})
-    log.info("run_merged", run_id=run_id, windows=len(rows))
+    log.info("run_merged", run_id=run_id, windows=len(windows), repair_parts=len(part_rows))
+    return []
 
 
 def stale_work(settings: Settings) -> list[tuple[int, int | None]]:

@@ -71,3 +71,12 @@ def test_solution_for_another_instance_is_a_shape_violation() -> None:
     """A solution sized for a different instance is rejected as a whole."""
     assert kinds(two_towns(), ()) == []
     assert [v.kind for v in verify(two_towns(), Solution(5, ()))] == ["shape"]
+
+
+def test_competitors_are_found_in_every_group_of_a_firm_placed_twice() -> None:
+    """A firm placed in two groups, its competitor in the second: both findings reported."""
+    inst = two_towns(forbidden=[[3, 4], [0, 7]])
+    found = verify(inst, Solution(9, ((0, 1, 2, 3), (3, 4, 5, 6))))
+    assert sorted(v.kind for v in found) == ["duplicate", "forbidden"]
+    assert [v.group for v in found if v.kind == "forbidden"] == [1]
+    assert [v.firms for v in found if v.kind == "forbidden"] == [(3, 4)]

@@ -84,6 +84,7 @@ def test_two_workers_solve_a_5000_firm_run_in_windows_as_well_as_one_process(
     stats = run["stats"]
     assert stats["executor"] == "celery" and stats["verified"] is True
     assert len(stats["windows"]) >= 4 and all(w["band"] > 0 for w in stats["windows"])
+    assert stats["repair"]["parts"] >= 1  # the border repair ran as tasks of its own
     members = [m for g in groups["groups"] for m in g["members"]]
     assert len(members) == len({m["external_id"] for m in members}) == stats["placed"]
     single = _single_process(settings, run_id)

@@ -47,3 +47,46 @@ def test_concurrent_claimers_take_each_queued_run_exactly_once(tmp_path: Path) -
     assert set(statuses) == {RunStatus.running} and set(attempts) == {1}
     assert claim_next(settings) is None
     dispose_engine(settings.database_url)
+
+
+def test_a_run_waits_for_windows_then_repair_parts_then_the_merge(tmp_path: Path) -> None:
+    """pending_work: unfinished windows first, then the merge's repair parts, then the merge;
+    the service's part numbering is the matching library's."""
+    from app.models import RunWindow
+    from app.services import distributed
+    from matching.distributed import REPAIR_BASE
+
+    assert distributed.REPAIR_BASE == REPAIR_BASE
+    settings = make_settings(tmp_path / "stages.db")
+    upgrade(settings)
+    issue_key(settings, "north", Role.member)
+    with open_session(settings) as db:
+        org_id = db.scalar(select(Organisation.id))
+        run = Run(organisation_id=org_id, purpose="training", params={}, filters={})
+        db.add(run)
+        db.flush()
+        numbers = [0, 1, distributed.MERGE]
+        db.add_all(RunWindow(run_id=run.id, number=n, plan={}) for n in numbers)
+        db.flush()
+
+        def finish(number: int) -> None:
+            row = db.scalar(select(RunWindow).where(RunWindow.number == number))
+            assert row is not None
+            row.status = "done"
+            db.flush()
+
+        assert distributed.pending_work(db, run.id) == [0, 1]
+        finish(1)
+        assert distributed.pending_work(db, run.id) == [0]
+        finish(0)
+        assert distributed.pending_work(db, run.id) == [distributed.MERGE]
+        parts = [REPAIR_BASE, REPAIR_BASE - 1]
+        db.add_all(RunWindow(run_id=run.id, number=n, plan={}) for n in parts)
+        db.flush()
+        assert distributed.pending_work(db, run.id) == sorted(parts)
+        finish(REPAIR_BASE - 1)
+        finish(REPAIR_BASE)
+        assert distributed.pending_work(db, run.id) == [distributed.MERGE]
+        finish(distributed.MERGE)
+        assert distributed.pending_work(db, run.id) == []
+    dispose_engine(settings.database_url)

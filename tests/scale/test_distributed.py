@@ -102,6 +102,33 @@ def test_border_repair_only_dissolves_groups_near_firms_left_out(instance: Insta
     assert sorted(free.tolist()) == sorted(waiting + [i for g in dissolved for i in g])
 
 
+def test_repair_parts_solved_apart_give_the_serial_merge(instance: Instance) -> None:
+    """plan_repair -> solve_repair_part (any order) -> finish_merge equals merge(); the
+    parts partition the re-solved firms, the plan survives JSON, and missing parts raise."""
+    plans = d.plan_windows(instance, 4, 50.0)
+    results = [
+        d.solve_window(instance, p, seed=1, max_iterations=300, time_limit_s=None) for p in plans
+    ]
+    params = SolveParams(time_limit_s=None, max_iterations=400, seed=1)
+    repair = d.plan_repair(instance, plans, results)
+    assert repair.parts and d.RepairPlan.from_dict(repair.to_dict()) == repair
+    assert [p.number for p in repair.parts] == [d.REPAIR_BASE - k for k in range(len(repair.parts))]
+    freed = sorted(i for p in repair.parts for i in p.core)
+    assert len(freed) == len(set(freed))
+    kept = {i for g in repair.kept for i in g}
+    assert kept.isdisjoint(freed) and {i for g in repair.dissolved for i in g} <= set(freed)
+    solved = [d.solve_repair_part(instance, p, params) for p in reversed(repair.parts)]
+    result = d.finish_merge(instance, repair, solved, params)
+    serial = d.merge(instance, plans, results, params)
+    assert result.solution is not None and serial.solution is not None
+    assert sorted(map(sorted, result.solution.groups)) == sorted(
+        map(sorted, serial.solution.groups)
+    )
+    assert (result.placed, result.affinity) == (serial.placed, serial.affinity)
+    with pytest.raises(ValueError, match="repair part"):
+        d.finish_merge(instance, repair, solved[1:], params)
+
+
 @pytest.mark.slow
 def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
     """`kring bench scale` on a small cohort: one verified row per worker count, speed-up 1.00."""
@@ -119,9 +146,9 @@ def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
     assert len(rows) == 2
     cells = [r.strip("|").split("|") for r in rows]
     assert [c[1].strip() for c in cells] == ["1", "2"]
-    assert all(c[9].strip() == "True" for c in cells)
-    assert cells[0][6] == cells[1][6]  # same seed and budget: the same placement on 1 and 2
-    assert cells[0][10].strip() == "1.00"
+    assert all(c[10].strip() == "True" for c in cells)
+    assert cells[0][7] == cells[1][7]  # same seed and budget: the same placement on 1 and 2
+    assert cells[0][11].strip() == "1.00"
 
 
 def test_a_window_is_never_capped_tighter_than_a_cohort_of_its_size() -> None:
