@@ -78,7 +78,9 @@ def select(directory: Path, names: list[str]) -> list[CcpFile]:
     return chosen
 
 
-def run(files: list[CcpFile], time_limit_s: float, seed: int) -> Iterator[BenchRow]:
+def run(
+    files: list[CcpFile], time_limit_s: float, seed: int, workers: int = 1
+) -> Iterator[BenchRow]:
     """Solve each instance and yield its row (verified independently).
 
     Parameters
@@ -89,6 +91,8 @@ def run(files: list[CcpFile], time_limit_s: float, seed: int) -> Iterator[BenchR
         Time limit per instance.
     seed
         Solver seed.
+    workers
+        Processes per instance (``SolveParams.workers``: populations of the CCP search).
 
     Yields
     ------
@@ -98,7 +102,7 @@ def run(files: list[CcpFile], time_limit_s: float, seed: int) -> Iterator[BenchR
     known = best_known()
     for f in files:
         instance = read_ccp(f)
-        result = solve(instance, SolveParams(time_limit_s=time_limit_s, seed=seed))
+        result = solve(instance, SolveParams(time_limit_s=time_limit_s, seed=seed, workers=workers))
         ok = result.solution is not None and verify(instance, result.solution) == []
         yield BenchRow(
             f.name, result.affinity if ok else None, known.get(f.name), result.runtime_s, ok

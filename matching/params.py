@@ -30,7 +30,8 @@ class SolveParams:
     seed
         Seed of every random choice; the same seed and budget give the same result.
     workers
-        Worker threads for CP-SAT sub-problems (1 keeps everything deterministic).
+        Worker threads for CP-SAT sub-problems (1 keeps everything deterministic), and
+        processes (populations) of the CCP memetic search (deterministic in budget mode).
     use_cpsat
         Run the CP-SAT large-neighbourhood phase after the local search (it gets a quarter
         of the time limit, or ``max_iterations // 200`` rounds in budget mode).

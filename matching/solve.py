@@ -137,12 +137,22 @@ def _search_ccp(instance: Instance, params: SolveParams, budget: Budget) -> list
     offspring = None
     if params.max_iterations is not None:
         offspring = params.max_iterations // CCP_ITERATIONS_PER_OFFSPRING
+    assert instance.affinity_matrix is not None
+    big = 1.0 + float(np.abs(instance.affinity_matrix).sum()) / 2.0
+
+    def report(best: float, done: int) -> None:
+        if params.progress is not None:
+            budget.iterations.used = done * CCP_ITERATIONS_PER_OFFSPRING
+            params.progress(budget.fraction_done(), instance.n_firms * big + best)
+
     out = ccp_search.search_ccp(
         instance,
         seed=params.seed,
         max_iterations=offspring,
         deadline=budget.clock.deadline(),
         should_stop=params.should_stop,
+        on_best=report,
+        workers=params.workers,
     )
     if out is None:
         return None

@@ -21,6 +21,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             60.0, "--time-limit", "--time-limit-s", min=0.1, help="Seconds per instance."
         ),
         seed: int = typer.Option(0, "--seed", help="Solver seed."),
+        workers: int = typer.Option(
+            1, "--workers", min=1, help="Processes per instance (populations of the search)."
+        ),
         directory: Path = typer.Option(DEFAULT_DIR, "--dir", help="Folder with CCPLIB zips."),
     ) -> None:
         """Solve CCPLIB instances; print `name objective best_known gap_pct% seconds`."""
@@ -32,7 +35,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
         rows = []
-        for row in benchmark.run(files, time_limit, seed):
+        for row in benchmark.run(files, time_limit, seed, workers):
             rows.append(row)
             typer.echo(row.line())
         typer.echo(benchmark.summary(rows))

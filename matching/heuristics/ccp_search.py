@@ -32,7 +32,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -600,6 +599,56 @@ def _norm(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return (x - x.min()) / (span + 1.0) if span > 0 else np.zeros_like(x)
 
 
+class _Share:
+    """Each population's best assignment in memory shared across the fork.
+
+    Slot ``k`` holds population ``k``'s best groups, value and offspring count; ``stop``
+    tells the forked populations to end (cancellation seen by population 0).
+    """
+
+    def __init__(self, workers: int, n: int) -> None:
+        ctx = mp.get_context("fork")
+        self.lock = ctx.Lock()
+        self.n = n
+        self._groups = ctx.RawArray("q", workers * n)
+        self._values = ctx.RawArray("d", [-np.inf] * workers)
+        self._done = ctx.RawArray("q", workers)
+        self._stop = ctx.RawValue("b", 0)
+
+    @property
+    def groups(self) -> NDArray[np.int64]:
+        return np.frombuffer(self._groups, np.int64).reshape(-1, self.n)
+
+    @property
+    def values(self) -> NDArray[np.float64]:
+        return np.frombuffer(self._values, np.float64)
+
+    def publish(self, slot: int, a: NDArray[np.int64], value: float, done: int) -> None:
+        """Record population ``slot``'s best (when better) and its offspring count."""
+        with self.lock:
+            if value > self.values[slot]:
+                self.groups[slot] = a
+                self.values[slot] = value
+            np.frombuffer(self._done, np.int64)[slot] = done
+
+    def best_other(self, slot: int) -> tuple[NDArray[np.int64], float]:
+        """The best assignment published by any population but ``slot``."""
+        with self.lock:
+            values = self.values.copy()
+            values[slot] = -np.inf
+            k = int(np.argmax(values))
+            return self.groups[k].copy(), float(values[k])
+
+    def stop(self) -> None:
+        self._stop.value = 1
+
+    def stopped(self) -> bool:
+        return bool(self._stop.value)
+
+    def done(self) -> int:
+        return int(np.frombuffer(self._done, np.int64).sum())
+
+
 def search_ccp(
     instance: Instance,
     *,
@@ -607,6 +656,7 @@ def search_ccp(
     max_iterations: int | None = None,
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_best: Callable[[float, int], None] | None = None,
     pop_size: int = 10,
     depth: int | None = None,
     restart_after: int = 60,
@@ -621,13 +671,18 @@ def search_ccp(
     seed
         Seed of every random choice.
     max_iterations
-        Budget of offspring after the initial population; with ``deadline=None`` the
-        result depends only on the instance, the seed and this budget.
+        Budget of offspring per population after its initial population; with
+        ``deadline=None`` the result depends only on the instance, the seed, this budget
+        and ``workers``.
     deadline
         ``time.monotonic()`` value after which to stop (checked every ``CHUNK`` tabu
         iterations).
     should_stop
-        Cancellation callback, checked with the deadline.
+        Cancellation callback, checked with the deadline (in this process; the other
+        populations follow through shared memory).
+    on_best
+        Called with ``(best_affinity, offspring_done)`` after every offspring of
+        population 0 (progress reporting); must be cheap.
     pop_size
         Population size.
     depth
@@ -637,10 +692,12 @@ def search_ccp(
         Offspring without a new best after which the population is rebuilt around its
         best member from new random assignments.
     workers
-        Independent populations, one per process (seeds ``seed``, ``seed + 1``, ...);
-        the best result is kept (the lowest seed on ties, so budget mode stays
-        deterministic).  Population 0 runs in this process; with ``should_stop`` or
-        inside a daemonic process only population 0 runs.
+        Populations, one per process (seeds ``seed``, ``seed + 1``, ...; population 0
+        runs in this process, the others in forked ones).  Under a deadline each
+        population offers the best assignment found by any other to its own pool after
+        every offspring; in budget mode (no deadline) they stay independent, so the
+        result is deterministic.  The best result is kept (the lowest seed on ties).
+        Inside a daemonic process only population 0 runs.
 
     Returns
     -------
@@ -661,29 +718,62 @@ def search_ccp(
     if depth is None:
         depth = int(min(1500, max(300, n * n // 20)))
     args = (max_iterations, deadline, pop_size, depth, restart_after)
-    if workers <= 1 or should_stop is not None or mp.current_process().daemon:
-        return _memetic(instance, seed, should_stop, *args)
-    with ProcessPoolExecutor(workers - 1, mp_context=mp.get_context("fork")) as pool:
-        others = [pool.submit(_memetic, instance, seed + k, None, *args) for k in range(1, workers)]
-        outcomes = [_memetic(instance, seed, None, *args)] + [f.result() for f in others]
-    found = [o for o in outcomes if o is not None]
-    if not found:
+    if workers <= 1 or mp.current_process().daemon:
+        return _memetic(instance, seed, should_stop, on_best, None, 0, False, *args)
+    share = _Share(workers, n)
+    exchange = deadline is not None
+    fork = mp.get_context("fork")
+    children = [
+        fork.Process(
+            target=_memetic,
+            args=(instance, seed + k, share.stopped, None, share, k, exchange, *args),
+            daemon=True,
+        )
+        for k in range(1, workers)
+    ]
+    for child in children:
+        child.start()
+    stop = None
+    if should_stop is not None:
+        ask = should_stop
+
+        def stop() -> bool:
+            if ask():
+                share.stop()
+                return True
+            return False
+
+    try:
+        _memetic(instance, seed, stop, on_best, share, 0, exchange, *args)
+        if not share.stopped():  # the others end on their own deadline or budget
+            for child in children:
+                child.join()
+    finally:
+        share.stop()
+        for child in children:
+            child.join()
+    values = share.values
+    k = int(np.argmax(values))  # first maximum: the lowest seed
+    if not np.isfinite(values[k]):
         return None
-    best = max(found, key=lambda o: o.affinity)  # first maximum: the lowest seed
-    return CcpOutcome(best.groups, best.affinity, sum(o.iterations for o in found))
+    return CcpOutcome(share.groups[k].copy(), float(values[k]), share.done())
 
 
 def _memetic(
     instance: Instance,
     seed: int,
     should_stop: Callable[[], bool] | None,
+    on_best: Callable[[float, int], None] | None,
+    share: _Share | None,
+    slot: int,
+    exchange: bool,
     max_iterations: int | None,
     deadline: float | None,
     pop_size: int,
     depth: int,
     restart_after: int,
 ) -> CcpOutcome | None:
-    """One population (see :func:`search_ccp`)."""
+    """One population (see :func:`search_ccp`); publishes its best to ``share``."""
     assert instance.n_groups is not None and instance.affinity_matrix is not None
     n, p = instance.n_firms, instance.n_groups
     c = np.ascontiguousarray(instance.affinity_matrix, dtype=np.float64).copy()
@@ -701,13 +791,19 @@ def _memetic(
     rng = np.random.default_rng(seed)
     pool = _Pool(p)
     _fill(ctx, pool, pop_size)
-    if not pool.members:
-        return None
     done = stale = 0
-    record = pool.best()[1]
+    record = pool.best()[1] if pool.members else -np.inf
     while len(pool.members) >= 2 and not stop():
         if max_iterations is not None and done >= max_iterations:
             break
+        if share is not None:
+            share.publish(slot, *pool.best(), done)
+        if on_best is not None:
+            on_best(pool.best()[1], done)
+        if exchange and share is not None:
+            other, value = share.best_other(slot)
+            if value > record + EPS:
+                pool.offer(other, value, capacity=pop_size)
         done += 1
         x, y = rng.choice(len(pool.members), 2, replace=False)
         a, gain, wsum, size = ctx.empty()
@@ -720,5 +816,9 @@ def _memetic(
             pool.keep_best()
             _fill(ctx, pool, pop_size)
             stale = 0
+    if not pool.members:
+        return None
     best_a, best = pool.best()
+    if share is not None:
+        share.publish(slot, best_a, best, done)
     return CcpOutcome(best_a.copy(), float(best), done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -159,3 +160,49 @@ def test_solve_dispatches_plain_ccp_to_the_memetic_search() -> None:
     assert result.solution is not None and direct is not None
     assert result.affinity == pytest.approx(direct.affinity)
     assert verify(inst, result.solution) == []
+
+
+def test_two_populations_under_a_deadline_share_and_return_a_valid_assignment() -> None:
+    """workers=2 with a deadline (exchange on) returns groups whose value matches the matrix."""
+    inst = _instance(60, 4, 22, 38, [1 + (i * 3) % 4 for i in range(60)], seed=8)
+    assert inst.affinity_matrix is not None
+    start = time.monotonic()
+    out = search_ccp(inst, seed=0, deadline=start + 1.0, workers=2, pop_size=3)
+    assert 0.9 < time.monotonic() - start < 5.0  # ran to the deadline, then stopped
+    assert out is not None
+    assert out.affinity == pytest.approx(_value(inst.affinity_matrix, out.groups))
+    groups = [[int(i) for i in np.nonzero(out.groups == k)[0]] for k in range(4)]
+    assert verify(inst, Solution.from_groups(60, groups)) == []
+
+
+def test_cancellation_ends_every_population_early() -> None:
+    """A should_stop that turns true ends both populations long before the deadline."""
+    inst = _instance(60, 4, 22, 38, [1 + (i * 3) % 4 for i in range(60)], seed=9)
+    start = time.monotonic()
+    out = search_ccp(
+        inst,
+        seed=0,
+        deadline=start + 30.0,
+        should_stop=lambda: time.monotonic() > start + 0.5,
+        workers=2,
+        pop_size=3,
+    )
+    assert out is not None
+    assert 0.5 < time.monotonic() - start < 5.0
+
+
+def test_solve_reports_progress_on_the_ccp_path() -> None:
+    """solve() calls params.progress with a growing fraction and the best objective so far."""
+    inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
+    seen: list[tuple[float, float]] = []
+    params = SolveParams(
+        time_limit_s=None, max_iterations=6000, seed=1, progress=lambda f, b: seen.append((f, b))
+    )
+    result = solve(inst, params)
+    assert seen
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[0] >= 0.0 and fractions[-1] <= 1.0
+    assert inst.affinity_matrix is not None
+    big = 1.0 + float(np.abs(inst.affinity_matrix).sum()) / 2.0
+    assert 0.0 < seen[-1][1] - 30 * big <= result.affinity + 1e-6  # affinity so far
+    assert [b for _, b in seen] == sorted(b for _, b in seen)
