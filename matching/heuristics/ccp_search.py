@@ -649,6 +649,33 @@ class _Share:
         return int(np.frombuffer(self._done, np.int64).sum())
 
 
+def warm_up() -> None:
+    """Load (or compile) every numba kernel of the search on a tiny instance.
+
+    The first call of each kernel in a process reads it from numba's on-disk cache (about
+    1-2 s in all, more after a source change: compilation); a benchmark calls this before
+    starting its clock so that the first instance does not pay for it.
+    """
+    n, p = 6, 2
+    rng = np.random.default_rng(0)
+    c = rng.random((n, n))
+    c = c + c.T
+    np.fill_diagonal(c, 0.0)
+    w = np.ones(n, np.int64)
+    cfg = np.array([2, 4, 1, n, 2, 5, 10, 3, 3], np.int64)
+    ctx = _Context(c, w, cfg, p, 1.0, lambda: False)
+    _seed(0)
+    parents = []
+    for _ in range(2):
+        a, gain, wsum, size = ctx.empty()
+        _construct(a, gain, wsum, size, c, w, cfg, p)
+        _repair(a, gain, wsum, size, c, w, cfg, p)
+        parents.append(ctx.improve(a, gain, wsum, size)[0])
+    a, gain, wsum, size = ctx.empty()
+    _crossover(parents[0], parents[1], a, gain, wsum, size, c, w, cfg, p)
+    _similarity(parents[0], parents[1], p)
+
+
 def search_ccp(
     instance: Instance,
     *,

@@ -206,3 +206,13 @@ def test_solve_reports_progress_on_the_ccp_path() -> None:
     big = 1.0 + float(np.abs(inst.affinity_matrix).sum()) / 2.0
     assert 0.0 < seen[-1][1] - 30 * big <= result.affinity + 1e-6  # affinity so far
     assert [b for _, b in seen] == sorted(b for _, b in seen)
+
+
+def test_warm_up_leaves_budget_mode_results_unchanged() -> None:
+    """Loading the kernels (benchmark warm-up) does not change a seeded budget-mode result."""
+    inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
+    before = search_ccp(inst, seed=4, max_iterations=6, pop_size=4, depth=150)
+    ccp.warm_up()
+    after = search_ccp(inst, seed=4, max_iterations=6, pop_size=4, depth=150)
+    assert before is not None and after is not None
+    assert np.array_equal(before.groups, after.groups)
