@@ -461,8 +461,6 @@ def solve_repair_part(
     instance: Instance,
     part: WindowPlan,
     params: SolveParams,
-    *,
-    should_stop: Callable[[], bool] | None = None,
 ) -> WindowResult:
     """Re-solve one part of the border repair (local search only, no bound).
 
@@ -474,9 +472,8 @@ def solve_repair_part(
         One of :attr:`RepairPlan.parts`.
     params
         Budget of the whole run: the part gets the share of its firms among the placeable
-        firms of ``max_iterations`` and of ``time_limit_s`` (at least half a second).
-    should_stop
-        Polled between search chunks (cancellation).
+        firms of ``max_iterations`` and of ``time_limit_s`` (at least half a second);
+        ``should_stop`` is polled between search chunks (cancellation).
 
     Returns
     -------
@@ -493,7 +490,6 @@ def solve_repair_part(
         max_iterations=iterations,
         time_limit_s=seconds,
         progress=None,
-        should_stop=should_stop,
         use_cpsat=False,  # the merge's stage: search only, no bound
         compute_bound=False,
     )
@@ -620,3 +616,98 @@ def merge(
     repair = plan_repair(instance, plans, results, repair_km=repair_km)
     parts = [solve_repair_part(instance, p, params) for p in repair.parts]
     return finish_merge(instance, repair, parts, params, bound=bound, started=started)
+
+
+WINDOWED_ABOVE = 20_000
+"""Firms above which :func:`matching.pipeline.solve_firms` solves in regional windows."""
+REPAIR_TIME_SHARE = 0.15
+"""Share of a windowed run's time limit kept for the border repair (parts get their share)."""
+
+
+def windowed(instance: Instance) -> bool:
+    """Whether an instance can (and at its size should) be solved in regional windows.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+
+    Returns
+    -------
+    bool
+        More than ``WINDOWED_ABOVE`` firms with coordinates, and no rule that needs the whole
+        instance at once (every firm placed, a fixed number of groups, pinned firms).
+    """
+    return (
+        instance.n_firms > WINDOWED_ABOVE
+        and instance.lats is not None
+        and not instance.require_all
+        and instance.n_groups is None
+        and not instance.pinned_groups
+    )
+
+
+def solve_in_windows(
+    instance: Instance, params: SolveParams, *, n_windows: int | None = None
+) -> Result:
+    """Solve a large instance window by window in this process, then merge and verify.
+
+    The single-machine counterpart of the Celery executor (same windows, same repair): the
+    whole instance's pair graph is never built, so memory and time grow with the windows'
+    size, not with the square of the reach.  Each window gets the share of its core among
+    the placeable firms of ``max_iterations``, and of ``time_limit_s`` less
+    ``REPAIR_TIME_SHARE``.
+
+    Parameters
+    ----------
+    instance
+        The whole instance (see :func:`windowed`).
+    params
+        Budget, seed and callbacks of the whole run (progress: share of windows solved).
+    n_windows
+        Windows wanted; default :func:`auto_windows`.
+
+    Returns
+    -------
+    Result
+        As :func:`merge` (``bound_placed`` only up to ``BOUND_MAX_FIRMS`` firms); a run
+        cancelled through ``should_stop`` merges what its windows found so far.
+    """
+    started = time.monotonic()
+    n_placeable = max(int(instance.is_placeable.sum()), 1)
+    plans = plan_windows(
+        instance, n_windows or auto_windows(n_placeable), float(instance.max_pair_km or 50.0)
+    )
+    results: list[WindowResult] = []
+    done = 0
+    for plan in plans:
+        share = len(plan.core) / n_placeable
+        iterations = None
+        if params.max_iterations is not None:
+            iterations = max(1, round(params.max_iterations * share))
+        seconds = None
+        if params.time_limit_s is not None:
+            left = params.time_limit_s * (1 - REPAIR_TIME_SHARE) - (time.monotonic() - started)
+            seconds = max(left * len(plan.core) / max(n_placeable - done, 1), 0.5)
+
+        def report(fraction: float, base: int = done, size: int = len(plan.core)) -> None:
+            if params.progress is not None:
+                params.progress((base + fraction * size) / n_placeable, 0.0)
+
+        stopped = params.should_stop is not None and params.should_stop()
+        results.append(
+            WindowResult(plan.number, (), 0)
+            if stopped
+            else solve_window(
+                instance,
+                plan,
+                seed=params.seed,
+                max_iterations=iterations,
+                time_limit_s=seconds,
+                should_stop=params.should_stop,
+                progress=report,
+            )
+        )
+        done += len(plan.core)
+    result = merge(instance, plans, results, params)
+    return replace(result, runtime_s=time.monotonic() - started)

@@ -69,11 +69,21 @@ class Objective:
 
 
 def need_matrix(instance: Instance) -> NDArray[np.float64]:
-    """Rank-weighted need vectors, shape ``(n_firms, n_needs)`` (zeros without needs)."""
+    """Rank-weighted need vectors, shape ``(n_firms, n_needs)`` (zeros without needs).
+
+    Computed once per instance (:attr:`Instance.need_vectors`) and read-only: scoring one
+    group's pairs must not cost a pass over the whole cohort.
+    """
+    return instance.need_vectors
+
+
+def build_need_matrix(instance: Instance) -> NDArray[np.float64]:
+    """Compute :func:`need_matrix` (uncached; :attr:`Instance.need_vectors` caches it)."""
     mat = np.zeros((instance.n_firms, max(instance.n_needs, 1)), np.float64)
     for i, row in enumerate(instance.needs or ()):
         for rank, t in enumerate(row):
             mat[i, t] = RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)]
+    mat.flags.writeable = False
     return mat
 
 
@@ -131,8 +141,9 @@ def affinity_of_pairs(
             num = np.minimum(a, b).sum(axis=1)
             out[s : s + chunk] += w.need * np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
     if instance.employees is not None and w.size > 0:
-        le = np.log1p(instance.employees.astype(np.float64))
-        out += w.size * np.clip(1.0 - np.abs(le[i] - le[j]) / SIZE_SCALE, 0.0, 1.0)
+        emp = instance.employees
+        gap = np.abs(np.log1p(emp[i].astype(np.float64)) - np.log1p(emp[j].astype(np.float64)))
+        out += w.size * np.clip(1.0 - gap / SIZE_SCALE, 0.0, 1.0)
     if instance.digital_levels is not None and w.digital > 0:
         lv = instance.digital_levels
         out += w.digital * (1.0 - np.abs(lv[i] - lv[j]) / 3.0)

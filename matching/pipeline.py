@@ -5,7 +5,9 @@ Used by ``kring solve`` and by the service's run executor; the signature is stab
     solve_firms(firms, competitors, partners, settings, *, progress=None,
                 should_stop=None, locked=(), pinned=()) -> Report
 
-Steps: :func:`matching.build.build_instance` -> :func:`matching.solve` ->
+Steps: :func:`matching.build.build_instance` -> :func:`matching.solve` (above
+``matching.distributed.WINDOWED_ABOVE`` firms :func:`matching.distributed.solve_in_windows`,
+the single-machine form of the Celery executor's regional windows) ->
 :func:`matching.verify.verify` (a violation raises :class:`UnverifiedSolutionError`: a
 clustering that breaks a hard constraint is never reported) -> :func:`build_report`.
 
@@ -110,6 +112,7 @@ def solve_firms(
     matching.errors.UnverifiedSolutionError
         When the solver returned a solution with violations (a bug, never an outcome).
     """
+    from matching.distributed import solve_in_windows, windowed
     from matching.solve import solve
     from matching.verify import verify
     from matching.warmup import warm_kernels
@@ -122,7 +125,9 @@ def solve_firms(
     instance, index = build_instance(
         firms, competitors, partners, settings, locked=locked, pinned=pinned
     )
-    instance.pairs  # noqa: B018 - the compatible-pair graph is part of the build's time
+    in_windows = windowed(instance)
+    if not in_windows:  # windows build their own pair graphs, never the whole one
+        instance.pairs  # noqa: B018 - the compatible-pair graph is part of the build's time
     built = time.perf_counter()
     params = SolveParams(
         time_limit_s=_solver_limit_s(settings.time_limit_s, built - started, len(firms)),
@@ -131,7 +136,7 @@ def solve_firms(
         progress=_whole_run_progress(progress, settings.time_limit_s, started),
         should_stop=should_stop,
     )
-    result = solve(instance, params)
+    result = solve_in_windows(instance, params) if in_windows else solve(instance, params)
     solved = time.perf_counter()
     violations = [] if result.solution is None else verify(instance, result.solution)
     if violations:
@@ -145,6 +150,7 @@ def solve_firms(
         "compile_s": round(compile_s, 3),
         "build_s": round(built - started, 3),
         "solve_s": round(solved - built, 3),
+        "method": "windows" if in_windows else "whole",
     }
     rules = failed_rules(firms, settings)
     report = build_report(

@@ -285,6 +285,13 @@ class Instance:
         return mask
 
     @cached_property
+    def need_vectors(self) -> NDArray[np.float64]:
+        """Rank-weighted need vectors (see :func:`matching.objective.need_matrix`), once."""
+        from matching.objective import build_need_matrix
+
+        return build_need_matrix(self)
+
+    @cached_property
     def pairs(self) -> PairGraph:
         """Compatible pairs with their affinity, as a symmetric CSR graph (computed once)."""
         from matching.objective import compatible_pairs

@@ -157,7 +157,7 @@ def bench_smes(
     sizes: Annotated[str, typer.Option(help="Comma-separated cohort sizes.")] = "2000,10000,50000",
     seed: Annotated[int, typer.Option(help="Seed of cohorts and solver.")] = 1,
     time_limit: Annotated[
-        float | None, typer.Option(help="kring time limit (s); default 15/45/420 by size.")
+        float | None, typer.Option(help="kring time limit (s); default 15/45/240 by size.")
     ] = None,
     purposes: Annotated[
         str, typer.Option(help="Comma-separated: peer,training.")

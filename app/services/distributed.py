@@ -237,8 +237,8 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
     if number <= REPAIR_BASE:
         s = inputs.settings
         params = SolveParams(time_limit_s=s.time_limit_s, max_iterations=s.max_iterations,
-                             seed=s.seed)  # fmt: skip
-        part = solve_repair_part(instance, plan, params, should_stop=_stop_check(settings, run_id))
+                             seed=s.seed, should_stop=_stop_check(settings, run_id))  # fmt: skip
+        part = solve_repair_part(instance, plan, params)
         _finish_window(settings, run_id, number, part.to_dict())
         log.info("repair_part_solved", run_id=run_id, part=number, groups=len(part.groups))
         with open_session(settings) as db:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,42 @@ def test_a_window_is_never_capped_tighter_than_a_cohort_of_its_size() -> None:
 def test_auto_windows_aims_at_two_thousand_firms_per_window_and_at_least_four() -> None:
     """auto_windows: 4 for small runs, a power of two above (50,000 firms -> 32)."""
     assert [d.auto_windows(n) for n in (100, 8_000, 10_000, 50_000)] == [4, 4, 8, 32]
+
+
+def test_solving_in_windows_in_one_process_is_verified_deterministic_and_cancellable(
+    instance: Instance,
+) -> None:
+    """solve_in_windows: verified, the same groups for the same seed and budget, progress
+    rising to the end; cancelled before the start it still returns a verified (empty) merge."""
+    params = SolveParams(time_limit_s=None, max_iterations=600, seed=2)
+    seen: list[float] = []
+    first = d.solve_in_windows(
+        instance, replace(params, progress=lambda f, _b: seen.append(f)), n_windows=4
+    )
+    again = d.solve_in_windows(instance, params, n_windows=4)
+    assert first.solution is not None and again.solution is not None
+    assert verify(instance, first.solution) == []
+    assert first.solution.groups == again.solution.groups and first.placed > 0.5 * 600
+    assert seen == sorted(seen) and 0.9 < seen[-1] <= 1.0
+    stopped = d.solve_in_windows(instance, replace(params, should_stop=lambda: True), n_windows=4)
+    assert stopped.solution is not None and verify(instance, stopped.solution) == []
+    assert stopped.placed == 0
+
+
+def test_large_cohorts_are_solved_in_windows_by_solve_firms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above WINDOWED_ABOVE firms solve_firms takes the windowed path: verified, with a
+    reason for every firm left out; rules needing the whole instance keep the whole path."""
+    from matching.pipeline import solve_firms
+
+    monkeypatch.setattr(d, "WINDOWED_ABOVE", 500)
+    cohort = generate_cohort(900, seed=4)
+    settings = RunSettings.from_dict({"purpose": "peer", "seed": 1, "max_iterations": 900})
+    report = solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings)
+    assert report.stats["method"] == "windows" and report.stats["verified"] is True
+    assert report.stats["placed"] + len(report.unassigned) == 900
+    assert report.stats["placed"] > 0.8 * 900
+    pinned = [[cohort.firms[0].external_id, cohort.firms[1].external_id]]
+    whole = solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings, pinned=pinned)
+    assert whole.stats["method"] == "whole"
