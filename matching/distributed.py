@@ -41,13 +41,12 @@ from matching.problem import Instance
 from matching.result import Result, SolveStatus
 from matching.solution import Solution
 from matching.solve import solve
+from matching.unassigned import star_upper_bound
 from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
 WINDOW_FIRMS = 2_000
 """Firms per window :func:`auto_windows` aims at (small windows: uncapped pair graphs)."""
-BOUND_MAX_FIRMS = 20_000
-"""Largest instance whose placement bound :func:`merge` computes itself."""
 GROUPS_PER_WAITING_FIRM = 2
 """Border groups an unplaced border firm may dissolve in the repair (nearest first)."""
 BAND_SHARE = 0.15
@@ -522,10 +521,10 @@ def finish_merge(
     params
         The run's parameters (seed reported).
     bound
-        The placement upper bound of the whole instance when already known (it can be
-        computed alongside the windows); computed here otherwise, up to
-        ``BOUND_MAX_FIRMS`` firms (it needs the whole instance's pair graph, which the
-        windows never build; above that size the result has no bound).
+        The placement upper bound of the whole instance when already known; otherwise the
+        star test's bound over the firms left out
+        (:func:`matching.unassigned.star_upper_bound`: local, so it needs neither the whole
+        instance's pair graph, which the windows never build, nor a serial pass over it).
     started
         ``time.monotonic()`` when the merge began (for the reported seconds).
 
@@ -556,8 +555,11 @@ def finish_merge(
     if violations:
         raise UnverifiedSolutionError(violations)
     value = evaluate(instance, solution)
-    if bound is None and instance.n_firms <= BOUND_MAX_FIRMS:
-        bound = c.placement_upper_bound(instance)
+    if bound is None:
+        placed = np.zeros(instance.n_firms, bool)
+        for g in everything:
+            placed[g] = True
+        bound = star_upper_bound(instance, np.flatnonzero(~placed).tolist())
     return Result(
         solution,
         SolveStatus.FEASIBLE,
@@ -670,7 +672,7 @@ def solve_in_windows(
     Returns
     -------
     Result
-        As :func:`merge` (``bound_placed`` only up to ``BOUND_MAX_FIRMS`` firms); a run
+        As :func:`merge` (``bound_placed`` from the star test); a run
         cancelled through ``should_stop`` merges what its windows found so far.
     """
     started = time.monotonic()

@@ -192,3 +192,32 @@ def unassigned_reasons(
     never = sum(1 for i in unassigned if 0 < star[i] < 4)
     bound = locked + int(np.count_nonzero(placeable)) - never
     return {i: REASONS[r] for i, r in star.items()}, bound, "star"
+
+
+def star_upper_bound(instance: Instance, unassigned: Sequence[int]) -> int | None:
+    """The star test's valid upper bound on the firms placeable, from the left-out firms only.
+
+    Local (a radius query per left-out firm): it never needs the whole pair graph, so a
+    windowed run can afford it at any size.  Weaker than the cores of
+    :func:`unassigned_reasons` on uncapped instances, but valid.
+
+    Parameters
+    ----------
+    instance
+        The instance (with coordinates and ``max_pair_km``).
+    unassigned
+        Dense indices of the firms a solution left out.
+
+    Returns
+    -------
+    int or None
+        Firms in locked groups plus placeable firms, less the left-out firms the star test
+        proves can never be placed; ``None`` without coordinates or a reach.
+    """
+    if instance.lats is None or instance.lons is None or instance.max_pair_km is None:
+        return None
+    placeable = instance.is_placeable
+    star = _star_reasons(instance, placeable, unassigned)
+    never = sum(1 for i in unassigned if 0 < star[i] < 4)
+    locked = sum(len(g) for g in instance.locked_groups)
+    return locked + int(np.count_nonzero(placeable)) - never

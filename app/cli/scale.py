@@ -22,7 +22,6 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
 
     from matching import distributed as d
     from matching.build import build_instance
-    from matching.constraints import placement_upper_bound
     from matching.generate import generate_cohort
     from matching.params import SolveParams
     from matching.settings import RunSettings
@@ -38,9 +37,6 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     budgets = [round(iterations * len(p.core) / n_placeable) for p in plans]
     with ProcessPoolExecutor(workers) as pool:
-        bound = None
-        if n <= d.BOUND_MAX_FIRMS:  # a task like the windows (whole pair graph), longest first
-            bound = pool.submit(placement_upper_bound, instance)
         futures = [
             pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
             for p, b in zip(plans, budgets, strict=True)
@@ -52,8 +48,7 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
         repair = d.plan_repair(instance, plans, results)  # then its parts, in parallel
         parts = [pool.submit(d.solve_repair_part, instance, p, params) for p in repair.parts]
         solved = [f.result() for f in parts]
-        placement_bound = None if bound is None else bound.result()
-    result = d.finish_merge(instance, repair, solved, params, bound=placement_bound)
+    result = d.finish_merge(instance, repair, solved, params)
     wall = time.monotonic() - began
     assert result.solution is not None
     peak_kb = max(

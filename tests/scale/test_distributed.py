@@ -56,6 +56,11 @@ def test_windows_merge_into_one_verified_solution(instance: Instance) -> None:
     assert verify(instance, result.solution) == []
     members = [i for g in result.solution.groups for i in g]
     assert len(members) == len(set(members)) == result.placed > 0.5 * instance.n_firms
+    # the merge's bound is the star test's: valid, and never below the (tighter) cores' bound
+    from matching.constraints import placement_upper_bound
+
+    assert result.bound_placed is not None
+    assert result.bound_placed >= placement_upper_bound(instance) >= result.placed
 
 
 def test_plan_rejects_nonsense_arguments(instance: Instance) -> None:
