@@ -343,3 +343,39 @@ def nearest_within(
     out: IntpArray = np.asarray(index, np.intp).reshape(len(query_lat), width)
     out[np.asarray(chord).reshape(out.shape) > _chord(radius_km)] = -1
     return out
+
+
+def count_within(
+    lat: FloatArray,
+    lon: FloatArray,
+    query_lat: FloatArray,
+    query_lon: FloatArray,
+    radius_km: float,
+) -> npt.NDArray[np.int64]:
+    """How many points lie within ``radius_km`` of each query point (a query point counts
+    itself when it is among the points).
+
+    Great-circle radius via the chord on the unit sphere (as :func:`nearest_within`, with
+    the same tiny outward slack, so a point at exactly ``radius_km`` is never missed).
+    Counts only: no neighbour lists are built, so dense areas cost no memory.
+
+    Parameters
+    ----------
+    lat, lon
+        The points, degrees (WGS84).
+    query_lat, query_lon
+        The query points, degrees.
+    radius_km
+        Largest great-circle distance.
+
+    Returns
+    -------
+    ndarray of int64, shape ``(len(query_lat),)``
+    """
+    if not len(lat) or not len(query_lat):
+        return np.zeros(len(query_lat), np.int64)
+    tree = KDTree(_unit_vectors(lat, lon))
+    counts = tree.query_radius(
+        _unit_vectors(query_lat, query_lon), r=_chord(radius_km), count_only=True
+    )
+    return np.asarray(counts, np.int64)

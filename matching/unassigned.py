@@ -34,9 +34,9 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.neighbors import BallTree
 
-from geodata.distance import EARTH_RADIUS_KM, geodesic_km
+from geodata.distance import geodesic_km, haversine_km
+from geodata.neighbours import count_within
 from matching.problem import Instance
 
 REASONS = ("ineligible", "no_neighbourhood", "competitors_block", "no_common_need", "left_over")
@@ -128,40 +128,53 @@ def _star_theme_ok(
 def _star_reasons(
     instance: Instance, placeable: NDArray[np.bool_], firms: Sequence[int]
 ) -> dict[int, int]:
-    """Reason index for the given firms from counts within reach (capped pair graphs)."""
+    """Reason index for the given firms from counts within reach (capped pair graphs).
+
+    Counts only (:func:`geodata.neighbours.count_within`, no neighbour lists): the placeable
+    firms within ``max_pair_km`` (0.5 % margin) of each firm, less itself and its declared
+    competitors within reach; with themes, the same counts per theme among its holders.
+    """
     assert instance.lats is not None and instance.lons is not None
     assert instance.max_pair_km is not None
     size = instance.min_size or 1
+    radius = instance.max_pair_km * _MARGIN
+    lat, lon = instance.lats, instance.lons
+    asked = np.asarray(list(firms), np.int64)
+    out = {int(i): 0 for i in asked[~placeable[asked]]}
+    q = asked[placeable[asked]]
+    if not len(q):
+        return out
     pool = np.flatnonzero(placeable)
-    points = np.radians(np.column_stack([instance.lats, instance.lons]))
-    tree = BallTree(points[pool], metric="haversine")
-    radius = instance.max_pair_km * _MARGIN / EARTH_RADIUS_KM
-    forbidden: dict[int, set[int]] = {}
-    for a, b in instance.forbidden.tolist():
-        forbidden.setdefault(a, set()).add(b)
-        forbidden.setdefault(b, set()).add(a)
-    has = _theme_matrix(instance)
-    need = math.ceil(instance.min_theme_share * size - 1e-9)
-    out: dict[int, int] = {}
-    for i in firms:
-        if not placeable[i]:
-            out[i] = 0
-            continue
-        near = pool[tree.query_radius(points[i : i + 1], radius)[0]]
-        near = near[near != i]
-        if len(near) < size - 1:
-            out[i] = 1
-            continue
-        bad = forbidden.get(i, set())
-        near = np.array([j for j in near.tolist() if j not in bad], np.int64)
-        if len(near) < size - 1:
-            out[i] = 2
-            continue
-        out[i] = 4
-        if instance.theme_required:
-            counts = has[near].sum(axis=0)
-            ok = any(counts[t] >= (need - 1 if has[i, t] else need) for t in _themes(instance))
-            out[i] = 4 if ok else 3
+    near = count_within(lat[pool], lon[pool], lat[q], lon[q], radius) - 1  # less itself
+    # declared competitors within reach, each pair once (a competitor cannot be a co-member)
+    pairs = np.unique(
+        np.sort(np.asarray(instance.forbidden, np.int64).reshape(-1, 2), axis=1), axis=0
+    )
+    pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & placeable[pairs].all(axis=1)]
+    if len(pairs):
+        km = haversine_km(lat[pairs[:, 0]], lon[pairs[:, 0]], lat[pairs[:, 1]], lon[pairs[:, 1]])
+        pairs = pairs[np.asarray(km) <= radius]
+    position = np.full(instance.n_firms, -1, np.int64)
+    position[q] = np.arange(len(q))
+    ends = np.concatenate([pairs, pairs[:, ::-1]])  # (firm, its competitor) both ways
+    ends = ends[position[ends[:, 0]] >= 0]
+    blocked = np.bincount(position[ends[:, 0]], minlength=len(q))
+    reason = np.full(len(q), 4, np.int64)
+    if instance.theme_required:
+        has = _theme_matrix(instance)
+        need = math.ceil(instance.min_theme_share * size - 1e-9)
+        ok = np.zeros(len(q), bool)
+        for t in _themes(instance):
+            holders = pool[has[pool, t]]
+            count = count_within(lat[holders], lon[holders], lat[q], lon[q], radius)
+            count -= has[q, t]  # less itself
+            rivals = ends[has[ends[:, 1], t]]
+            count -= np.bincount(position[rivals[:, 0]], minlength=len(q))
+            ok |= count >= np.where(has[q, t], need - 1, need)
+        reason[~ok] = 3
+    reason[near - blocked < size - 1] = 2
+    reason[near < size - 1] = 1
+    out.update(zip(q.tolist(), reason.tolist(), strict=True))
     return out
 
 

@@ -182,3 +182,24 @@ def test_nearest_within_matches_brute_force_great_circle_distances() -> None:
         assert [int(i) for i in got[q] if i >= 0] == expected
         assert all(i == -1 for i in got[q][len(expected) :])
     assert nearest_within(lat[:0], lon[:0], qlat, qlon, 12.0, 5).shape == (40, 0)
+
+
+def test_count_within_matches_brute_force_great_circle_counts() -> None:
+    """count_within: the number of points within the radius (self included), as brute force."""
+    from geodata.distance import haversine_km
+    from geodata.neighbours import count_within
+
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(52.6, 53.5, 400), rng.uniform(5.5, 7.2, 400)
+    qlat, qlon = (
+        np.concatenate([lat[:10], rng.uniform(52.6, 53.5, 30)]),
+        np.concatenate([lon[:10], rng.uniform(5.5, 7.2, 30)]),
+    )
+    got = count_within(lat, lon, qlat, qlon, 20.0)
+    for q in range(40):
+        km = haversine_km(np.full(400, qlat[q]), np.full(400, qlon[q]), lat, lon)
+        near = km <= 20.0
+        edge = np.abs(km - 20.0) < 1e-6  # the chord's tiny slack may count a point at the rim
+        assert near.sum() <= got[q] <= near.sum() + edge.sum()
+    assert (got[:10] >= 1).all()  # a point counts itself
+    assert count_within(lat[:0], lon[:0], qlat, qlon, 20.0).tolist() == [0] * 40
