@@ -41,7 +41,7 @@ from matching.problem import Instance
 from matching.result import Result, SolveStatus
 from matching.solution import Solution
 from matching.solve import solve
-from matching.unassigned import star_upper_bound
+from matching.unassigned import star_unplaceable, star_upper_bound
 from matching.verify import verify
 
 KM_PER_DEGREE = 111.2
@@ -83,17 +83,23 @@ class WindowResult:
     number: int
     groups: tuple[tuple[int, ...], ...]
     iterations: int
+    unplaceable: int | None = None
+    """Core firms left out that the star test proves can never be placed (``None``: not
+    counted); their sum over the windows gives the merged run's placement bound."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
         groups = [list(g) for g in self.groups]
-        return {"number": self.number, "groups": groups, "iterations": self.iterations}
+        return {"number": self.number, "groups": groups, "iterations": self.iterations,
+                "unplaceable": self.unplaceable}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WindowResult:
         """Inverse of :meth:`to_dict`."""
         groups = tuple(tuple(int(i) for i in g) for g in data["groups"])
-        return cls(int(data["number"]), groups, int(data["iterations"]))
+        never = data.get("unplaceable")
+        return cls(int(data["number"]), groups, int(data["iterations"]),
+                   None if never is None else int(never))  # fmt: skip
 
 
 def _band(
@@ -226,7 +232,9 @@ def solve_window(
         progress=None if progress is None else (lambda fraction, _best: progress(fraction)),
     )
     groups, iterations = _solve_part(instance, core, params)
-    return WindowResult(plan.number, tuple(tuple(g) for g in groups), iterations)
+    placed = {i for g in groups for i in g}
+    never = star_unplaceable(instance, [i for i in plan.core if i not in placed])
+    return WindowResult(plan.number, tuple(tuple(g) for g in groups), iterations, never)
 
 
 def window_instance(instance: Instance, firms: NDArray[np.int64]) -> Instance:
@@ -381,6 +389,8 @@ class RepairPlan:
     parts: tuple[WindowPlan, ...]
     iterations: int
     """Iterations the windows used."""
+    unplaceable: int | None = None
+    """Sum of the windows' :attr:`WindowResult.unplaceable` (``None`` if one is missing)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
@@ -389,16 +399,19 @@ class RepairPlan:
             "dissolved": [list(g) for g in self.dissolved],
             "parts": [p.to_dict() for p in self.parts],
             "iterations": self.iterations,
+            "unplaceable": self.unplaceable,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RepairPlan:
         """Inverse of :meth:`to_dict`."""
+        never = data.get("unplaceable")
         return cls(
             tuple(tuple(int(i) for i in g) for g in data["kept"]),
             tuple(tuple(int(i) for i in g) for g in data["dissolved"]),
             tuple(WindowPlan.from_dict(p) for p in data["parts"]),
             int(data["iterations"]),
+            None if never is None else int(never),
         )
 
 
@@ -448,11 +461,13 @@ def plan_repair(
     parts = [
         WindowPlan(REPAIR_BASE - k, tuple(int(i) for i in r), ()) for k, r in enumerate(regions)
     ]
+    counts = [r.unplaceable for r in results]
     return RepairPlan(
         tuple(tuple(g) for g in stay),
         tuple(tuple(g) for g in dissolved),
         tuple(parts),
         sum(r.iterations for r in results),
+        None if any(k is None for k in counts) else sum(k for k in counts if k is not None),
     )
 
 
@@ -522,9 +537,11 @@ def finish_merge(
         The run's parameters (seed reported).
     bound
         The placement upper bound of the whole instance when already known; otherwise the
-        star test's bound over the firms left out
-        (:func:`matching.unassigned.star_upper_bound`: local, so it needs neither the whole
-        instance's pair graph, which the windows never build, nor a serial pass over it).
+        star test's (:mod:`matching.unassigned`): placeable firms less those the test
+        proves unplaceable, as counted by the windows over the firms their cores left out
+        (in parallel; the same count as over the merged run's left-out firms, since such
+        a firm is left out by every solution), or counted here when a window did not.
+        Local either way: the windows never build the whole instance's pair graph.
     started
         ``time.monotonic()`` when the merge began (for the reported seconds).
 
@@ -555,6 +572,9 @@ def finish_merge(
     if violations:
         raise UnverifiedSolutionError(violations)
     value = evaluate(instance, solution)
+    if bound is None and repair.unplaceable is not None:  # counted by the windows
+        locked = sum(len(g) for g in instance.locked_groups)
+        bound = locked + int(instance.is_placeable.sum()) - repair.unplaceable
     if bound is None:
         placed = np.zeros(instance.n_firms, bool)
         for g in everything:

@@ -41,6 +41,8 @@ from matching.problem import Instance
 
 REASONS = ("ineligible", "no_neighbourhood", "competitors_block", "no_common_need", "left_over")
 _MARGIN = 1.005
+KM_PER_DEGREE = 110.5
+"""Fewest km per degree of latitude (a lower bound, so the bounding-box widening is safe)."""
 
 
 def _kcore(adj: sp.csr_matrix, alive: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
@@ -125,6 +127,31 @@ def _star_theme_ok(
     return ok
 
 
+def _around(
+    instance: Instance, pool: NDArray[np.int64], q: NDArray[np.int64], km: float
+) -> NDArray[np.int64]:
+    """The firms of ``pool`` inside the query firms' bounding box widened by ``km``.
+
+    Only those can lie within ``km`` of a query firm; a window's few left-out firms then
+    search a small tree, not the whole cohort.  The widening is generous (1 % and 0.01°).
+    """
+    assert instance.lats is not None and instance.lons is not None
+    lat, lon = instance.lats, instance.lons
+    d_lat = km * 1.01 / KM_PER_DEGREE + 0.01
+    top = float(np.max(np.abs(lat[q]))) + d_lat
+    if top >= 89.0:
+        return pool
+    d_lon = d_lat / math.cos(math.radians(top))
+    keep = (
+        (lat[pool] >= lat[q].min() - d_lat)
+        & (lat[pool] <= lat[q].max() + d_lat)
+        & (lon[pool] >= lon[q].min() - d_lon)
+        & (lon[pool] <= lon[q].max() + d_lon)
+    )
+    out: NDArray[np.int64] = pool[keep]
+    return out
+
+
 def _star_reasons(
     instance: Instance, placeable: NDArray[np.bool_], firms: Sequence[int]
 ) -> dict[int, int]:
@@ -144,7 +171,7 @@ def _star_reasons(
     q = asked[placeable[asked]]
     if not len(q):
         return out
-    pool = np.flatnonzero(placeable)
+    pool = _around(instance, np.flatnonzero(placeable), q, radius)
     near = count_within(lat[pool], lon[pool], lat[q], lon[q], radius) - 1  # less itself
     # declared competitors within reach, each pair once (a competitor cannot be a co-member)
     pairs = np.unique(
@@ -227,10 +254,34 @@ def star_upper_bound(instance: Instance, unassigned: Sequence[int]) -> int | Non
         Firms in locked groups plus placeable firms, less the left-out firms the star test
         proves can never be placed; ``None`` without coordinates or a reach.
     """
+    never = star_unplaceable(instance, unassigned)
+    if never is None:
+        return None
+    locked = sum(len(g) for g in instance.locked_groups)
+    return locked + int(np.count_nonzero(instance.is_placeable)) - never
+
+
+def star_unplaceable(instance: Instance, firms: Sequence[int]) -> int | None:
+    """How many of ``firms`` (placeable ones) the star test proves can never be placed.
+
+    Such a firm is left out by every valid solution, so the count over any set of firms
+    that contains all of them is the same: a windowed run can count per window (over the
+    firms its core left out) and add up.
+
+    Parameters
+    ----------
+    instance
+        The instance (with coordinates and ``max_pair_km``).
+    firms
+        Dense indices.
+
+    Returns
+    -------
+    int or None
+        The count (reasons ``no_neighbourhood``, ``competitors_block``, ``no_common_need``);
+        ``None`` without coordinates or a reach.
+    """
     if instance.lats is None or instance.lons is None or instance.max_pair_km is None:
         return None
-    placeable = instance.is_placeable
-    star = _star_reasons(instance, placeable, unassigned)
-    never = sum(1 for i in unassigned if 0 < star[i] < 4)
-    locked = sum(len(g) for g in instance.locked_groups)
-    return locked + int(np.count_nonzero(placeable)) - never
+    star = _star_reasons(instance, instance.is_placeable, firms)
+    return sum(1 for r in star.values() if 0 < r < 4)

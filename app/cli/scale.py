@@ -26,7 +26,6 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     from matching.params import SolveParams
     from matching.settings import RunSettings
     from matching.verify import verify
-    from matching.warmup import warm_kernels
 
     cohort = generate_cohort(n, seed=seed)
     settings = RunSettings.from_dict({"purpose": "training", "seed": seed})
@@ -41,15 +40,16 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
             pool.submit(d.solve_window, instance, p, seed=seed, max_iterations=b, time_limit_s=None)
             for p, b in zip(plans, budgets, strict=True)
         ]
-        warm_kernels()  # as on a Celery worker, whose merge follows its own windows
         results = [f.result() for f in futures]
         windows_s = time.monotonic() - began
         params = SolveParams(time_limit_s=None, max_iterations=iterations, seed=seed)
         repair = d.plan_repair(instance, plans, results)  # then its parts, in parallel
         parts = [pool.submit(d.solve_repair_part, instance, p, params) for p in repair.parts]
         solved = [f.result() for f in parts]
+        repaired = time.monotonic()
     result = d.finish_merge(instance, repair, solved, params)
     wall = time.monotonic() - began
+    finish_s = began + wall - repaired
     assert result.solution is not None
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -67,10 +67,15 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
         "bound": result.bound_placed,
         "affinity": round(result.affinity, 1),
         "verified": not verify(instance, result.solution),
+        "repair_s": round(repaired - began - windows_s, 1),
+        "finish_s": round(finish_s, 1),
     }
 
 
-COLUMNS = "firms workers windows windows_s parts wall_s peak_mb placed bound affinity verified"
+COLUMNS = (
+    "firms workers windows windows_s parts wall_s peak_mb placed bound affinity verified "
+    "repair_s finish_s"
+)
 
 
 def bench_scale(
@@ -98,8 +103,8 @@ def bench_scale(
 
     context = multiprocessing.get_context("fork")
     print("| firms | workers | windows | windows s | repair parts | wall s | peak MB | placed | "
-          "bound | affinity | verified | speed-up |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "bound | affinity | verified | repair s | finish s | speed-up |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(s) for s in sizes.split(",")):
         base = None
         for w in (int(s) for s in workers.split(",")):

@@ -58,9 +58,15 @@ def test_windows_merge_into_one_verified_solution(instance: Instance) -> None:
     assert len(members) == len(set(members)) == result.placed > 0.5 * instance.n_firms
     # the merge's bound is the star test's: valid, and never below the (tighter) cores' bound
     from matching.constraints import placement_upper_bound
+    from matching.unassigned import star_upper_bound
 
     assert result.bound_placed is not None
     assert result.bound_placed >= placement_upper_bound(instance) >= result.placed
+    # counted per window over the firms each core left out: the same as over the merged
+    # run's left-out firms (a firm the star test rules out is left out by every solution)
+    assert all(r.unplaceable is not None for r in results)
+    left = sorted(set(range(instance.n_firms)) - set(members))
+    assert result.bound_placed == star_upper_bound(instance, left)
 
 
 def test_plan_rejects_nonsense_arguments(instance: Instance) -> None:
@@ -155,7 +161,7 @@ def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
     assert [c[1].strip() for c in cells] == ["1", "2"]
     assert all(c[10].strip() == "True" for c in cells)
     assert cells[0][7] == cells[1][7]  # same seed and budget: the same placement on 1 and 2
-    assert cells[0][11].strip() == "1.00"
+    assert cells[0][13].strip() == "1.00"
 
 
 def test_a_window_is_never_capped_tighter_than_a_cohort_of_its_size() -> None:
