@@ -35,7 +35,7 @@ from matching import constraints as c
 from matching.build import neighbour_cap
 from matching.errors import UnverifiedSolutionError
 from matching.heuristics.regions import split_regions
-from matching.objective import affinity_of_pairs, evaluate, need_matrix
+from matching.objective import evaluate, group_pair_sums
 from matching.params import SolveParams
 from matching.problem import Instance
 from matching.result import Result, SolveStatus
@@ -333,7 +333,7 @@ def _keep(
     for result in results:
         for g in result.groups:
             (inner if set(g) <= cores[result.number] else border).append(list(g))
-    means = _pair_sums(instance, border) / np.maximum([len(g) for g in border], 1)
+    means = group_pair_sums(instance, border) / np.maximum([len(g) for g in border], 1)
     order = sorted(range(len(border)), key=lambda k: (-means[k], border[k]))
     border = [border[k] for k in order]
     taken = np.zeros(instance.n_firms, bool)
@@ -349,30 +349,9 @@ def _better(instance: Instance, new: list[list[int]], old: list[list[int]]) -> b
     """Whether groups ``new`` beat ``old`` lexicographically: firms placed, then affinity."""
 
     def value(groups: list[list[int]]) -> tuple[int, float]:
-        return sum(len(g) for g in groups), float(_pair_sums(instance, groups).sum())
+        return sum(len(g) for g in groups), float(group_pair_sums(instance, groups).sum())
 
     return value(new) > value(old)
-
-
-def _pair_sums(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:
-    """Sum of pairwise affinities of each group (one vectorised call for all groups)."""
-    out = np.zeros(len(groups), np.float64)
-    if not groups:
-        return out
-    firsts, seconds, owners = [], [], []
-    for k, g in enumerate(groups):
-        if len(g) > 1:
-            a, b = np.triu_indices(len(g), k=1)
-            members = np.asarray(g, np.int64)
-            firsts.append(members[a])
-            seconds.append(members[b])
-            owners.append(np.full(len(a), k, np.int64))
-    if not owners:
-        return out
-    needs = None if instance.affinity_matrix is not None else need_matrix(instance)
-    values = affinity_of_pairs(instance, np.concatenate(firsts), np.concatenate(seconds), needs)
-    np.add.at(out, np.concatenate(owners), values)
-    return out
 
 
 REPAIR_BASE = -2

@@ -18,6 +18,7 @@ a side need.  Weighted Jaccard is ``sum_t min(v_it, v_jt) / sum_t max(v_it, v_jt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -327,17 +328,48 @@ def evaluate(instance: Instance, solution: Solution) -> Objective:
         Distinct firms placed and the sum of within-group pairwise affinity.
     """
     placed = len({i for g in solution.groups for i in g})
-    needs = need_matrix(instance) if instance.affinity_matrix is None else None
+    values, _ = _member_pairs(instance, solution.groups)
+    return Objective(placed, float(values.sum()))
+
+
+def group_pair_sums(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:
+    """Sum of pairwise affinity within each group, all groups in one vectorised call.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    groups
+        Member firm indices per group.
+
+    Returns
+    -------
+    numpy.ndarray
+        One float per group (0 for groups of fewer than two).
+    """
+    out = np.zeros(len(groups), np.float64)
+    values, owner = _member_pairs(instance, groups)
+    np.add.at(out, owner, values)
+    return out
+
+
+def _member_pairs(
+    instance: Instance, groups: Sequence[Sequence[int]]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Affinity of every member pair of every group (one call), and each pair's group."""
     lo: list[NDArray[np.int64]] = []
     hi: list[NDArray[np.int64]] = []
-    for g in solution.groups:  # all member pairs, then one vectorised affinity call
+    owner: list[NDArray[np.int64]] = []
+    for k, g in enumerate(groups):
         if len(g) < 2:
             continue
         a, b = np.triu_indices(len(g), k=1)
         members = np.asarray(g, np.int64)
         lo.append(members[a])
         hi.append(members[b])
+        owner.append(np.full(len(a), k, np.int64))
     if not lo:
-        return Objective(placed, 0.0)
-    pairs = affinity_of_pairs(instance, np.concatenate(lo), np.concatenate(hi), needs)
-    return Objective(placed, float(pairs.sum()))
+        return np.zeros(0, np.float64), np.zeros(0, np.int64)
+    needs = need_matrix(instance) if instance.affinity_matrix is None else None
+    values = affinity_of_pairs(instance, np.concatenate(lo), np.concatenate(hi), needs)
+    return values, np.concatenate(owner)
