@@ -13,6 +13,11 @@ grouping problems (Lai & Hao 2016; Zhou, Benlic, Wu & Hao 2019):
   is updated in O(n) per applied move), applies the best non-tabu move (a tabu move
   when it reaches a new best feasible value), and forbids a moved firm's return to its
   old group for a random tenure;
+* while the weight bounds hold, the tabu search also considers *one-for-two swaps* (a
+  firm for two firms of another group with a total weight that keeps both groups within
+  bounds; Martinez-Gavara et al. 2015) for a random sample of the firms: in CCPLIB's
+  RanReal instances most groups sit on a weight bound, where a plain swap needs two firms
+  of equal weight and group sizes cannot change without these moves;
 * the weight bounds are relaxed now and then (strategic oscillation): moves pay
   ``lam`` per unit of weight outside the bounds, ``lam`` grows while the search stays
   infeasible and shrinks while it is feasible; only feasible assignments count as best;
@@ -43,10 +48,14 @@ from matching.problem import Instance
 CHUNK = 2000
 """Tabu iterations per numba call between time/cancellation checks."""
 
+PAIR_SAMPLE = 50
+"""Per mille of firms whose one-for-two swaps are scanned per feasible tabu iteration."""
+
 # st: tabu-search state persisted between chunks
 S_IT, S_CUR, S_BEST, S_STALL, S_LAM, S_PHASE, S_RATE = range(7)
 # cfg: integer settings
-C_LO_W, C_HI_W, C_LO_S, C_HI_S, C_TMIN, C_TRAND, C_DEPTH, C_RELAX_AT, C_RELAX_LEN = range(9)
+(C_LO_W, C_HI_W, C_LO_S, C_HI_S, C_TMIN, C_TRAND, C_DEPTH, C_RELAX_AT, C_RELAX_LEN,
+ C_PAIR_SAMPLE) = range(10)  # fmt: skip
 EPS = 1e-9
 
 
@@ -258,6 +267,77 @@ def _repair(a, gain, wsum, size, c, w, cfg, p):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _best_one_for_two(  # type: ignore[no-untyped-def]
+    a, gain, wsum, size, c, w, cfg, p, tabu, it, cur, best, dmat, start, be, ties
+):
+    """Best non-tabu feasible *one-for-two swap* better than (or tied with) ``be``.
+
+    Firm ``i`` of group ``g1`` goes to ``g2`` while two firms ``j, k`` of ``g2`` go to
+    ``g1`` (Martinez-Gavara et al. 2015).  When groups sit on their weight bounds, a
+    plain swap needs ``w[j] == w[i]``; this move trades one firm for two lighter ones of
+    the same total weight, so group *sizes* can change without leaving the bounds.  The
+    pairs ``(j, k)`` are found through weight buckets (only total weights that keep both
+    groups within bounds are enumerated), and only a random ``C_PAIR_SAMPLE`` per mille of
+    the firms ``i`` is scanned per iteration (the full scan costs about ten swap scans).
+
+    Returns ``(be, delta, ties, i, j, k)``; ``i == -1`` when no move beats ``be``.
+    """
+    n = a.shape[0]
+    lo_w, hi_w = cfg[C_LO_W], cfg[C_HI_W]
+    lo_s, hi_s = cfg[C_LO_S], cfg[C_HI_S]
+    R = w.max()
+    wb = np.zeros((p, R + 2), np.int64)  # wb[g, x]: members of g lighter than x
+    for u in range(n):
+        wb[a[u], w[u] + 1] += 1
+    for g in range(p):
+        for x in range(1, R + 2):
+            wb[g, x] += wb[g, x - 1]
+    fill = wb.copy()
+    by_weight = np.empty(n, np.int64)  # members of each group, lightest first
+    for u in range(n):
+        g = a[u]
+        by_weight[start[g] + fill[g, w[u]]] = u
+        fill[g, w[u]] += 1
+    bd, bi, bj, bk = 0.0, -1, -1, -1
+    for i in range(n):
+        g1 = a[i]
+        wi = w[i]
+        if size[g1] + 1 > hi_s or np.random.randint(1000) >= cfg[C_PAIR_SAMPLE]:
+            continue
+        own = gain[i, g1]
+        row_i = c[i]
+        for g2 in range(p):
+            if g2 == g1 or size[g2] - 2 < lo_s:
+                continue
+            s_lo = max(lo_w - wsum[g1] + wi, wsum[g2] + wi - hi_w, 2)
+            s_hi = min(hi_w - wsum[g1] + wi, wsum[g2] + wi - lo_w, 2 * R)
+            base = gain[i, g2] - own
+            for s in range(s_lo, s_hi + 1):
+                for wj in range(max(1, s - R), s // 2 + 1):
+                    wk = s - wj
+                    for qj in range(start[g2] + wb[g2, wj], start[g2] + wb[g2, wj + 1]):
+                        j = by_weight[qj]
+                        dj = base + dmat[g1, j] - 2.0 * row_i[j]
+                        row_j = c[j]
+                        q0 = qj + 1 if wk == wj else start[g2] + wb[g2, wk]
+                        for qk in range(q0, start[g2] + wb[g2, wk + 1]):
+                            k = by_weight[qk]
+                            d = dj + dmat[g1, k] - 2.0 * row_i[k] + 2.0 * row_j[k]
+                            if d < be - EPS:
+                                continue
+                            if (tabu[i, g2] > it or tabu[j, g1] > it or tabu[k, g1] > it) and not (
+                                cur + d > best + EPS
+                            ):
+                                continue
+                            if d > be + EPS:
+                                ties = 0
+                            ties += 1
+                            if ties == 1 or np.random.random() * ties < 1.0:
+                                be, bd, bi, bj, bk = d, d, i, j, k
+    return be, bd, ties, bi, bj, bk
+
+
+@njit(cache=True)
 def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type: ignore[no-untyped-def]
     """Run up to ``n_iter`` tabu iterations from ``st``; stop when ``C_DEPTH`` stall.
 
@@ -286,7 +366,7 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
         cur, best = st[S_CUR], st[S_BEST]
         be = -np.inf
         bd = 0.0
-        kind, bi, bt = 0, -1, -1
+        kind, bi, bt, bk = 0, -1, -1, -1
         ties = 0
         for g in range(p):
             xg = _exc(wsum[g], cfg)
@@ -369,6 +449,12 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
                     ties += 1
                     if ties == 1 or np.random.random() * ties < 1.0:
                         be, bd, kind, bi, bt = e, d, 2, i, j
+        if not relax and cfg[C_PAIR_SAMPLE] > 0:
+            be, d3, ties, i3, j3, k3 = _best_one_for_two(
+                a, gain, wsum, size, c, w, cfg, p, tabu, it, cur, best, dmat, start, be, ties
+            )
+            if i3 >= 0:
+                bd, kind, bi, bt, bk = d3, 3, i3, j3, k3
         st[S_IT] += 1
         if kind == 0:
             st[S_STALL] += 1
@@ -377,12 +463,15 @@ def _tabu(a, gain, wsum, size, c, w, cfg, p, tabu, best_a, st, n_iter):  # type:
         if kind == 1:
             _move(a, gain, wsum, size, c, w, bi, bt)
             tabu[bi, g1] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
-        else:
+        else:  # swap (kind 2) or one-for-two swap (kind 3: bt and bk go to g1)
             g2 = a[bt]
             _move(a, gain, wsum, size, c, w, bi, g2)
             _move(a, gain, wsum, size, c, w, bt, g1)
             tabu[bi, g1] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
             tabu[bt, g2] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
+            if kind == 3:
+                _move(a, gain, wsum, size, c, w, bk, g1)
+                tabu[bk, g2] = it + cfg[C_TMIN] + np.random.randint(cfg[C_TRAND] + 1)
         st[S_CUR] = cur + bd
         feasible = _total_exc(wsum, cfg) == 0
         if feasible and st[S_CUR] > best + EPS:
@@ -526,7 +615,7 @@ class _Context:
 def _config(instance: Instance, p: int, depth: int) -> NDArray[np.int64]:
     n = instance.n_firms
     big = np.iinfo(np.int64).max // 4
-    cfg = np.zeros(9, np.int64)
+    cfg = np.zeros(10, np.int64)
     cfg[C_LO_W] = instance.min_weight or 0
     cfg[C_HI_W] = instance.max_weight if instance.max_weight is not None else big
     cfg[C_LO_S] = instance.min_size or 1
@@ -536,6 +625,7 @@ def _config(instance: Instance, p: int, depth: int) -> NDArray[np.int64]:
     cfg[C_DEPTH] = depth
     cfg[C_RELAX_AT] = 100
     cfg[C_RELAX_LEN] = 100
+    cfg[C_PAIR_SAMPLE] = PAIR_SAMPLE
     return cfg
 
 
@@ -662,7 +752,7 @@ def warm_up() -> None:
     c = c + c.T
     np.fill_diagonal(c, 0.0)
     w = np.ones(n, np.int64)
-    cfg = np.array([2, 4, 1, n, 2, 5, 10, 3, 3], np.int64)
+    cfg = np.array([2, 4, 1, n, 2, 5, 10, 3, 3, 1000], np.int64)
     ctx = _Context(c, w, cfg, p, 1.0, lambda: False)
     _seed(0)
     parents = []

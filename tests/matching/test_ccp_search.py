@@ -216,3 +216,63 @@ def test_warm_up_leaves_budget_mode_results_unchanged() -> None:
     after = search_ccp(inst, seed=4, max_iterations=6, pop_size=4, depth=150)
     assert before is not None and after is not None
     assert np.array_equal(before.groups, after.groups)
+
+
+def _scan_inputs(
+    a: np.ndarray, c: np.ndarray, w: np.ndarray, p: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gain table, group weights and sizes, ``dmat`` and group offsets as in ``_tabu``."""
+    n = len(a)
+    gain = np.zeros((n, p))
+    wsum, size = np.zeros(p, np.int64), np.zeros(p, np.int64)
+    ccp._rebuild(a, gain, wsum, size, c, w)
+    dmat = (gain - gain[np.arange(n), a][:, None]).T.copy()
+    start = np.concatenate([[0], np.cumsum(np.bincount(a, minlength=p))]).astype(np.int64)
+    return gain, wsum, size, dmat, start
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), slack=st.integers(0, 4))
+def test_one_for_two_scan_finds_the_best_feasible_move_and_its_exact_delta(
+    seed: int, slack: int
+) -> None:
+    """With every firm sampled, the scan returns the best feasible one-for-two swap (brute
+    force over all of them) and its delta equals the change of the recomputed objective."""
+    rng = np.random.default_rng(seed)
+    n, p = 14, 3
+    w = rng.integers(1, 5, n).astype(np.int64)
+    a = np.repeat(np.arange(p), [5, 5, 4]).astype(np.int64)
+    rng.shuffle(a)
+    loads = np.bincount(a, weights=w, minlength=p)
+    inst = _instance(n, p, int(loads.min()) - slack, int(loads.max()) + slack, w.tolist(), seed)
+    assert inst.affinity_matrix is not None
+    c = inst.affinity_matrix.astype(np.float64)
+    cfg = ccp._config(inst, p, 100)
+    cfg[ccp.C_PAIR_SAMPLE] = 1000
+    lo, hi = int(cfg[ccp.C_LO_W]), int(cfg[ccp.C_HI_W])
+    gain, wsum, size, dmat, start = _scan_inputs(a, c, w, p)
+    here = _value(c, a)
+    best = -np.inf
+    for i in range(n):
+        for j, k in itertools.combinations(range(n), 2):
+            if a[j] != a[k] or a[j] == a[i]:
+                continue
+            b = a.copy()
+            b[i], b[j], b[k] = a[j], a[i], a[i]
+            if all(lo <= np.sum(w[b == g]) <= hi for g in range(p)) and np.all(
+                np.bincount(b, minlength=p) >= 1
+            ):
+                best = max(best, _value(c, b) - here)
+    tabu = np.zeros((n, p), np.int64)
+    ccp._seed(seed)
+    be, delta, _, i, j, k = ccp._best_one_for_two(
+        a, gain, wsum, size, c, w, cfg, p, tabu, 0, here, np.inf, dmat, start, -np.inf, 0
+    )
+    if best == -np.inf:
+        assert i == -1
+        return
+    assert i >= 0 and a[j] == a[k] != a[i]
+    assert delta == pytest.approx(best) and be == pytest.approx(best)
+    b = a.copy()
+    b[i], b[j], b[k] = a[j], a[i], a[i]
+    assert _value(c, b) - here == pytest.approx(delta)
