@@ -238,6 +238,12 @@ class RunConstraints(_Strict):
     eligible_max_employees: int | None = Field(None, ge=0, description="Subsidy: largest firm")
     max_iterations: int | None = Field(None, ge=0, description="Search iteration budget")
     affinity: AffinityWeightsIn | None = Field(None, description="Affinity weights")
+    group_score: Literal["pair_sum", "member_mean"] | None = Field(
+        None,
+        description="How member pairs add up: pair_sum (fuller groups score higher) or "
+        "member_mean (each member's mean affinity to the others); default member_mean for "
+        "peer, pair_sum otherwise",
+    )
 
 
 class RunFilters(_Strict):

@@ -319,6 +319,7 @@ def build_instance(
         eligible=eligible,
         divisions=np.array([int(f.division) for f in firms], np.int64),
         max_same_division=settings.max_same_division,
+        group_score=settings.group_score or "pair_sum",
         locked_groups=_groups(index, locked, "locked"),
         pinned_groups=_groups(index, pinned, "pinned"),
         max_neighbours=auto_max_neighbours(len(firms), settings),

@@ -35,7 +35,7 @@ from matching import constraints as c
 from matching.build import neighbour_cap
 from matching.errors import UnverifiedSolutionError
 from matching.heuristics.regions import split_regions
-from matching.objective import evaluate, group_pair_sums
+from matching.objective import evaluate, group_pair_sums, group_values
 from matching.params import SolveParams
 from matching.problem import Instance
 from matching.result import Result, SolveStatus
@@ -349,7 +349,7 @@ def _better(instance: Instance, new: list[list[int]], old: list[list[int]]) -> b
     """Whether groups ``new`` beat ``old`` lexicographically: firms placed, then affinity."""
 
     def value(groups: list[list[int]]) -> tuple[int, float]:
-        return sum(len(g) for g in groups), float(group_pair_sums(instance, groups).sum())
+        return sum(len(g) for g in groups), float(group_values(instance, groups).sum())
 
     return value(new) > value(old)
 

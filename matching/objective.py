@@ -1,7 +1,18 @@
 """The single definition of affinity and score, shared by heuristics, CP-SAT and verifier.
 
 Objective (lexicographic): first the number of firms placed, then the sum over groups of
-the pairwise affinity of their members.
+the pairwise affinity of their members, added up by the instance's ``group_score``:
+
+``pair_sum`` (purposes ``training`` and ``subsidy``)
+    ``sum over member pairs of affinity(i, j)``: every pair counts once, so a group of 15
+    has 105 pairs against 45 for a group of 10 and fuller groups score higher: the
+    critical mass that makes a joint course or application cheaper per firm.
+``member_mean`` (purpose ``peer``)
+    ``2 / (size - 1) * sum over member pairs`` = the sum over the members of each member's
+    mean affinity to the others.  Every placed firm counts once, whatever its group's
+    size, so a group only grows when the newcomer fits as well as the members fit each
+    other: peer-learning circles are about one shared question, and practice keeps them
+    at about 10 (DOMAIN.md: MKB Businessversneller, Move2Social 9-12).
 
 Affinity of two firms (unless the instance gives an explicit ``affinity_matrix``)::
 
@@ -325,11 +336,37 @@ def evaluate(instance: Instance, solution: Solution) -> Objective:
     Returns
     -------
     Objective
-        Distinct firms placed and the sum of within-group pairwise affinity.
+        Distinct firms placed and the within-group affinity (summed by the instance's
+        ``group_score``, see the module docstring).
     """
     placed = len({i for g in solution.groups for i in g})
+    if instance.group_score == "member_mean":
+        return Objective(placed, float(group_values(instance, solution.groups).sum()))
     values, _ = _member_pairs(instance, solution.groups)
     return Objective(placed, float(values.sum()))
+
+
+def group_values(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:
+    """Each group's share of the objective: its pair sum, scaled by ``group_score``.
+
+    Parameters
+    ----------
+    instance
+        The instance (its ``group_score`` decides the scaling).
+    groups
+        Member firm indices per group.
+
+    Returns
+    -------
+    numpy.ndarray
+        One float per group: the pair sum (``pair_sum``) or ``2 / (size - 1)`` times it
+        (``member_mean``; 0 for groups of fewer than two).
+    """
+    sums = group_pair_sums(instance, groups)
+    if instance.group_score != "member_mean":
+        return sums
+    sizes = np.array([len(g) for g in groups], np.float64)
+    return np.where(sizes >= 2, 2.0 * sums / np.maximum(sizes - 1.0, 1.0), 0.0)
 
 
 def group_pair_sums(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:

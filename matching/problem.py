@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +22,11 @@ from matching.errors import InvalidInstanceError
 
 if TYPE_CHECKING:
     from matching.objective import PairGraph
+
+
+GroupScore = Literal["pair_sum", "member_mean"]
+GROUP_SCORES: tuple[str, ...] = ("pair_sum", "member_mean")
+"""How group affinity adds up (see :mod:`matching.objective`)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,11 @@ class Instance:
     max_neighbours
         Cap on compatible partners per firm that the search considers (nearest first);
         ``None`` keeps all.  Only the search is restricted; the verifier is exact.
+    group_score
+        How a group's pairwise affinity adds up to the objective (see
+        :mod:`matching.objective`): ``"pair_sum"`` (every pair counts once, so fuller
+        groups score higher) or ``"member_mean"`` (each member counts its mean affinity to
+        the others, whatever the group's size).
     """
 
     n_firms: int
@@ -160,6 +170,7 @@ class Instance:
     locked_groups: tuple[tuple[int, ...], ...] = ()
     pinned_groups: tuple[tuple[int, ...], ...] = ()
     max_neighbours: int | None = None
+    group_score: GroupScore = "pair_sum"
 
     def __post_init__(self) -> None:
         n = self.n_firms
@@ -263,6 +274,8 @@ class Instance:
             raise InvalidInstanceError("max_same_division", "needs divisions and >= 1")
         if self.max_neighbours is not None and self.max_neighbours < 1:
             raise InvalidInstanceError("max_neighbours", "must be >= 1")
+        if self.group_score not in GROUP_SCORES:
+            raise InvalidInstanceError("group_score", f"must be one of {', '.join(GROUP_SCORES)}")
         seen: set[int] = set()
         for name in ("locked_groups", "pinned_groups"):
             groups = tuple(tuple(sorted(int(i) for i in g)) for g in getattr(self, name))

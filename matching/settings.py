@@ -17,7 +17,13 @@ Purposes
     :func:`matching.schemes.check_firm` are placed, themes are the scheme's funded needs
     and group sizes stay within its partner bounds.
 ``peer``
-    Peer-learning circle: no theme; groups maximise similarity only.
+    Peer-learning circle: no theme; groups maximise similarity only, scored
+    ``member_mean`` by default (each member's mean affinity to the others counts, so a
+    group of 10 with one shared question beats a group of 15 with mixed ones).
+
+``group_score`` (``pair_sum`` or ``member_mean``, see :mod:`matching.objective`) defaults
+to ``member_mean`` for ``peer`` and ``pair_sum`` otherwise; the stored snapshot holds the
+resolved value.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any, Literal, cast
 
 from matching.errors import InvalidInstanceError
 from matching.needs import is_need_code, need_by_code
-from matching.problem import AffinityWeights
+from matching.problem import GROUP_SCORES, AffinityWeights, GroupScore
 
 Purpose = Literal["training", "subsidy", "peer"]
 PURPOSES: tuple[str, ...] = ("training", "subsidy", "peer")
@@ -91,6 +97,9 @@ class RunSettings:
     max_neighbours
         Cap on compatible partners per firm considered by the search (nearest first);
         ``None`` lets :func:`matching.build.build_instance` choose for large cohorts.
+    group_score
+        ``"pair_sum"`` or ``"member_mean"`` (see :mod:`matching.objective`); ``None``
+        resolves to the purpose's default (``member_mean`` for ``peer``).
     """
 
     purpose: Purpose = "training"
@@ -111,9 +120,15 @@ class RunSettings:
     max_iterations: int | None = None
     seed: int = 0
     max_neighbours: int | None = None
+    group_score: GroupScore | None = None
 
     def __post_init__(self) -> None:
         self._check_sizes()
+        if self.group_score is None:
+            default = "member_mean" if self.purpose == "peer" else "pair_sum"
+            object.__setattr__(self, "group_score", default)
+        elif self.group_score not in GROUP_SCORES:
+            raise SettingsError("group_score", f"must be one of {', '.join(GROUP_SCORES)}")
         self._check_themes()
         if not (_positive(self.max_pair_km) and self.max_pair_km is not None):
             raise SettingsError("max_pair_km", "must be a positive number of km")

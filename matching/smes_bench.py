@@ -20,13 +20,14 @@ import resource
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from matching.build import build_instance
 from matching.errors import UnverifiedSolutionError
 from matching.generate import generate_cohort
+from matching.problem import GroupScore
 from matching.report import mean_need_jaccard
 from matching.settings import Purpose, RunSettings
 
@@ -41,6 +42,7 @@ class BenchRow:
     method: str
     purpose: str
     n: int
+    group_score: str = ""
     groups: int = 0
     placed: int = 0
     coverage: float = 0.0
@@ -60,16 +62,20 @@ def default_time_limit(n: int) -> float:
     return 15.0 if n <= 2000 else 45.0 if n <= 10_000 else 240.0
 
 
-def _settings(purpose: str, time_limit: float, seed: int) -> RunSettings:
+def _settings(
+    purpose: str, time_limit: float, seed: int, group_score: str | None = None
+) -> RunSettings:
     p: Purpose = "peer" if purpose == "peer" else "training"
-    return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed)
+    score = cast(GroupScore | None, group_score)
+    return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed, group_score=score)
 
 
 def _kring(row: BenchRow, seed: int, time_limit: float) -> None:
     from matching.pipeline import solve_firms
 
     cohort = generate_cohort(row.n, seed=seed)
-    settings = _settings(row.purpose, time_limit, seed)
+    settings = _settings(row.purpose, time_limit, seed, row.group_score or None)
+    row.group_score = str(settings.group_score)
     started = time.perf_counter()
     try:
         report = solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings)
@@ -94,6 +100,7 @@ def _kmeans(row: BenchRow, seed: int) -> None:
 
     cohort = generate_cohort(row.n, seed=seed)
     settings = _settings(row.purpose, 1.0, seed)
+    row.group_score = "-"  # k-means minimises within-cluster squared distance
     instance, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
     k = max(1, round(row.n / ((settings.min_size + settings.max_size) / 2)))
     if row.n * k > KMEANS_MAX_ARCS:
@@ -128,7 +135,10 @@ def _kmeans(row: BenchRow, seed: int) -> None:
     )
 
 
-def run_case(method: str, purpose: str, n: int, seed: int, time_limit: float) -> dict[str, Any]:
+def run_case(
+    method: str, purpose: str, n: int, seed: int, time_limit: float,
+    group_score: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Run one case in the current process and return its :class:`BenchRow` as a dict.
 
     Parameters
@@ -143,13 +153,15 @@ def run_case(method: str, purpose: str, n: int, seed: int, time_limit: float) ->
         Seed of the cohort and the solver.
     time_limit
         kring's solver time limit in seconds.
+    group_score
+        kring's ``group_score`` (``None``: the purpose's default).
 
     Returns
     -------
     dict
         The row's fields.
     """
-    row = BenchRow(method, purpose, n)
+    row = BenchRow(method, purpose, n, group_score or "")
     if method == "kring":
         _kring(row, seed, time_limit)
     else:
@@ -161,7 +173,7 @@ def run_case(method: str, purpose: str, n: int, seed: int, time_limit: float) ->
 
 def bench_smes(
     sizes: list[int], *, seed: int, time_limit: float | None, purposes: list[str],
-    methods: list[str],
+    methods: list[str], group_score: str | None = None,
 ) -> list[BenchRow]:  # fmt: skip
     """Run every case, each in a fresh spawned process.
 
@@ -175,6 +187,8 @@ def bench_smes(
         kring's time limit; ``None`` uses :func:`default_time_limit`.
     purposes, methods
         Which purposes and methods to run.
+    group_score
+        kring's ``group_score`` for every case (``None``: each purpose's default).
 
     Returns
     -------
@@ -188,21 +202,23 @@ def bench_smes(
         for purpose in purposes:
             for method in methods:
                 with ctx.Pool(1) as pool:
-                    data = pool.apply(run_case, (method, purpose, n, seed, limit))
+                    args = (method, purpose, n, seed, limit, group_score)
+                    data = pool.apply(run_case, args)
                 rows.append(BenchRow(**data))
     return rows
 
 
 def format_rows(rows: list[BenchRow]) -> str:
     """A fixed-width table of the rows (what the CLI prints and BENCHMARKS.md quotes)."""
-    head = (f"{'method':<7} {'purpose':<8} {'firms':>6} {'groups':>6} {'placed':>6} "
+    head = (f"{'method':<7} {'purpose':<8} {'score':<11} {'firms':>6} {'groups':>6} {'placed':>6} "
             f"{'bound':>6} {'cover':>6} {'valid':>6} {'jacc':>5} {'secs':>7} {'peakMB':>7}  "
             "violating groups / note")  # fmt: skip
     lines = [head]
     for r in rows:
         viol = ", ".join(f"{k}={v}" for k, v in sorted(r.violation_groups.items())) or "0"
         lines.append(
-            f"{r.method:<7} {r.purpose:<8} {r.n:>6} {r.groups:>6} {r.placed:>6} "
+            f"{r.method:<7} {r.purpose:<8} {r.group_score:<11} {r.n:>6} {r.groups:>6} "
+            f"{r.placed:>6} "
             f"{'-' if r.bound is None else r.bound:>6} {r.coverage:>6.1%} "
             f"{r.valid_coverage:>6.1%} {r.mean_need_jaccard:>5.2f} {r.seconds:>7.1f} "
             f"{r.peak_mb:>7.0f}  {viol}{'; ' + r.note if r.note else ''}"

@@ -163,10 +163,20 @@ def bench_smes(
         str, typer.Option(help="Comma-separated: peer,training.")
     ] = "peer,training",
     methods: Annotated[str, typer.Option(help="Comma-separated: kring,kmeans.")] = "kring,kmeans",
+    group_score: Annotated[
+        str | None,
+        typer.Option(help="kring's group score: pair_sum or member_mean; default by purpose."),
+    ] = None,
 ) -> None:
     """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
+    from matching.problem import GROUP_SCORES
     from matching.smes_bench import bench_smes as run
     from matching.smes_bench import format_rows
+
+    if group_score is not None and group_score not in GROUP_SCORES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(GROUP_SCORES)}", param_hint="--group-score"
+        )
 
     rows = run(
         [int(s) for s in sizes.split(",")],
@@ -174,6 +184,7 @@ def bench_smes(
         time_limit=time_limit,
         purposes=[p.strip() for p in purposes.split(",")],
         methods=[m.strip() for m in methods.split(",")],
+        group_score=group_score,
     )
     typer.echo(format_rows(rows))
 

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from matching import constraints as c
 from matching.cpsat.model import ClusteringModel
 from matching.heuristics.window import make_window
-from matching.objective import affinity_of_pairs
+from matching.objective import group_values
 from matching.params import SolveParams
 from matching.problem import Instance
 from matching.stop import Budget
@@ -37,14 +37,12 @@ DETERMINISTIC_LIMIT = 0.25
 
 
 def _value(instance: Instance, groups: list[list[int]]) -> tuple[int, float]:
-    placed, total = 0, 0.0
-    for g in groups:
-        placed += len(g)
-        if len(g) > 1:
-            a, b = np.triu_indices(len(g), k=1)
-            arr = np.asarray(g, np.int64)
-            total += float(affinity_of_pairs(instance, arr[a], arr[b]).sum())
-    return placed, total
+    """Firms placed and affinity of ``groups``, as :func:`matching.objective.evaluate` adds
+    them up (the CP-SAT model maximises the pair sum; with ``member_mean`` its result is
+    kept only when it is better by this measure too)."""
+    if not groups:
+        return 0, 0.0
+    return sum(len(g) for g in groups), float(group_values(instance, groups).sum())
 
 
 def _neighbour_groups(instance: Instance, groups: list[list[int]], g0: int, k: int) -> list[int]:

@@ -98,6 +98,7 @@ def applies(instance: Instance) -> bool:
         instance.require_all
         and instance.n_groups is not None
         and instance.affinity_matrix is not None
+        and instance.group_score == "pair_sum"
         and instance.max_pair_km is None
         and len(instance.forbidden) == 0
         and len(instance.partners) == 0

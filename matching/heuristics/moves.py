@@ -5,7 +5,11 @@ assignment and its derived tables.  ``m`` firms, ``G`` group slots; slot ``G`` i
 of unassigned firms.  ``S.a[i]`` slot of firm ``i``; ``S.size``/``S.wsum`` per slot;
 ``S.gain[i, g]`` affinity of ``i`` to the members of ``g`` and ``S.good[i, g]`` how many of
 them are compatible with ``i`` (the pool column stays 0); ``S.cnt[g, t]`` members of ``g``
-with need ``t``; ``S.dcnt[g, d]`` members of ``g`` from division ``d``.
+with need ``t``; ``S.dcnt[g, d]`` members of ``g`` from division ``d``; ``S.pair[g]`` the
+sum of pairwise affinity within ``g`` (0 for the pool).
+
+A group's value is its pair sum, or with ``P_MEAN`` (the ``member_mean`` group score of
+:mod:`matching.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from numba import njit
     P_RELAX,
     P_FIXED_GROUPS,
     P_PLAIN,
-) = range(11)
+    P_MEAN,
+) = range(12)
 """Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
 ``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
-``P_PLAIN``: only size and weight rules apply and every firm is placed (CCP fast path)."""
+``P_PLAIN``: only size and weight rules apply and every firm is placed (CCP fast path);
+``P_MEAN``: groups are scored ``member_mean`` (pair sum times ``2 / (size - 1)``)."""
 
 
 class Data(NamedTuple):
@@ -59,6 +65,34 @@ class State(NamedTuple):
     good: Any
     cnt: Any
     dcnt: Any
+    pair: Any
+
+
+@njit(cache=True, inline="always")
+def group_value(pair, size, mean):  # type: ignore[no-untyped-def]
+    """Value of a group with pair sum ``pair`` and ``size`` members (see the module doc)."""
+    if not mean:
+        return pair
+    return 2.0 * pair / (size - 1) if size >= 2 else 0.0
+
+
+@njit(cache=True, inline="always")
+def pair_factor(size, mean):  # type: ignore[no-untyped-def]
+    """How much one unit of pair sum is worth in a group of ``size`` (size unchanged)."""
+    if not mean:
+        return 1.0
+    return 2.0 / (size - 1) if size >= 2 else 0.0
+
+
+@njit(cache=True)
+def total_value(D, S):  # type: ignore[no-untyped-def]
+    """Sum of the group values from the maintained pair sums ``S.pair``."""
+    mean = D.P[P_MEAN] != 0
+    total = 0.0
+    for g in range(D.P[P_G]):
+        if S.size[g] > 0:
+            total += group_value(S.pair[g], S.size[g], mean)
+    return total
 
 
 @njit(cache=True)
@@ -71,6 +105,7 @@ def rebuild(D, S):  # type: ignore[no-untyped-def]
     S.good[:] = 0
     S.cnt[:] = 0
     S.dcnt[:] = 0
+    S.pair[:] = 0.0
     for i in range(S.a.shape[0]):
         g = S.a[i]
         S.size[g] += 1
@@ -83,6 +118,9 @@ def rebuild(D, S):  # type: ignore[no-untyped-def]
             k = D.nbr[p]
             S.gain[k, g] += D.nbr_aff[p]
             S.good[k, g] += 1
+    for i in range(S.a.shape[0]):
+        if S.a[i] != G:
+            S.pair[S.a[i]] += 0.5 * S.gain[i, S.a[i]]
 
 
 @njit(cache=True, inline="always")
@@ -206,6 +244,10 @@ def move(D, S, i, g2):  # type: ignore[no-untyped-def]
     """Move firm ``i`` from its slot to slot ``g2`` and update every table incrementally."""
     G = D.P[P_G]
     g1 = S.a[i]
+    if g1 != G:
+        S.pair[g1] -= S.gain[i, g1]
+    if g2 != G:
+        S.pair[g2] += S.gain[i, g2]
     S.a[i] = g2
     S.size[g1] -= 1
     S.size[g2] += 1

@@ -68,6 +68,7 @@ def _settings(
         and not window.themed
         and window.max_div >= UNBOUNDED
         and not window.fixed.any()
+        and not window.member_mean
         and len(window.nbr) == m * (m - 1)
     )
     P = np.array(
@@ -83,11 +84,13 @@ def _settings(
             int(relax),
             int(fixed_groups),
             int(plain),
+            int(window.member_mean),
         ],
         np.int64,
     )
     m = window.m
-    big = 1.0 + float(np.abs(window.nbr_aff).sum()) / 2.0
+    # big exceeds any affinity total: member_mean weighs a pair by 2 / (size - 1) <= 2
+    big = 1.0 + float(np.abs(window.nbr_aff).sum()) / (1.0 if window.member_mean else 2.0)
     avg_deg = len(window.nbr) / max(m, 1)
     mean_aff = float(np.abs(window.nbr_aff).mean()) if len(window.nbr) else 1.0
     lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
@@ -118,6 +121,7 @@ def new_state(window: Window, n_slots: int, a: NDArray[np.int64]) -> moves.State
         good=np.zeros((m, n_slots + 1), np.int64),
         cnt=np.zeros((n_slots + 1, t), np.int64),
         dcnt=np.zeros((n_slots + 1, window.n_divisions), np.int64),
+        pair=np.zeros(n_slots + 1, np.float64),
     )
 
 

@@ -25,10 +25,7 @@ from matching.heuristics.construct import assign_all, open_groups
 from matching.heuristics.moves import (
     P_FIXED_GROUPS,
     P_G,
-    P_MAX_SIZE,
-    P_MAX_W,
-    P_MIN_SIZE,
-    P_MIN_W,
+    P_MEAN,
     P_RELAX,
     P_REQUIRE_ALL,
     can_join,
@@ -36,11 +33,14 @@ from matching.heuristics.moves import (
     can_leave,
     can_leave_a,
     excess,
+    group_value,
     move,
+    pair_factor,
     rebuild,
     replace_ok,
     replace_ok_a,
     total_excess,
+    total_value,
 )
 
 # ctl: search control, persisted between chunks
@@ -56,6 +56,17 @@ def placed_score(D, S, big):  # type: ignore[no-untyped-def]
     G = D.P[P_G]
     total = 0.0
     placed = 0
+    if D.P[P_MEAN] != 0:  # member_mean: a group's members' gains sum to twice its pair sum
+        sums = np.zeros(G + 1)
+        for i in range(S.a.shape[0]):
+            g = S.a[i]
+            if g != G:
+                placed += 1
+                sums[g] += S.gain[i, g]
+        for g in range(G):
+            if S.size[g] >= 2:
+                total += sums[g] / (S.size[g] - 1)
+        return big * placed + total
     for i in range(S.a.shape[0]):
         g = S.a[i]
         if g != G:
@@ -73,6 +84,7 @@ def _scan(  # type: ignore[no-untyped-def]
     good,
     cnt,
     dcnt,
+    pair,
     w,
     has,
     div,
@@ -95,6 +107,7 @@ def _scan(  # type: ignore[no-untyped-def]
 ):
     G = P[P_G]
     relax = P[P_RELAX] != 0
+    mean = P[P_MEAN] != 0
     be = -np.inf
     kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
     for i in range(a.shape[0]):
@@ -103,11 +116,17 @@ def _scan(  # type: ignore[no-untyped-def]
         g1 = a[i]
         base = gain[i, g1]
         wi = w[i]
+        f1 = pair_factor(size[g1], mean) if g1 != G else 0.0
         if can_leave_a(i, g1, size, wsum, cnt, w, has, theme_ok, req, P):
             lose = 1.0 if g1 != G else 0.0
             v1 = 0
             if relax and g1 != G:
                 v1 = excess(wsum[g1] - wi, P) - excess(wsum[g1], P)
+            left = 0.0  # member_mean: value change of g1 when i leaves
+            if mean and g1 != G:
+                left = group_value(pair[g1] - base, size[g1] - 1, True) - group_value(
+                    pair[g1], size[g1], True
+                )
             n_cand = G + 1 if dense else indptr[i + 1] - indptr[i] + 1
             for q in range(n_cand):
                 if dense:
@@ -118,7 +137,13 @@ def _scan(  # type: ignore[no-untyped-def]
                     g2 = a[nbr[indptr[i] + q - 1]]
                 if g2 == g1:
                     continue
-                d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
+                if mean:
+                    d = big * ((1.0 if g2 != G else 0.0) - lose) + left
+                    if g2 != G:
+                        d += group_value(pair[g2] + gain[i, g2], size[g2] + 1, True)
+                        d -= group_value(pair[g2], size[g2], True)
+                else:
+                    d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
                 dv = v1
                 if relax and g2 != G:
                     dv += excess(wsum[g2] + wi, P) - excess(wsum[g2], P)
@@ -141,8 +166,13 @@ def _scan(  # type: ignore[no-untyped-def]
             g2 = a[j]
             if j <= i or g2 == g1 or fixed[j] != 0:
                 continue
-            both = (1.0 if g1 != G else 0.0) + (1.0 if g2 != G else 0.0)
-            d = gain[i, g2] + gain[j, g1] - base - gain[j, g2] - nbr_aff[p] * both
+            if mean:
+                f2 = pair_factor(size[g2], True) if g2 != G else 0.0
+                c = nbr_aff[p]
+                d = f1 * (gain[j, g1] - base - c) + f2 * (gain[i, g2] - gain[j, g2] - c)
+            else:
+                both = (1.0 if g1 != G else 0.0) + (1.0 if g2 != G else 0.0)
+                d = gain[i, g2] + gain[j, g1] - base - gain[j, g2] - nbr_aff[p] * both
             dv = 0
             if relax and w[j] != wi:
                 if g1 != G:
@@ -173,221 +203,6 @@ def _scan(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _scan_dense(  # type: ignore[no-untyped-def]
-    a,
-    size,
-    wsum,
-    gain,
-    good,
-    cnt,
-    dcnt,
-    w,
-    has,
-    div,
-    aff,
-    compat,
-    theme_ok,
-    req,
-    P,
-    fixed,
-    tabu,
-    it,
-    cur,
-    best,
-    big,
-    lam,
-    viol,
-    aff_floor,
-):
-    """Dense variant (few groups, large neighbourhoods): swaps scanned group by group.
-
-    For firm ``i`` in ``g1`` and a target group ``g2`` an upper bound on every swap's score
-    is ``gain[i, g2] - gain[i, g1] + max_j(gain[j, g1] - gain[j, g2])`` plus the largest
-    possible affinity and penalty corrections; groups whose bound cannot beat the best move
-    so far are skipped without looking at their members.
-    """
-    G = P[P_G]
-    m = a.shape[0]
-    relax = P[P_RELAX] != 0
-    be = -np.inf
-    kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
-    start = np.zeros(G + 2, np.int64)
-    for i in range(m):
-        start[a[i] + 1] += 1
-    for g in range(G + 1):
-        start[g + 1] += start[g]
-    mem = np.empty(m, np.int64)
-    fill = start[:-1].copy()
-    for i in range(m):
-        mem[fill[a[i]]] = i
-        fill[a[i]] += 1
-    exc = np.zeros(G + 1, np.int64)
-    if relax:
-        for g in range(G):
-            if size[g] > 0:
-                exc[g] = excess(wsum[g], P)
-    best_gap = np.full((G + 1, G + 1), -np.inf)
-    for j in range(m):
-        if fixed[j] != 0:
-            continue
-        g2 = a[j]
-        for g1 in range(G + 1):
-            v = gain[j, g1] - gain[j, g2]
-            if v > best_gap[g1, g2]:
-                best_gap[g1, g2] = v
-    for i in range(m):
-        if fixed[i] != 0:
-            continue
-        g1 = a[i]
-        if not can_leave_a(i, g1, size, wsum, cnt, w, has, theme_ok, req, P):
-            continue
-        base = gain[i, g1]
-        lose = 1.0 if g1 != G else 0.0
-        v1 = excess(wsum[g1] - w[i], P) - exc[g1] if relax and g1 != G else 0
-        for g2 in range(G + 1):
-            if g2 == g1:
-                continue
-            d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
-            dv = v1
-            if relax and g2 != G:
-                dv += excess(wsum[g2] + w[i], P) - exc[g2]
-            e = d - lam * dv
-            if e < be - 1e-12:
-                continue
-            if not can_join_a(i, g2, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P):
-                continue
-            if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
-                continue
-            if e > be + 1e-12:
-                ties = 0
-            ties += 1
-            if ties == 1 or np.random.random() * ties < 1.0:
-                be, bd, bv, kind, bi, bt = e, d, dv, 1, i, g2
-    for i in range(m):
-        if fixed[i] != 0:
-            continue
-        g1 = a[i]
-        base = gain[i, g1]
-        wi = w[i]
-        for g2 in range(G + 1):
-            if g2 == g1 or (g1 == G and g2 == G) or start[g2 + 1] == start[g2]:
-                continue
-            both = (1.0 if g1 != G else 0.0) + (1.0 if g2 != G else 0.0)
-            bound = gain[i, g2] - base + best_gap[g1, g2] - both * aff_floor
-            if bound + lam * (exc[g1] + exc[g2]) < be - 1e-12:
-                continue
-            for q in range(start[g2], start[g2 + 1]):
-                j = mem[q]
-                if j <= i or fixed[j] != 0:
-                    continue
-                d = gain[i, g2] + gain[j, g1] - base - gain[j, g2] - aff[i, j] * both
-                dv = 0
-                if relax and w[j] != wi:
-                    if g1 != G:
-                        dv += excess(wsum[g1] - wi + w[j], P) - exc[g1]
-                    if g2 != G:
-                        dv += excess(wsum[g2] - w[j] + wi, P) - exc[g2]
-                e = d - lam * dv
-                if e < be - 1e-12:
-                    continue
-                if not replace_ok_a(
-                    j, i, g1, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
-                ):
-                    continue
-                if not replace_ok_a(
-                    i, j, g2, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
-                ):
-                    continue
-                if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
-                    viol + dv == 0 and cur + d > best + 1e-9
-                ):
-                    continue
-                if e > be + 1e-12:
-                    ties = 0
-                ties += 1
-                if ties == 1 or np.random.random() * ties < 1.0:
-                    be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
-    return kind, bi, bt, bd, bv
-
-
-@njit(cache=True)
-def _scan_ccp(a, size, wsum, gain, w, aff, P, tabu, it, cur, best, lam, viol):  # type: ignore[no-untyped-def]
-    """Plain variant for CCP-like windows: all pairs compatible, no themes, divisions,
-    pinned firms or pool moves (every firm placed); only size and weight rules apply.
-
-    A tight loop over all pairs: a swap's delta is O(1) from the gain table, and its
-    penalty term can only lower it when the groups involved are within their bounds.
-    """
-    G = P[P_G]
-    m = a.shape[0]
-    relax = P[P_RELAX] != 0
-    lo, hi = P[P_MIN_SIZE], P[P_MAX_SIZE]
-    be = -np.inf
-    kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
-    exc = np.zeros(G + 1, np.int64)
-    if relax:
-        for g in range(G):
-            exc[g] = excess(wsum[g], P)
-    for i in range(m):
-        g1 = a[i]
-        if size[g1] - 1 < lo or (not relax and wsum[g1] - w[i] < P[P_MIN_W]):
-            continue
-        base = gain[i, g1]
-        v1 = excess(wsum[g1] - w[i], P) - exc[g1] if relax else 0
-        for g2 in range(G):
-            if g2 == g1 or size[g2] + 1 > hi or size[g2] == 0:
-                continue
-            if not relax and wsum[g2] + w[i] > P[P_MAX_W]:
-                continue
-            d = gain[i, g2] - base
-            dv = v1 + (excess(wsum[g2] + w[i], P) - exc[g2] if relax else 0)
-            e = d - lam * dv
-            if e < be - 1e-12:
-                continue
-            if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
-                continue
-            if e > be + 1e-12:
-                ties = 0
-            ties += 1
-            if ties == 1 or np.random.random() * ties < 1.0:
-                be, bd, bv, kind, bi, bt = e, d, dv, 1, i, g2
-    for i in range(m):
-        g1 = a[i]
-        base = gain[i, g1]
-        wi = w[i]
-        row = aff[i]
-        for j in range(i + 1, m):
-            g2 = a[j]
-            if g2 == g1:
-                continue
-            d = gain[i, g2] - base + gain[j, g1] - gain[j, g2] - 2.0 * row[j]
-            slack = lam * (exc[g1] + exc[g2]) if relax else 0.0
-            if d + slack < be - 1e-12:
-                continue
-            wj = w[j]
-            dv = 0
-            if wj != wi:
-                n1, n2 = wsum[g1] - wi + wj, wsum[g2] - wj + wi
-                if relax:
-                    dv = excess(n1, P) - exc[g1] + excess(n2, P) - exc[g2]
-                elif excess(n1, P) > 0 or excess(n2, P) > 0:
-                    continue
-            e = d - lam * dv
-            if e < be - 1e-12:
-                continue
-            if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
-                viol + dv == 0 and cur + d > best + 1e-9
-            ):
-                continue
-            if e > be + 1e-12:
-                ties = 0
-            ties += 1
-            if ties == 1 or np.random.random() * ties < 1.0:
-                be, bd, bv, kind, bi, bt = e, d, dv, 2, i, j
-    return kind, bi, bt, bd, bv
-
-
-@njit(cache=True)
 def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol, floor):  # type: ignore[no-untyped-def]
     """The best admissible move as ``(kind, i, target, delta, excess_delta)``.
 
@@ -402,6 +217,7 @@ def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol, floor):  # type:
         S.good,
         S.cnt,
         S.dcnt,
+        S.pair,
         D.w,
         D.has,
         D.div,
@@ -460,6 +276,8 @@ def dissolve(D, S, g, min_gain):  # type: ignore[no-untyped-def]
         if D.fixed[i] != 0:
             return False, 0.0
     G = D.P[P_G]
+    mean = D.P[P_MEAN] != 0
+    before = total_value(D, S) if mean else 0.0
     done = 0
     delta = 0.0
     for i in members:
@@ -472,6 +290,8 @@ def dissolve(D, S, g, min_gain):  # type: ignore[no-untyped-def]
         delta += S.gain[i, bh] - S.gain[i, g]
         move(D, S, i, bh)
         done += 1
+    if mean and done == members.shape[0]:
+        delta = total_value(D, S) - before
     if done == members.shape[0] and delta > min_gain:
         return True, delta
     for q in range(done - 1, -1, -1):

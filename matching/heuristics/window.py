@@ -41,6 +41,8 @@ class Window:
         1 for need indices allowed as a theme (all 1 when themes are not required).
     req
         ``req[s]``: members that must have the theme in a group of ``s`` (0 without themes).
+    member_mean
+        Groups are scored ``member_mean`` (see :mod:`matching.objective`).
     """
 
     firms: NDArray[np.int64]
@@ -63,6 +65,7 @@ class Window:
     max_div: int
     themed: bool
     require_all: bool
+    member_mean: bool = False
 
     @property
     def m(self) -> int:
@@ -141,4 +144,5 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
         max_div=instance.max_same_division or UNBOUNDED,
         themed=instance.theme_required,
         require_all=instance.require_all,
+        member_mean=instance.group_score == "member_mean",
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matching import AffinityWeights, Instance, Solution, evaluate
+from matching.errors import InvalidInstanceError
 from matching.objective import affinity_of_pairs, need_matrix
 
 
@@ -54,3 +55,19 @@ def test_evaluate_sums_within_group_pairs() -> None:
     assert evaluate(inst, Solution(3, ((0, 1),))).affinity == 1.0
     value = evaluate(inst, Solution(3, ((0, 1, 2),)))
     assert (value.placed, value.affinity) == (3, 7.0)
+
+
+def test_member_mean_counts_each_member_once() -> None:
+    """member_mean scales a group's pair sum by 2 / (size - 1): each member's mean fit."""
+    mat = np.array([[0, 1, 2], [1, 0, 4], [2, 4, 0]], float)
+    inst = Instance(n_firms=3, affinity_matrix=mat, group_score="member_mean")
+    assert evaluate(inst, Solution(3, ((0, 1, 2),))).affinity == pytest.approx(7.0)  # 2/2 * 7
+    assert evaluate(inst, Solution(3, ((0, 1),))).affinity == pytest.approx(2.0)  # 2/1 * 1
+    assert evaluate(inst, Solution(3, ((0,),))).affinity == 0.0
+
+
+def test_unknown_group_score_is_rejected() -> None:
+    """An unknown group score names the field."""
+    with pytest.raises(InvalidInstanceError) as err:
+        Instance(n_firms=2, group_score="median")  # type: ignore[arg-type]
+    assert err.value.field == "group_score"

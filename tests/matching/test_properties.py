@@ -10,6 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import Instance, Solution, SolveParams, evaluate, solve, verify
+from matching.heuristics.search import run_window
+from matching.heuristics.window import make_window
+from matching.problem import GROUP_SCORES
 
 BUDGET = SolveParams(time_limit_s=None, max_iterations=60, seed=0)
 
@@ -47,6 +50,7 @@ def instances(draw: st.DrawFn) -> Instance:
         divisions=rng.integers(0, 3, n),
         max_same_division=draw(st.sampled_from([None, 2, 3])),
         eligible=rng.random(n) > 0.1,
+        group_score=draw(st.sampled_from(GROUP_SCORES)),
     )
 
 
@@ -64,6 +68,26 @@ def test_solve_output_verifies_and_objective_matches(inst: Instance) -> None:
     assert result.placed == value.placed
     assert result.affinity == pytest.approx(value.affinity)
     assert result.placed <= (result.bound_placed or 0)
+
+
+@SETTINGS
+@given(instances(), st.integers(0, 1000))
+def test_search_score_matches_evaluate(inst: Instance, seed: int) -> None:
+    """The tabu search's incrementally kept best score is the objective of its assignment."""
+    firms = np.nonzero(inst.is_placeable)[0].astype(np.int64)
+    window = make_window(inst, firms, np.zeros(inst.n_firms, bool))
+    n_slots = max(len(firms) // (inst.min_size or 1), 1)
+    out = run_window(
+        window,
+        n_slots=n_slots,
+        initial=np.full(len(firms), n_slots, np.int64),
+        seed=seed,
+        max_iterations=300,
+        deadline=None,
+    )
+    groups = [tuple(int(f) for f in firms[out.slot == g]) for g in range(n_slots)]
+    value = evaluate(inst, Solution(inst.n_firms, tuple(g for g in groups if g)))
+    assert out.score - out.big * value.placed == pytest.approx(value.affinity, abs=1e-6)
 
 
 @SETTINGS

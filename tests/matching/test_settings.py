@@ -92,3 +92,19 @@ def test_snapshot_round_trips_through_json(
         allowed_themes=("train.vocational",) if purpose != "peer" else None,
     )
     assert RunSettings.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_group_score_defaults_by_purpose_and_round_trips() -> None:
+    """peer resolves to member_mean, the others to pair_sum; an explicit choice is kept."""
+    assert RunSettings(purpose="peer").group_score == "member_mean"
+    assert RunSettings(purpose="training").group_score == "pair_sum"
+    chosen = RunSettings(purpose="peer", group_score="pair_sum")
+    assert chosen.group_score == "pair_sum"
+    assert RunSettings.from_dict(chosen.to_dict()) == chosen
+
+
+def test_unknown_group_score_names_the_setting() -> None:
+    """A group score outside pair_sum/member_mean is a SettingsError on group_score."""
+    with pytest.raises(SettingsError) as err:
+        RunSettings(group_score="max")  # type: ignore[arg-type]
+    assert err.value.field == "group_score"

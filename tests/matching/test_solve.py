@@ -108,3 +108,23 @@ def test_pinned_firms_end_up_together() -> None:
     assert of[0] == of[4]
     assert result.placed == 8
     assert verify(inst, result.solution) == []
+
+
+def _two_pairs(group_score: str) -> Instance:
+    """Two close pairs (affinity 1 within, 0.3 across), groups of 2-4 firms."""
+    mat = np.full((4, 4), 0.3)
+    mat[0, 1] = mat[1, 0] = mat[2, 3] = mat[3, 2] = 1.0
+    np.fill_diagonal(mat, 0.0)
+    return Instance(n_firms=4, min_size=2, max_size=4, affinity_matrix=mat, group_score=group_score)  # type: ignore[arg-type]
+
+
+def test_pair_sum_fills_groups_member_mean_keeps_close_pairs() -> None:
+    """pair_sum: one group of 4 (2 + 4 x 0.3 = 3.2 > 2); member_mean: two pairs (4 > 2.13)."""
+    params = SolveParams(time_limit_s=None, max_iterations=200, seed=0, use_cpsat=False)
+    full = solve(_two_pairs("pair_sum"), params)
+    assert full.solution is not None and full.solution.groups == ((0, 1, 2, 3),)
+    assert full.affinity == pytest.approx(3.2)
+    pairs = solve(_two_pairs("member_mean"), params)
+    assert pairs.solution is not None
+    assert sorted(pairs.solution.groups) == [(0, 1), (2, 3)]
+    assert pairs.affinity == pytest.approx(4.0)
