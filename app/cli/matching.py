@@ -83,6 +83,10 @@ def solve(
     max_km: Annotated[float, typer.Option(help="Max km between any two members.")] = 50.0,
     time_limit: Annotated[float, typer.Option(help="Search time limit in seconds.")] = 20.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    group_score: Annotated[
+        str | None,
+        typer.Option(help="pair_sum | member_mean (default: member_mean for peer, else pair_sum)."),
+    ] = None,
 ) -> None:
     """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
     import json
@@ -99,6 +103,7 @@ def solve(
             max_pair_km=max_km,
             time_limit_s=time_limit,
             seed=seed,
+            group_score=group_score,  # type: ignore[arg-type]
         )
     except SettingsError as exc:
         raise _fail(str(exc)) from None

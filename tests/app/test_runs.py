@@ -100,6 +100,7 @@ def test_run_validation_errors(client: TestClient, keys: dict[str, str]) -> None
         ({"constraints": {"min_size": 8, "max_size": 4}}, "constraints.max_size"),
         ({"constraints": {"max_pair_km": -1}}, "constraints.max_pair_km"),
         ({"constraints": {"colour": "red"}}, "constraints.colour"),
+        ({"constraints": {"group_score": "biggest"}}, "constraints.group_score"),
         ({"filters": {"provinces": ["Atlantis"]}}, "filters.provinces"),
         ({"filters": {"needs": ["hr.wellbeing"]}}, "filters.needs"),
         ({"time_limit_s": 1e9}, "time_limit_s"),
@@ -109,6 +110,21 @@ def test_run_validation_errors(client: TestClient, keys: dict[str, str]) -> None
         assert r.status_code == 422, (body, r.text)
         assert field in {e["field"] for e in r.json()["errors"]}, (body, r.json())
     assert client.post("/api/v1/runs", json={"profile_id": 999}, headers=h).status_code == 404
+
+
+def test_peer_runs_record_their_group_score(client: TestClient, keys: dict[str, str]) -> None:
+    """A peer run's snapshot says member_mean unless the constraints choose pair_sum."""
+    load_small(client, keys["member"])
+    h = auth(keys["viewer"])
+    peer = {**SMALL_RUN, "purpose": "peer"}
+    run_id = start_run(client, keys["member"], peer)
+    assert client.get(f"/api/v1/runs/{run_id}", headers=h).json()["params"]["group_score"] == (
+        "member_mean"
+    )
+    chosen = {**peer, "constraints": {**SMALL_RUN["constraints"], "group_score": "pair_sum"}}
+    run_id = start_run(client, keys["member"], chosen)
+    run = client.get(f"/api/v1/runs/{run_id}", headers=h).json()
+    assert run["status"] == "succeeded" and run["params"]["group_score"] == "pair_sum"
 
 
 def test_filters_select_firms(client: TestClient, keys: dict[str, str]) -> None:

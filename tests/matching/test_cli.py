@@ -87,3 +87,22 @@ def test_solve_writes_out_json(tmp_path: Path) -> None:
     assert set(data) == {"groups", "unassigned", "stats"}
     assert data["stats"]["verified"] is True
     assert {u["id"] for u in data["unassigned"]} >= {"f01", "e01"}
+
+
+def test_solve_group_score_is_recorded_and_checked(tmp_path: Path) -> None:
+    """--purpose peer scores member_mean unless --group-score says otherwise; a bad one exits 2."""
+    import json
+
+    out = tmp_path / "out.json"
+    base = ["solve", str(DATA / "smes_small.csv"), "--purpose", "peer", "--min-size", "4",
+            "--max-size", "6", "--time-limit", "1", "--out", str(out)]  # fmt: skip
+    assert runner.invoke(app, base).exit_code == 0
+    stats = json.loads(out.read_text(encoding="utf-8"))["stats"]
+    assert stats["settings"]["group_score"] == "member_mean"
+    assert runner.invoke(app, [*base, "--group-score", "pair_sum"]).exit_code == 0
+    stats = json.loads(out.read_text(encoding="utf-8"))["stats"]
+    assert stats["settings"]["group_score"] == "pair_sum"
+    out.unlink()
+    result = runner.invoke(app, [*base, "--group-score", "biggest"])
+    assert result.exit_code == 2 and "group_score" in result.output
+    assert not out.exists()
