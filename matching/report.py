@@ -270,7 +270,11 @@ def build_report(
         "upper_bound_placed": bound,
         "upper_bound_method": method,
         "coverage_of_bound": round(len(placed) / bound, 4) if bound else 1.0,
-        "objective": {"placed": result.placed, "affinity": round(result.affinity, 4)},
+        "objective": {
+            "placed": result.placed,
+            "affinity": round(result.affinity, 4),
+            "group_score": instance.group_score,
+        },
         "solver_bound_placed": result.bound_placed,
         "solver_bound_affinity": result.bound,
         "status": str(result.status),
