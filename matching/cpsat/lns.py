@@ -40,8 +40,6 @@ def _value(instance: Instance, groups: list[list[int]]) -> tuple[int, float]:
     """Firms placed and affinity of ``groups``, as :func:`matching.objective.evaluate` adds
     them up (the CP-SAT model maximises the pair sum; with ``member_mean`` its result is
     kept only when it is better by this measure too)."""
-    if not groups:
-        return 0, 0.0
     return sum(len(g) for g in groups), float(group_values(instance, groups).sum())
 
 

@@ -29,12 +29,10 @@ from numba import njit
     P_G,
     P_RELAX,
     P_FIXED_GROUPS,
-    P_PLAIN,
     P_MEAN,
-) = range(12)
+) = range(11)
 """Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
 ``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
-``P_PLAIN``: only size and weight rules apply and every firm is placed (CCP fast path);
 ``P_MEAN``: groups are scored ``member_mean`` (pair sum times ``2 / (size - 1)``)."""
 
 

@@ -62,15 +62,6 @@ def _settings(
     window: Window, n_slots: int, tuning: Tuning, fixed_groups: bool = False
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     relax = window.min_weight > 0 or window.max_weight < UNBOUNDED
-    m = window.m
-    plain = (
-        window.require_all
-        and not window.themed
-        and window.max_div >= UNBOUNDED
-        and not window.fixed.any()
-        and not window.member_mean
-        and len(window.nbr) == m * (m - 1)
-    )
     P = np.array(
         [
             window.min_size,
@@ -83,7 +74,6 @@ def _settings(
             n_slots,
             int(relax),
             int(fixed_groups),
-            int(plain),
             int(window.member_mean),
         ],
         np.int64,
@@ -94,7 +84,7 @@ def _settings(
     avg_deg = len(window.nbr) / max(m, 1)
     mean_aff = float(np.abs(window.nbr_aff).mean()) if len(window.nbr) else 1.0
     lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
-    F = np.zeros(12, np.float64)
+    F = np.zeros(11, np.float64)
     F[tabu.F_BIG] = big
     F[tabu.F_DEPTH] = min(max(tuning.depth_min, m * m / tuning.depth_scale), tuning.depth_max)
     F[tabu.F_TMIN] = tuning.tenure_min
@@ -106,7 +96,6 @@ def _settings(
     F[tabu.F_RATE] = tuning.rate
     F[tabu.F_FROM_BEST] = 1.0 if tuning.restart_from_best else 0.0
     F[tabu.F_FRESH] = tuning.fresh_after if window.require_all else np.inf
-    F[tabu.F_FLOOR] = min(0.0, float(window.nbr_aff.min())) if len(window.nbr) else 0.0
     return P, F
 
 

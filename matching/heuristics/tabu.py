@@ -46,27 +46,19 @@ from matching.heuristics.moves import (
 # ctl: search control, persisted between chunks
 C_CUR, C_BEST, C_STALL, C_FAILS, C_IT, C_VIOL, C_LAMBDA, C_RUN = range(8)
 # F: float settings
-(F_BIG, F_DEPTH, F_TMIN, F_TRAND, F_PERT, F_PERT_MAX, F_DENSE, F_LAMBDA0, F_RATE, F_FLOOR,
- F_FROM_BEST, F_FRESH) = range(12)  # fmt: skip
+(F_BIG, F_DEPTH, F_TMIN, F_TRAND, F_PERT, F_PERT_MAX, F_DENSE, F_LAMBDA0, F_RATE,
+ F_FROM_BEST, F_FRESH) = range(11)  # fmt: skip
 
 
 @njit(cache=True)
 def placed_score(D, S, big):  # type: ignore[no-untyped-def]
-    """``big * placed + affinity`` of the state (from the gain tables)."""
+    """``big * placed + affinity`` of the state (from the gain tables; ``member_mean``: from
+    the pair sums ``S.pair``)."""
     G = D.P[P_G]
     total = 0.0
     placed = 0
-    if D.P[P_MEAN] != 0:  # member_mean: a group's members' gains sum to twice its pair sum
-        sums = np.zeros(G + 1)
-        for i in range(S.a.shape[0]):
-            g = S.a[i]
-            if g != G:
-                placed += 1
-                sums[g] += S.gain[i, g]
-        for g in range(G):
-            if S.size[g] >= 2:
-                total += sums[g] / (S.size[g] - 1)
-        return big * placed + total
+    if D.P[P_MEAN] != 0:
+        return big * (S.a != G).sum() + total_value(D, S)
     for i in range(S.a.shape[0]):
         g = S.a[i]
         if g != G:
@@ -203,7 +195,7 @@ def _scan(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol, floor):  # type: ignore[no-untyped-def]
+def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol):  # type: ignore[no-untyped-def]
     """The best admissible move as ``(kind, i, target, delta, excess_delta)``.
 
     Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``;
@@ -402,7 +394,6 @@ def search(D, S, keep, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-un
             dense,
             ctl[C_LAMBDA],
             int(ctl[C_VIOL]),
-            F[F_FLOOR],
         )
         if kind == 0:
             _restart(D, S, keep, tabu, order, F, ctl)
