@@ -13,8 +13,9 @@ from app.errors import install_handlers
 from app.jobs import RunExecutor
 from app.logs import configure_logging
 from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from app.routers import audit, firms, health, links, meta, profiles, review, runs, schemes
+from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
+from app.spec import install as install_spec
 from matching.schemes import catalogue
 
 API_PREFIX = "/api/v1"
@@ -76,6 +77,8 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by app.routers.docs
+        redoc_url=None,
         openapi_tags=[
             {"name": "firms", "description": "Your member firms (geocoded on write)"},
             {"name": "competitors", "description": "Firms that must never share a group"},
@@ -98,12 +101,14 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(AccessLogMiddleware)
     app.include_router(health.router)
+    app.include_router(docs.router)  # GET /docs, /redoc and their assets
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     catalogue()  # a malformed scheme file fails here, at start-up, naming file and field
     for router in (profiles.router, schemes.router, review.router, audit.router):
         app.include_router(router, prefix=API_PREFIX)
+    install_spec(app)  # upload fields also `format: binary`, file responses, examples
     return app
 
 
