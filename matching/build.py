@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
 from geodata.neighbours import build_neighbourhoods
+from matching.errors import MatchingError
 from matching.firms import Firm
 from matching.needs import NEED_CODES, NEEDS
 from matching.problem import Instance
@@ -34,7 +35,7 @@ from matching.settings import RunSettings, SettingsError
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}
 
 
-class UnknownFirmIdError(ValueError):
+class UnknownFirmIdError(MatchingError, ValueError):
     """A pair or group names an external id that is not among the firms.
 
     Parameters

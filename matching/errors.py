@@ -14,7 +14,30 @@ if TYPE_CHECKING:
 
 
 class MatchingError(Exception):
-    """Base class of every error raised by :mod:`matching`."""
+    """Base class of every error raised by :mod:`matching`.
+
+    ``field`` names the offending input (a setting, an instance field, a file column) when
+    there is one, so that a caller can report the error as the user's, naming the field.
+    """
+
+    field: str | None = None
+
+
+class SettingsError(MatchingError, ValueError):
+    """Impossible run settings (:class:`matching.settings.RunSettings`).
+
+    Parameters
+    ----------
+    field
+        The offending setting.
+    reason
+        Why it is impossible.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"invalid setting {field!r}: {reason}")
 
 
 class InvalidInstanceError(MatchingError, ValueError):

@@ -17,6 +17,11 @@ kvk_number      no       KvK number: exactly 8 digits
 weight          no       non-negative integer (e.g. staff to train)
 =============== ======== ==============================================================
 
+Every cell is at most :data:`MAX_LENGTHS` characters (``external_id`` 64, ``name`` 300: the
+database's columns) and never contains a NUL character; an ``external_id`` is one URL path
+segment (no ``/``, no control characters, not ``.`` or ``..``).  JSON input is checked by the
+same reader, so both paths share one validation.
+
 Validation collects *every* problem before failing with one :class:`InputFileError`.
 Row numbers are **1-based data rows**: row 1 is the first line after the header (line 2 of
 the file); row 0 denotes the header itself (e.g. a missing column).
@@ -33,6 +38,7 @@ from typing import Literal
 
 from geodata.errors import GeodataError
 from geodata.geocode import geocode, locate
+from matching.errors import MatchingError
 from matching.needs import is_need_code
 from matching.sbi import UnknownSbiCodeError, normalise_sbi
 
@@ -42,11 +48,20 @@ REQUIRED_COLUMNS = ("external_id", "name", "postcode", "sbi_code", "employees", 
                     "needs")  # fmt: skip
 OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight")
 PAIR_COLUMNS = ("sme_a", "sme_b")
+MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64}
+"""Longest value per column (the database's column lengths); other columns: ``MAX_CELL``."""
+MAX_CELL = 32
+MAX_COUNT = 1_000_000
+"""Largest ``employees`` and ``weight`` (the database stores 32-bit integers)."""
+ID_RULE = (
+    "may not contain '/' or control characters, nor be '.' or '..' (letters, digits, "
+    "spaces and other punctuation such as - _ . : are allowed)"
+)
 # A generous box around the Netherlands (incl. the Wadden and Zeeland); locate() decides.
 _NL_BOX = (50.7, 53.7, 3.3, 7.3)
 
 
-class InvalidFirmError(ValueError):
+class InvalidFirmError(MatchingError, ValueError):
     """A :class:`Firm` built with an impossible value.
 
     Parameters
@@ -80,7 +95,7 @@ class RowError:
         return {"row": self.row, "field": self.field, "message": self.message}
 
 
-class InputFileError(ValueError):
+class InputFileError(MatchingError, ValueError):
     """An input file with one or more bad rows; ``errors`` lists them all.
 
     Parameters
@@ -94,6 +109,7 @@ class InputFileError(ValueError):
     def __init__(self, source: str, errors: list[RowError]) -> None:
         self.source = source
         self.errors = errors
+        self.field = errors[0].field if errors else None
         shown = "\n".join(f"  {source}: {e}" for e in errors[:50])
         more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
         super().__init__(f"{source}: {len(errors)} invalid entries\n{shown}{more}")
@@ -189,12 +205,37 @@ def _is_kvk(text: str) -> bool:
     return len(text) == 8 and text.isascii() and text.isdigit()
 
 
+def is_path_segment(external_id: str) -> bool:
+    """Whether ``external_id`` can be one URL path segment (``/firms/{external_id}``)."""
+    if "/" in external_id or external_id in (".", ".."):
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in external_id)
+
+
+def _cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> set[str]:
+    """Record NUL characters and over-long cells; return the columns that have one."""
+    bad = set()
+    for column, value in values.items():
+        limit = MAX_LENGTHS.get(column, MAX_CELL)
+        if "\x00" in value:
+            errors.append(RowError(row, column, "contains a NUL character"))
+        elif len(value) > limit:
+            message = f"is {len(value):,} characters long; at most {limit} are allowed"
+            errors.append(RowError(row, column, message))
+        else:
+            continue
+        bad.add(column)
+    return bad
+
+
 class _RowChecker:
     """Parses one data row, recording every problem instead of stopping at the first."""
 
     def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
-        self.row, self.values, self.errors = row, values, errors
-        self.ok = True
+        self.row, self.errors = row, errors
+        self.bad = _cell_problems(row, values, errors)
+        self.values = {k: v for k, v in values.items() if k not in self.bad}
+        self.ok = not self.bad
 
     def fail(self, column: str, message: str) -> None:
         self.ok = False
@@ -202,7 +243,7 @@ class _RowChecker:
 
     def text(self, column: str) -> str:
         value = self.values.get(column, "")
-        if not value:
+        if not value and column not in self.bad:
             self.fail(column, "required value is empty")
         return value
 
@@ -252,7 +293,10 @@ def _parse_int(check: _RowChecker, column: str, low: int, high: int | None) -> i
 
 def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm | None:
     check = _RowChecker(row, values, errors)
+    values = check.values
     external_id, name = check.text("external_id"), check.text("name")
+    if external_id and not is_path_segment(external_id):
+        check.fail("external_id", f"{external_id!r} {ID_RULE}")
     postcode = check.text("postcode")
     sbi = check.text("sbi_code")
     if sbi:
@@ -260,13 +304,13 @@ def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm
             sbi = normalise_sbi(sbi)
         except UnknownSbiCodeError:
             check.fail("sbi_code", f"{sbi!r} is not an SBI 2008 code")
-    employees = _parse_int(check, "employees", 0, None)
+    employees = _parse_int(check, "employees", 0, MAX_COUNT)
     digital_level = _parse_int(check, "digital_level", 1, 4)
     needs = _parse_needs(check)
     kvk = values.get("kvk_number", "") or None
     if kvk is not None and not _is_kvk(kvk):
         check.fail("kvk_number", f"{kvk!r} is not an 8-digit KvK number")
-    weight = _parse_int(check, "weight", 0, None) if values.get("weight") else None
+    weight = _parse_int(check, "weight", 0, MAX_COUNT) if values.get("weight") else None
     place = _locate(check, postcode)
     if not check.ok or place is None:
         return None
@@ -282,6 +326,8 @@ def _locate(check: _RowChecker, postcode: str) -> _Place | None:
     lat = check.number("lat", float, "a number")
     lon = check.number("lon", float, "a number")
     has_lat, has_lon = bool(check.values.get("lat")), bool(check.values.get("lon"))
+    if {"lat", "lon"} & check.bad:
+        return None
     if has_lat != has_lon:
         check.fail("lon" if has_lat else "lat", "lat and lon must be given together")
         return None
@@ -425,15 +471,17 @@ def read_pairs_csv(
         if not values:
             continue
         a, b = values["sme_a"], values["sme_b"]
-        bad = False
+        bad = unreadable = bool(_cell_problems(number, values, errors))
         for column, value in (("sme_a", a), ("sme_b", b)):
+            if unreadable:
+                break
             if not value:
                 errors.append(RowError(number, column, "required value is empty"))
                 bad = True
             elif known_ids is not None and value not in known_ids:
                 errors.append(RowError(number, column, f"unknown firm id {value!r}"))
                 bad = True
-        if a and a == b:
+        if not bad and a and a == b:
             errors.append(RowError(number, "sme_b", f"firm {a!r} is paired with itself"))
             bad = True
         if not bad and frozenset((a, b)) not in seen:

@@ -31,6 +31,7 @@ from sklearn.neighbors import BallTree
 from geodata.boundaries import normalise_province
 from geodata.distance import EARTH_RADIUS_KM
 from geodata.postcodes import load_postcode_index
+from matching.errors import MatchingError
 from matching.firms import Firm
 from matching.needs import NEED_CODES
 from matching.sbi import normalise_sbi
@@ -118,7 +119,7 @@ _SUFFIXES = ("", "", "", " B.V.", " B.V.", " & Zn.", " V.O.F.")
 _LETTERS = "ABCEGHJKLMNPRTVWXZ"  # PC6 letters (SA, SD and SS are never issued)
 
 
-class GenerateError(ValueError):
+class GenerateError(MatchingError, ValueError):
     """Impossible generator arguments (``field``: what, ``reason``: why)."""
 
     def __init__(self, field: str, reason: str) -> None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from matching.errors import MatchingError
+
 Sensitivity = Literal["generic", "core"]
 Theme = Literal["hr", "train", "dig", "auto", "biz"]
 
@@ -33,7 +35,7 @@ THEMES: dict[str, tuple[str, str]] = {
 """Theme code -> (Dutch label, English label)."""
 
 
-class UnknownNeedError(ValueError):
+class UnknownNeedError(MatchingError, ValueError):
     """A need code that is not in the taxonomy.
 
     Parameters
@@ -41,6 +43,8 @@ class UnknownNeedError(ValueError):
     code
         The offending code, as given.
     """
+
+    field = "needs"
 
     def __init__(self, code: str) -> None:
         self.code = code

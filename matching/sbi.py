@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from matching.errors import MatchingError
 
-class UnknownSbiCodeError(ValueError):
+
+class UnknownSbiCodeError(MatchingError, ValueError):
     """An SBI code that is malformed or not in the SBI 2008 list.
 
     Parameters
@@ -23,6 +25,8 @@ class UnknownSbiCodeError(ValueError):
     code
         The offending code, as given.
     """
+
+    field = "sbi_code"
 
     def __init__(self, code: str) -> None:
         self.code = code

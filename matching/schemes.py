@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from matching.errors import MatchingError, SettingsError
 from matching.firms import Firm
 from matching.needs import is_need_code
 from matching.sbi import load_sbi
@@ -39,7 +40,7 @@ SCHEME_DIR = Path(__file__).resolve().parent / "data" / "schemes"
 LeadKind = Literal["member", "branch_organisation", "training_fund"]
 
 
-class SchemeFileError(ValueError):
+class SchemeFileError(MatchingError, ValueError):
     """A scheme file that cannot be read or fails the schema.
 
     Parameters
@@ -59,7 +60,7 @@ class SchemeFileError(ValueError):
         super().__init__(f"{path.name}: field {field!r}: {reason}")
 
 
-class UnknownSchemeError(ValueError):
+class UnknownSchemeError(MatchingError, ValueError):
     """A scheme id that is not in the catalogue.
 
     Parameters
@@ -67,6 +68,8 @@ class UnknownSchemeError(ValueError):
     scheme_id
         The id as given.
     """
+
+    field = "scheme_id"
 
     def __init__(self, scheme_id: str) -> None:
         self.scheme_id = scheme_id
@@ -409,12 +412,10 @@ def effective_settings(settings: RunSettings, scheme: Scheme | None = None) -> R
 
     Raises
     ------
-    matching.settings.SettingsError
+    matching.errors.SettingsError
         When the scheme is unknown, the size bounds do not meet the partner bounds, or no
         funded need is an allowed theme.
     """
-    from matching.settings import SettingsError
-
     if settings.scheme_id is None:
         return settings
     if scheme is None:

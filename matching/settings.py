@@ -32,29 +32,23 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, cast
 
-from matching.errors import InvalidInstanceError
+from geodata.boundaries import normalise_province
+from geodata.errors import GeodataError
+from matching.errors import InvalidInstanceError, SettingsError
 from matching.needs import is_need_code, need_by_code
 from matching.problem import GROUP_SCORES, AffinityWeights, GroupScore
+from matching.schemes import effective_settings
 
 Purpose = Literal["training", "subsidy", "peer"]
 PURPOSES: tuple[str, ...] = ("training", "subsidy", "peer")
-
-
-class SettingsError(ValueError):
-    """Impossible run settings.
-
-    Parameters
-    ----------
-    field
-        The offending setting.
-    reason
-        Why it is impossible.
-    """
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"invalid setting {field!r}: {reason}")
+MAX_COUNT = 1_000_000_000
+"""Largest weight bound, employee bound or iteration budget (beyond it: a typing mistake)."""
+MAX_TIME_LIMIT_S = 86_400.0
+"""Longest time limit of one run (a day); the service may set a lower maximum."""
+MAX_AFFINITY_WEIGHT = 1_000.0
+"""Largest weight of one affinity term."""
+MAX_SEED = 2**31
+"""Seeds lie in ``[0, MAX_SEED)``."""
 
 
 def _positive(value: float | None) -> bool:
@@ -124,6 +118,7 @@ class RunSettings:
 
     def __post_init__(self) -> None:
         self._check_sizes()
+        self._check_bounds()
         if self.group_score is None:
             default = "member_mean" if self.purpose == "peer" else "pair_sum"
             object.__setattr__(self, "group_score", default)
@@ -148,8 +143,8 @@ class RunSettings:
             raise SettingsError("time_limit_s", "set a time limit or max_iterations")
         if self.max_iterations is not None and self.max_iterations < 0:
             raise SettingsError("max_iterations", "must be >= 0 or null")
-        if not 0 <= self.seed < 2**31:
-            raise SettingsError("seed", "must be in [0, 2**31)")
+        if not 0 <= self.seed < MAX_SEED:
+            raise SettingsError("seed", f"must be in [0, {MAX_SEED})")
         if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
             raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
         self._check_scheme()
@@ -159,8 +154,6 @@ class RunSettings:
             return
         if self.purpose != "subsidy":
             raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
-        from matching.schemes import effective_settings
-
         effective_settings(self)
 
     def _check_sizes(self) -> None:
@@ -182,6 +175,27 @@ class RunSettings:
             raise SettingsError("max_weight", f"must be >= min_weight ({self.min_weight})")
         if not (math.isfinite(self.min_theme_share) and 0 < self.min_theme_share <= 1):
             raise SettingsError("min_theme_share", "must be in (0, 1]")
+
+    def _check_bounds(self) -> None:
+        """Upper bounds (a number the engines cannot hold is the user's mistake, not a crash)."""
+        for name in ("min_weight", "max_weight", "eligible_max_employees", "max_iterations",
+                     "max_same_division", "max_neighbours"):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and value > MAX_COUNT:
+                raise SettingsError(name, f"must be <= {MAX_COUNT:,} or null")
+        if self.time_limit_s is not None and not self.time_limit_s <= MAX_TIME_LIMIT_S:
+            raise SettingsError("time_limit_s", f"must be <= {MAX_TIME_LIMIT_S:.0f} s (a day)")
+        for weight in fields(self.affinity):
+            value = getattr(self.affinity, weight.name)
+            if not value <= MAX_AFFINITY_WEIGHT:
+                limit = f"{MAX_AFFINITY_WEIGHT:.0f}"
+                raise SettingsError(f"affinity.{weight.name}", f"must be <= {limit}")
+        if self.eligible_provinces is not None:
+            for name in self.eligible_provinces:
+                try:
+                    normalise_province(name)
+                except GeodataError as exc:
+                    raise SettingsError("eligible_provinces", str(exc)) from None
 
     def _check_themes(self) -> None:
         if self.allowed_themes is None:
