@@ -1,0 +1,1 @@
+"""Contract tests: clients generated from openapi/openapi.json against a live server."""
