@@ -1,13 +1,13 @@
 """Exports for programme managers: ``groups.xlsx`` and the joint-application pack.
 
 Every text cell that a spreadsheet could read as a formula (starting with ``= + - @``, or a
-tab or carriage return) is prefixed with ``'`` (CSV/formula injection, OWASP), in the
-workbook and in the pack's CSV alike.
+tab or carriage return) is prefixed with ``'`` (CSV/formula injection, OWASP); the pack's
+CSV also quotes text and neutralises a trigger after a separator
+(:mod:`app.services.spreadsheet`).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -20,22 +20,15 @@ from app.errors import NotFoundError
 from app.models import Firm, Group, Run
 from app.services.privacy import FirmView, firm_view
 from app.services.review import groups_of, succeeded_run
+from app.services.spreadsheet import spreadsheet_safe, write_csv
 from matching.needs import need_by_code
 from matching.schemes import scheme_by_id, settings_rule
 from matching.settings import RunSettings
 
-_RISKY = ("=", "+", "-", "@", "\t", "\r")
 OVERVIEW = ("group", "status", "theme", "theme_label", "size", "diameter_km", "score",
             "explanation", "decision_comment")  # fmt: skip
 MEMBER = ("external_id", "name", "kvk_number", "postcode", "gemeente_name", "province",
           "sbi_code", "employees", "digital_level", "needs")  # fmt: skip
-
-
-def safe_cell(value: Any) -> Any:
-    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_RISKY):
-        return "'" + value
-    return value
 
 
 def _firms(db: Session, groups: list[Group]) -> dict[int, Firm]:
@@ -52,7 +45,7 @@ def _member_row(firm: Firm | None, external_id: str | None, view: FirmView) -> l
         return [external_id, "(erased)"] + [None] * (len(MEMBER) - 2)
     values = view.fields(firm, MEMBER)
     values["needs"] = ";".join(firm.needs)
-    return [safe_cell(values[c]) for c in MEMBER]
+    return [spreadsheet_safe(values[c]) for c in MEMBER]
 
 
 def groups_xlsx(db: Session, run_id: int) -> bytes:
@@ -69,7 +62,7 @@ def groups_xlsx(db: Session, run_id: int) -> bytes:
     for g in groups:
         row = [g.number, g.status.value, g.theme, _label(g.theme), len(g.members),
                g.diameter_km, g.score, g.explanation, g.decision_comment]  # fmt: skip
-        overview.append([safe_cell(v) for v in row])
+        overview.append([spreadsheet_safe(v) for v in row])
     for g in groups:
         sheet = book.create_sheet(f"Group {g.number}")
         sheet.append(list(MEMBER))
@@ -139,13 +132,8 @@ PACK_COLUMNS = ("scheme_id", "group_number", "theme", "lead_applicant", "kvk_num
 
 def application_csv(pack: dict[str, Any]) -> str:
     """The pack as CSV: one line per member with the group's scheme, theme and lead."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PACK_COLUMNS)
     common = {"scheme_id": pack["scheme"] and pack["scheme"]["id"],
               "group_number": pack["group_number"], "theme": pack["theme"],
               "lead_applicant": pack["lead_applicant"]["suggested_member"]}  # fmt: skip
-    for member in pack["members"]:
-        row = {**common, **member}
-        writer.writerow(["" if row[c] is None else safe_cell(row[c]) for c in PACK_COLUMNS])
-    return out.getvalue()
+    rows = ({**common, **member} for member in pack["members"])
+    return write_csv(PACK_COLUMNS, ([row[c] for c in PACK_COLUMNS] for row in rows))

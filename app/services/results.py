@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +11,8 @@ from app.errors import ConflictError
 from app.models import Firm, Group, GroupMember, Run, RunStatus
 from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
+from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
+from app.services.spreadsheet import write_csv
 
 DECIMALS = 6
 _FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "employees", "needs")
@@ -174,29 +174,13 @@ CSV_COLUMNS = (
 )
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would run as a formula (OWASP CSV injection).
-
-    Text starting with ``= + - @``, tab or carriage return gets a leading apostrophe;
-    numbers and other text are returned unchanged.  Use for every CSV and XLSX export.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def run_csv(db: Session, run_id: int) -> str:
     """Return one CSV line per group member (erased members keep an empty id)."""
     _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
     view = firm_view(db)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for g in groups:
         for m in g.members:
             member = _member(m, firms, view)
@@ -209,7 +193,5 @@ def run_csv(db: Session, run_id: int) -> str:
                 **member,
                 "needs": needs,
             }
-            writer.writerow(
-                ["" if row.get(c) is None else spreadsheet_safe(row[c]) for c in CSV_COLUMNS]
-            )
-    return out.getvalue()
+            rows.append([row.get(c) for c in CSV_COLUMNS])
+    return write_csv(CSV_COLUMNS, rows)

@@ -3,6 +3,7 @@ over the newer routes (profiles, review, exports, compare, audit)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -126,8 +127,9 @@ def test_viewer_geojson_points_and_hull_come_from_pc4_centroids(world: Privacy) 
 def test_viewer_sees_pc4_postcode_and_kvk_only_with_consent(world: Privacy) -> None:
     """Viewers get PC4 postcodes and a KvK number only when the firm consents; members all."""
     url = f"/api/v1/runs/{world.run_id}/groups.csv"
-    rows = world.client.get(url, headers=auth(world.keys["viewer"])).text.splitlines()
-    assert all(re.fullmatch(r"\d{4}", line.split(",")[6]) for line in rows[1:])
+    text = world.client.get(url, headers=auth(world.keys["viewer"])).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and all(re.fullmatch(r"\d{4}", row["postcode"]) for row in rows)
     full = world.client.get(url, headers=auth(world.keys["member"])).text
     assert "9711 AB" in full
     pack_url = f"/api/v1/runs/{world.run_id}/groups/{world.group_id}/application"
