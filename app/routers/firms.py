@@ -30,14 +30,14 @@ def upsert_firms(
 
 
 @router.post("/import", operation_id="firms-import", response_model=FirmWriteResult)
-async def import_firms(
+def import_firms(
     file: Annotated[UploadFile, File(description="SMES.csv, the `kring solve` format")],
     caller: MemberDep,
     db: DbDep,
     settings: SettingsDep,
 ) -> FirmWriteResult:
     """Import a CSV file of firms; any bad row rejects the file and every bad row is listed."""
-    text = await read_text(file)
+    text = read_text(file)
     created, updated, ids = service.import_firms_csv(
         db, caller, text, file.filename or "upload.csv", settings
     )
@@ -63,20 +63,22 @@ def list_firms(
     return FirmList(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{external_id}", operation_id="firms-get", response_model=FirmRead)
+@router.get("/{external_id:path}", operation_id="firms-get", response_model=FirmRead)
 def get_firm(external_id: str, caller: MemberDep, db: DbDep) -> FirmRead:
     """One firm."""
     return FirmRead.model_validate(service.get_firm(db, external_id))
 
 
-@router.patch("/{external_id}", operation_id="firms-update", response_model=FirmRead)
+@router.patch("/{external_id:path}", operation_id="firms-update", response_model=FirmRead)
 def patch_firm(external_id: str, body: FirmUpdate, caller: MemberDep, db: DbDep) -> FirmRead:
     """Change some fields of one firm (re-validated and re-geocoded)."""
     changes = body.model_dump(exclude_unset=True)
     return FirmRead.model_validate(service.update_firm(db, external_id, changes))
 
 
-@router.delete("/{external_id}", operation_id="firms-erase", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{external_id:path}", operation_id="firms-erase", status_code=status.HTTP_204_NO_CONTENT
+)
 def delete_firm(external_id: str, caller: MemberDep, db: DbDep) -> Response:
     """Erase a firm and its links (GDPR); past runs show it as an erased member."""
     service.erase_firm(db, external_id)

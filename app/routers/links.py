@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from app.config import Settings
 from app.deps import DbDep, MemberDep, SettingsDep
 from app.errors import problem_responses
 from app.models import CompetitorLink, PartnerLink
-from app.routers.uploads import csv_or_json_body, json_or_csv
+from app.routers.uploads import Body, csv_or_json_body, json_or_csv, receive_body
 from app.schemas import LinkCreate, LinkList, LinkRead, LinkWriteResult
 from app.services import links as service
 from app.services.links import LinkModel
+from app.services.organisations import Caller
 
 
 def links_router(path: str, model: LinkModel, what: str) -> APIRouter:
@@ -32,7 +36,11 @@ def links_router(path: str, model: LinkModel, what: str) -> APIRouter:
         request: Request, caller: MemberDep, db: DbDep, settings: SettingsDep
     ) -> LinkWriteResult:
         """Add pairs as JSON `[{"sme_a", "sme_b"}]` or a CSV upload (field `file`)."""
-        records, text, filename = await json_or_csv(request, LinkCreate)
+        body = await receive_body(request)
+        return await run_in_threadpool(store, body, caller, db, settings)
+
+    def store(body: Body, caller: Caller, db: Session, settings: Settings) -> LinkWriteResult:
+        records, text, filename = json_or_csv(body, LinkCreate)
         if records is not None:
             created, existing = service.add_links_json(db, caller, model, records, settings)
         else:

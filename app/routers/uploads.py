@@ -1,7 +1,13 @@
-"""Reading uploaded CSV files and JSON-or-multipart bodies (shared by firm and link routes)."""
+"""Reading uploaded CSV files and JSON-or-multipart bodies (shared by firm and link routes).
+
+Only receiving the body happens on the event loop; decoding, parsing and validating it are
+plain functions that the routes run in the thread pool (a 50,000-row file takes seconds).
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, UploadFile
@@ -11,16 +17,25 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app.errors import InvalidInputError
 
 
-async def read_text(file: UploadFile) -> str:
-    """Return an uploaded file as UTF-8 text (a BOM is tolerated); 422 otherwise."""
-    data = await file.read()
+def decode_text(data: bytes) -> str:
+    """Return uploaded bytes as UTF-8 text with ``\n`` line ends; 422 otherwise.
+
+    CR LF (Windows) and a bare CR (old Mac Excel) become ``\n``, like Python's universal
+    newlines, so every reader downstream (and the row count) sees one kind of line end.
+    """
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"the file is not UTF-8 text (byte {exc.start})"
         raise InvalidInputError(
             message, [{"row": None, "field": "file", "message": message}]
         ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(file: UploadFile) -> str:
+    """Read an uploaded file (blocking: call it from a plain ``def`` route) as text."""
+    return decode_text(file.file.read())
 
 
 def csv_or_json_body(item: type[BaseModel]) -> dict[str, Any]:
@@ -45,21 +60,39 @@ def csv_or_json_body(item: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-async def json_or_csv(
-    request: Request, item: type[BaseModel]
+@dataclass(frozen=True)
+class Body:
+    """A received request body: raw JSON bytes, or the bytes of the multipart field ``file``."""
+
+    json: bytes | None = None
+    file: bytes | None = None
+    filename: str = ""
+
+
+async def receive_body(request: Request) -> Body:
+    """Receive a JSON or multipart body (the only part of an upload on the event loop)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return Body(json=await request.body())
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+        message = "send the CSV as multipart field 'file'"
+        raise InvalidInputError(message, [{"row": None, "field": "file", "message": message}])
+    data = await upload.read()  # type: ignore[union-attr]
+    return Body(file=data, filename=getattr(upload, "filename", "") or "upload.csv")
+
+
+def json_or_csv(
+    body: Body, item: type[BaseModel]
 ) -> tuple[list[dict[str, Any]] | None, str | None, str]:
-    """Return ``(records, None, "")`` for JSON or ``(None, text, filename)`` for multipart."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
-            message = "send the CSV as multipart field 'file'"
-            raise InvalidInputError(
-                message, [{"row": None, "field": "file", "message": message}]
-            ) from None
-        return None, await read_text(upload), getattr(upload, "filename", "") or "upload.csv"  # type: ignore[arg-type]
+    """Return ``(records, None, "")`` for JSON or ``(None, text, filename)`` for multipart.
+
+    Blocking (decoding and validation): run it in the thread pool.
+    """
+    if body.file is not None:
+        return None, decode_text(body.file), body.filename
     try:
-        raw = await request.json()
+        raw = json.loads(body.json or b"")
     except ValueError:
         message = "the body is not valid JSON"
         raise InvalidInputError(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, Table, cast, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -29,10 +31,13 @@ from app.models import (
     utcnow,
 )
 from app.services.organisations import Caller
+from app.services.privacy import erase_traces
 from matching.firms import Firm as ValidFirm
 from matching.firms import read_firms_csv
 
 log = structlog.get_logger("kring.firms")
+# rows per INSERT: 24 columns x 500 rows stay below SQLite's 32,766 bound parameters
+UPSERT_BATCH = 500
 
 
 def check_row_limit(count: int, settings: Settings) -> None:
@@ -42,27 +47,67 @@ def check_row_limit(count: int, settings: Settings) -> None:
         raise InvalidInputError(message, [{"row": None, "field": "rows", "message": message}])
 
 
+def dialect_insert(db: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """``INSERT`` with ``ON CONFLICT`` for the session's database (SQLite or PostgreSQL)."""
+    name = db.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {name}")
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core ``Table`` of an ORM class (for dialect-specific ``INSERT`` statements)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _same_instant(stored: datetime, stamp: datetime) -> bool:
+    if stored.tzinfo is None:  # SQLite returns naive UTC
+        stored = stored.replace(tzinfo=UTC)
+    return stored == stamp
+
+
 def _store(
-    db: Session, caller: Caller, firms: Sequence[ValidFirm], consent: Mapping[str, bool]
+    db: Session, caller: Caller, firms: Sequence[ValidFirm], consent: Mapping[str, bool] | None
 ) -> tuple[int, int]:
-    ids = [f.external_id for f in firms]
-    existing = {r.external_id: r for r in db.scalars(select(Firm).where(Firm.external_id.in_(ids)))}
+    """Upsert ``firms`` in one transaction; return ``(created, updated)``.
+
+    ``INSERT … ON CONFLICT (organisation_id, external_id) DO UPDATE`` in batches, so two
+    requests writing the same new ids at once both succeed (the later one updates) instead
+    of one failing on the unique constraint.  Rows go in external-id order: concurrent
+    upserts on PostgreSQL take their row locks in one order and cannot deadlock.  A row
+    counts as created when its ``created_at`` is this request's stamp (an update keeps the
+    old one).  ``consent`` None (CSV): new firms do not consent, stored ones keep theirs.
+    """
+    stamp = utcnow()
+    table = table_of(Firm)
+    rows = []
+    for firm in sorted(firms, key=lambda f: f.external_id):
+        shares = (consent or {}).get(firm.external_id, False)
+        rows.append(
+            {
+                **firm_values(firm),
+                "organisation_id": caller.organisation_id,
+                "consent_to_share": shares,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+    kept = {"organisation_id", "created_at"} | ({"consent_to_share"} if consent is None else set())
+    changed = [c for c in rows[0] if c not in kept] if rows else []
     created = 0
-    for firm in firms:
-        values = firm_values(firm)
-        row = existing.get(firm.external_id)
-        if row is None:
-            row = Firm(organisation_id=caller.organisation_id, **values)
-            row.consent_to_share = consent.get(firm.external_id, False)
-            db.add(row)
-            created += 1
-            continue
-        for key, value in values.items():
-            setattr(row, key, value)
-        if firm.external_id in consent:
-            row.consent_to_share = consent[firm.external_id]
+    for start in range(0, len(rows), UPSERT_BATCH):
+        insert = dialect_insert(db, table).values(rows[start : start + UPSERT_BATCH])
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.organisation_id, table.c.external_id],
+            set_={c: insert.excluded[c] for c in changed},
+        ).returning(table.c.created_at)
+        created += sum(1 for (at,) in db.execute(statement) if _same_instant(at, stamp))
     db.commit()
-    return created, len(firms) - created
+    return created, len(rows) - created
 
 
 def upsert_firms(
@@ -85,7 +130,7 @@ def import_firms_csv(
     """Import an SMES.csv text; any bad row rejects the whole file."""
     check_row_limit(max(text.count("\n") - 1, 0), settings)
     firms = read_firms_csv(text, source=filename or "upload.csv")
-    created, updated = _store(db, caller, firms, {})
+    created, updated = _store(db, caller, firms, None)
     log.info(
         "firms_imported", organisation_id=caller.organisation_id, created=created, updated=updated
     )
@@ -164,6 +209,7 @@ def _scrub_history(db: Session, firm_id: int, external_id: str) -> None:
 def erase_firm(db: Session, external_id: str) -> None:
     """GDPR erasure: delete the firm and its links; runs keep an anonymous 'erased' member."""
     row = get_firm(db, external_id)
+    erase_traces(db, row)  # outlines without it; name and KvK redacted (services/privacy.py)
     _scrub_history(db, row.id, external_id)
     now = utcnow()
     scrub = {"firm_id": None, "external_id": None, "erased_at": now}

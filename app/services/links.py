@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, aliased
 from app.config import Settings
 from app.convert import validate_pairs
 from app.errors import NotFoundError
-from app.models import CompetitorLink, Firm, LinkSource, PartnerLink
-from app.services.firms import check_row_limit
+from app.models import CompetitorLink, Firm, LinkSource, PartnerLink, utcnow
+from app.services.firms import UPSERT_BATCH, check_row_limit, dialect_insert, table_of
 from app.services.organisations import Caller
 from matching.firms import read_pairs_csv
 
@@ -27,21 +27,39 @@ def _firm_ids(db: Session) -> dict[str, int]:
 def _store(
     db: Session, caller: Caller, model: LinkModel, pairs: list[tuple[str, str]], ids: dict[str, int]
 ) -> tuple[int, int]:
-    wanted = {tuple(sorted((ids[a], ids[b]))) for a, b in pairs}
-    existing = set(db.execute(select(model.firm_a_id, model.firm_b_id)).all())
-    new = sorted(wanted - existing)
-    for a, b in new:
-        db.add(
-            model(
-                organisation_id=caller.organisation_id,
-                firm_a_id=a,
-                firm_b_id=b,
-                source=LinkSource.declared,
+    """Insert the new pairs in one transaction; return ``(created, already stored)``.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a pair stored meanwhile by a
+    concurrent request counts as existing instead of failing on the unique constraint;
+    pairs go in id order, so concurrent inserts on PostgreSQL lock in one order.
+    """
+    wanted = sorted({tuple(sorted((ids[a], ids[b]))) for a, b in pairs})
+    table = table_of(model)
+    now = utcnow()
+    created = 0
+    for start in range(0, len(wanted), UPSERT_BATCH):
+        rows = [
+            {
+                "organisation_id": caller.organisation_id,
+                "firm_a_id": a,
+                "firm_b_id": b,
+                "source": LinkSource.declared,
+                "created_at": now,
+            }
+            for a, b in wanted[start : start + UPSERT_BATCH]
+        ]
+        statement = (
+            dialect_insert(db, table)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=[table.c.organisation_id, table.c.firm_a_id, table.c.firm_b_id]
             )
+            .returning(table.c.id)
         )
+        created += len(db.execute(statement).all())
     db.commit()
-    log.info("links_added", table=model.__tablename__, created=len(new))
-    return len(new), len(wanted) - len(new)
+    log.info("links_added", table=model.__tablename__, created=created)
+    return created, len(wanted) - created
 
 
 def add_links_json(
