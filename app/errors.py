@@ -1,10 +1,11 @@
 """Domain errors of the service and their RFC 9457 ``application/problem+json`` rendering.
 
 Routes never build error bodies: they (or the services they call) raise one of the
-:class:`ServiceError` subclasses, or let library errors (``InputFileError``,
-``GeodataError``) propagate; the handlers registered by :func:`install_handlers` turn
-each into a problem document with ``type``, ``title``, ``status``, ``detail``,
-``instance`` and, for invalid input, an ``errors`` list of ``{row, field, message}``.
+:class:`ServiceError` subclasses, or let library errors (``MatchingError`` such as
+``InputFileError`` or ``SettingsError``, ``GeodataError``) propagate; the handlers
+registered by :func:`install_handlers` turn each into a problem document with ``type``,
+``title``, ``status``, ``detail``, ``instance`` and, for invalid input, an ``errors`` list
+of ``{row, field, message}``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodata.errors import GeodataError
+from matching.errors import MatchingError, UnverifiedSolutionError
 from matching.firms import InputFileError
 
 PROBLEM_JSON = "application/problem+json"
@@ -140,6 +142,17 @@ async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, "invalid-location", "Invalid location", str(exc), **members)
 
 
+async def _matching_error(request: Request, exc: Exception) -> JSONResponse:
+    """A library error about the request's input: 422 naming its field (a bug stays 500)."""
+    assert isinstance(exc, MatchingError)
+    if isinstance(exc, UnverifiedSolutionError):
+        return await _unexpected(request, exc)
+    field = exc.field or "body"
+    message = str(getattr(exc, "reason", "") or exc)
+    errors = [{"row": None, "field": field, "message": message}]
+    return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=errors)
+
+
 def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
     rows = []
     for err in exc.errors():
@@ -182,6 +195,7 @@ def install_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(InputFileError, _input_file_error)
+    app.add_exception_handler(MatchingError, _matching_error)
     app.add_exception_handler(GeodataError, _geodata_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.config import DEV_PEPPER, Settings, get_settings
 from app.errors import install_handlers
+from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
 from app.logs import configure_logging
 from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
@@ -99,6 +100,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.state.dispatcher = dispatcher
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
+    app.add_middleware(InputGuardMiddleware)  # NUL in path or query: 422 on every database
     app.add_middleware(AccessLogMiddleware)
     app.include_router(health.router)
     app.include_router(docs.router)  # GET /docs, /redoc and their assets

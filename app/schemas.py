@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from matching.firms import MAX_COUNT as MAX_FIRM_COUNT
+from matching.firms import MAX_LENGTHS
 from matching.schemes import Scheme
+from matching.settings import MAX_AFFINITY_WEIGHT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT_S
 
 Purpose = Literal["training", "subsidy", "peer"]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -27,8 +30,25 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 """A stored time: UTC, always with an offset (SQLite returns naive values)."""
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class _Strict(BaseModel):
+    """A request model: unknown members and NUL characters (any text field) are 422."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if _has_nul(value):
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 # --- organisations and keys -------------------------------------------------------------
@@ -93,24 +113,29 @@ class NeedList(BaseModel):
 class FirmCreate(_Strict):
     """A firm to create or update (matched on ``external_id``); same fields as the CSV."""
 
-    external_id: str = Field(max_length=64, description="Your id, unique in your organisation")
-    name: str = Field(max_length=300)
+    external_id: str = Field(
+        max_length=MAX_LENGTHS["external_id"],
+        description="Your id, unique in your organisation; no `/` or control characters",
+    )
+    name: str = Field(max_length=MAX_LENGTHS["name"])
     postcode: str = Field(max_length=16, description="PC4 `9711` or PC6 `9711 AB`")
     sbi_code: str = Field(max_length=16, description="SBI 2008 code, e.g. `4120` or `41.20`")
-    employees: int = Field(description="Number of employees, >= 0")
+    employees: int = Field(description=f"Number of employees, 0-{MAX_FIRM_COUNT:,}")
     digital_level: int = Field(description="Digital ladder level 1-4")
     needs: list[str] = Field(description="Need codes (GET /needs), most important first")
     lat: float | None = Field(None, description="Optional WGS84 latitude (with lon)")
     lon: float | None = Field(None, description="Optional WGS84 longitude (with lat)")
     kvk_number: str | None = Field(None, description="KvK number, exactly 8 digits")
-    weight: int | None = Field(None, description="Optional weight >= 0, e.g. staff to train")
+    weight: int | None = Field(
+        None, description=f"Optional weight 0-{MAX_FIRM_COUNT:,}, e.g. staff to train"
+    )
     consent_to_share: bool = Field(False, description="The firm consents to share its data")
 
 
 class FirmUpdate(_Strict):
     """Fields to change on one firm; omitted fields keep their value."""
 
-    name: str | None = Field(None, max_length=300)
+    name: str | None = Field(None, max_length=MAX_LENGTHS["name"])
     postcode: str | None = Field(None, max_length=16)
     sbi_code: str | None = Field(None, max_length=16)
     employees: int | None = None
@@ -174,8 +199,8 @@ class FirmWriteResult(BaseModel):
 class LinkCreate(_Strict):
     """A pair of firms by external id."""
 
-    sme_a: str = Field(min_length=1, max_length=64)
-    sme_b: str = Field(min_length=1, max_length=64)
+    sme_a: str = Field(min_length=1, max_length=MAX_LENGTHS["sme_a"])
+    sme_b: str = Field(min_length=1, max_length=MAX_LENGTHS["sme_b"])
 
 
 class LinkRead(BaseModel):
@@ -209,11 +234,19 @@ class LinkWriteResult(BaseModel):
 class AffinityWeightsIn(_Strict):
     """Weights of the affinity terms (omitted: the defaults); checked by ``RunSettings``."""
 
-    need: float | None = Field(None, description="Shared needs (0.6)")
-    size: float | None = Field(None, description="Similar number of employees (0.2)")
-    digital: float | None = Field(None, description="Similar digital ladder level (0.2)")
-    partner: float | None = Field(None, description="Declared supplier/customer pairs (0.25)")
-    distance: float | None = Field(None, description="Penalty per km / max_pair_km (0.0)")
+    need: float | None = Field(None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Shared needs (0.6)")
+    size: float | None = Field(
+        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Similar number of employees (0.2)"
+    )
+    digital: float | None = Field(
+        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Similar digital ladder level (0.2)"
+    )
+    partner: float | None = Field(
+        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Declared supplier/customer pairs (0.25)"
+    )
+    distance: float | None = Field(
+        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Penalty per km / max_pair_km (0.0)"
+    )
 
 
 class RunConstraints(_Strict):
@@ -224,19 +257,27 @@ class RunConstraints(_Strict):
     max_pair_km: float | None = Field(
         None, gt=0, le=300, description="Largest distance between any two members (50)"
     )
-    min_weight: int | None = Field(None, ge=0, description="Least total member weight")
-    max_weight: int | None = Field(None, ge=0, description="Most total member weight")
+    min_weight: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="Least total member weight"
+    )
+    max_weight: int | None = Field(None, ge=0, le=MAX_COUNT, description="Most total member weight")
     infer_competitors_km: float | None = Field(
         None, gt=0, le=100, description="Same SBI class within this distance = competitors"
     )
     min_theme_share: float | None = Field(
         None, gt=0, le=1, description="Share of members with the group theme (1.0)"
     )
-    max_same_division: int | None = Field(None, ge=1, description="Most members per SBI division")
+    max_same_division: int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="Most members per SBI division"
+    )
     allowed_themes: list[str] | None = Field(None, description="Need codes allowed as theme")
     eligible_provinces: list[str] | None = Field(None, description="Subsidy: eligible provinces")
-    eligible_max_employees: int | None = Field(None, ge=0, description="Subsidy: largest firm")
-    max_iterations: int | None = Field(None, ge=0, description="Search iteration budget")
+    eligible_max_employees: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="Subsidy: largest firm"
+    )
+    max_iterations: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="Search iteration budget"
+    )
     affinity: AffinityWeightsIn | None = Field(None, description="Affinity weights")
     group_score: Literal["pair_sum", "member_mean"] | None = Field(
         None,
@@ -268,8 +309,10 @@ class RunCreate(_Strict):
     scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes); subsidy only")
     constraints: RunConstraints | None = None
     filters: RunFilters | None = Field(None, description="Omitted with a profile: the profile's")
-    time_limit_s: float | None = Field(None, gt=0, description="Wall-clock limit in seconds")
-    seed: int | None = Field(None, ge=0, description="Random seed (reproducible runs)")
+    time_limit_s: float | None = Field(
+        None, gt=0, le=MAX_TIME_LIMIT_S, description="Wall-clock limit in seconds"
+    )
+    seed: int | None = Field(None, ge=0, lt=MAX_SEED, description="Random seed (reproducible runs)")
     keep_accepted_from: int | None = Field(
         None, description="A run whose accepted groups are kept exactly (re-optimise the rest)"
     )
@@ -382,8 +425,10 @@ class ProfileCreate(_Strict):
     scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes)")
     constraints: RunConstraints | None = None
     filters: RunFilters | None = None
-    time_limit_s: float | None = Field(None, gt=0, description="Default wall-clock limit")
-    seed: int | None = Field(None, ge=0)
+    time_limit_s: float | None = Field(
+        None, gt=0, le=MAX_TIME_LIMIT_S, description="Default wall-clock limit"
+    )
+    seed: int | None = Field(None, ge=0, lt=MAX_SEED)
 
 
 class ProfileVersionRead(BaseModel):

@@ -37,12 +37,17 @@ def invalid(field: str, message: str) -> InvalidInputError:
     return InvalidInputError(message, [{"row": None, "field": field, "message": message}])
 
 
+TOP_LEVEL = ("purpose", "scheme_id", "time_limit_s", "seed")
+"""Settings that are request members of their own; the others live under ``constraints``."""
+
+
 def validate_settings(values: dict[str, Any]) -> dict[str, Any]:
     """Validate run settings with ``matching.RunSettings``; 422 naming the field otherwise."""
     try:
         return RunSettings.from_dict(values).to_dict()
     except SettingsError as exc:
-        field = exc.field if exc.field in ("purpose", "scheme_id") else f"constraints.{exc.field}"
+        field = exc.field.replace("affinity_weights.", "affinity.")  # the request's name
+        field = field if field in TOP_LEVEL else f"constraints.{field}"
         raise invalid(field, exc.reason) from None
 
 

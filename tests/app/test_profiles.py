@@ -65,7 +65,7 @@ def test_impossible_settings_are_explained(client: TestClient, keys: dict[str, s
     cases = [
         ({"constraints": {"min_size": 12, "max_size": 8}}, "constraints.max_size"),
         ({"constraints": {"max_pair_km": 0}}, "constraints.max_pair_km"),
-        ({"constraints": {"affinity": {"need": -1}}}, "constraints.affinity_weights.need"),
+        ({"constraints": {"affinity": {"need": -1}}}, "constraints.affinity.need"),
         ({"purpose": "subsidy", "scheme_id": "nope"}, "scheme_id"),
         ({"scheme_id": "slim"}, "scheme_id"),
         ({"purpose": "peer", "constraints": {"allowed_themes": ["dig.ai"]}},

@@ -1,10 +1,19 @@
 """Security fixtures: two organisations with every role, org A populated (firms, pairs,
-a profile, a succeeded run), and a resolver from OpenAPI path parameters to A's objects."""
+a profile, a succeeded run), and a resolver from OpenAPI path parameters to A's objects.
+
+``db_world`` builds the same world once on SQLite and once on PostgreSQL (a server from
+``KRING_TEST_DATABASE_URL``, else one ``.ci/services`` starts on loopback; skipped when none
+can start, a failure in CI), so the tests using it run on both in the main pytest phase.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +25,10 @@ from app.db import dispose_engine, open_session
 from app.migrate import upgrade
 from app.models import Group, Profile, Role, Run
 from tests.app.conftest import DATA, auth, client_for, issue_key, make_settings
+from tests.pg import create_database, server_url
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASES = ("sqlite", "postgresql")
 
 SMALL_RUN = {
     "purpose": "training",
@@ -106,6 +119,46 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with client_for(settings) as client:
         yield build_world(settings, client)
     dispose_engine(settings.database_url)
+
+
+@functools.cache
+def postgres_server() -> str | None:
+    """A PostgreSQL server URL: ``KRING_TEST_DATABASE_URL``, else one ``.ci/services`` starts."""
+    if url := server_url():
+        return url
+    done = subprocess.run([str(ROOT / ".ci" / "services"), "start", "postgres"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip().split("=", 1)[1]
+
+
+def database_url(kind: str, path: Path) -> str:
+    """A fresh database of ``kind`` (``sqlite`` or ``postgresql``) standing for ``path``."""
+    if kind == "sqlite":
+        return f"sqlite:///{path}"
+    server = postgres_server()
+    if server is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required in CI (.ci/services start postgres failed)")
+        pytest.skip("PostgreSQL is not available")
+    return create_database(server, str(path))
+
+
+def world_on(kind: str, path: Path, **overrides: object) -> Iterator[World]:
+    """Build the world on a fresh database of ``kind``; dispose of its engine afterwards."""
+    settings = make_settings(path, database_url=database_url(kind, path), **overrides)
+    upgrade(settings)
+    with client_for(settings) as client:
+        yield build_world(settings, client)
+    dispose_engine(settings.database_url)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def db_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[World]:  # fmt: skip
+    """The world of ``world``, once on SQLite and once on PostgreSQL."""
+    yield from world_on(request.param, tmp_path_factory.mktemp(f"world-{request.param}") / "k.db")
 
 
 # Path and query parameters that name one of org A's objects, and public (shared) ones.
