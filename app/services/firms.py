@@ -47,6 +47,11 @@ def check_row_limit(count: int, settings: Settings) -> None:
         raise InvalidInputError(message, [{"row": None, "field": "rows", "message": message}])
 
 
+def data_rows(text: str) -> int:
+    """Lines after the header of a CSV text with ``\\n`` line ends (a last one or not)."""
+    return text.rstrip("\n").count("\n")
+
+
 def dialect_insert(db: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
     """``INSERT`` with ``ON CONFLICT`` for the session's database (SQLite or PostgreSQL)."""
     name = db.get_bind().dialect.name
@@ -128,7 +133,7 @@ def import_firms_csv(
     db: Session, caller: Caller, text: str, filename: str, settings: Settings
 ) -> tuple[int, int, list[str]]:
     """Import an SMES.csv text; any bad row rejects the whole file."""
-    check_row_limit(max(text.count("\n") - 1, 0), settings)
+    check_row_limit(data_rows(text), settings)
     firms = read_firms_csv(text, source=filename or "upload.csv")
     created, updated = _store(db, caller, firms, None)
     log.info(

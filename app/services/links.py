@@ -12,7 +12,13 @@ from app.config import Settings
 from app.convert import validate_pairs
 from app.errors import NotFoundError
 from app.models import CompetitorLink, Firm, LinkSource, PartnerLink, utcnow
-from app.services.firms import UPSERT_BATCH, check_row_limit, dialect_insert, table_of
+from app.services.firms import (
+    UPSERT_BATCH,
+    check_row_limit,
+    data_rows,
+    dialect_insert,
+    table_of,
+)
 from app.services.organisations import Caller
 from matching.firms import read_pairs_csv
 
@@ -76,7 +82,7 @@ def add_links_csv(
     db: Session, caller: Caller, model: LinkModel, text: str, filename: str, settings: Settings
 ) -> tuple[int, int]:
     """Validate a ``sme_a,sme_b`` CSV and store the new pairs."""
-    check_row_limit(max(text.count("\n") - 1, 0), settings)
+    check_row_limit(data_rows(text), settings)
     ids = _firm_ids(db)
     valid = read_pairs_csv(text, source=filename or "upload.csv", known_ids=set(ids))
     return _store(db, caller, model, valid, ids)
