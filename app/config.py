@@ -28,7 +28,23 @@ class Settings(BaseSettings):
     )
     api_key_pepper: SecretStr = Field(
         SecretStr(DEV_PEPPER),
-        description="Server-side secret mixed into API-key hashes; set it in production.",
+        description="Server-side secret mixed into API-key hashes; the server refuses to "
+        "start without it unless KRING_DEV_MODE is true.",
+    )
+    dev_mode: bool = Field(
+        False,
+        description="Development only: lets the server start with the built-in API-key "
+        "pepper (`kring demo` sets it).",
+    )
+    auth_failure_limit: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications (a wrong, revoked or expired key) one client "
+        "address may make within KRING_AUTH_FAILURE_WINDOW_S before its requests with a key "
+        "answer 429 (per web process).",
+    )
+    auth_failure_window_s: float = Field(
+        60.0, gt=0, description="The window of KRING_AUTH_FAILURE_LIMIT, in seconds."
     )
     executor: ExecutorKind = Field(
         "process",
@@ -63,6 +79,18 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python log level name.")
     log_json: bool = Field(False, description="Render logs as JSON lines.")
+
+
+def pepper_problem(settings: Settings) -> str | None:
+    """Why the server must not start with these settings' pepper (None: it may)."""
+    pepper = settings.api_key_pepper.get_secret_value()
+    if settings.dev_mode or (pepper and pepper != DEV_PEPPER):
+        return None
+    return (
+        "KRING_API_KEY_PEPPER is not set: set it to a long random secret (API keys are "
+        "stored as HMAC-SHA-256 with it), or set KRING_DEV_MODE=true to use the built-in "
+        "development pepper on a machine of your own"
+    )
 
 
 @lru_cache

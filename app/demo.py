@@ -1,4 +1,8 @@
-"""The ``make demo`` data: a demo organisation, key, northern cohort and a first run.
+"""The ``make demo`` data: a demo organisation, two keys, a northern cohort and a first run.
+
+The keys: a ``manager`` key for a programme manager (accept or reject groups, profiles,
+the audit log, and everything a member does) and a ``member`` key (import firms and
+pairs, start and cancel runs, read groups).
 
 Loading goes through the same services as the API (CSV import, competitor upload), so the
 demo exercises the real path.  Calling it again reuses the organisation, firms and run.
@@ -22,6 +26,8 @@ from matching.generate import generate_cohort
 DEMO_ORG = "demo"
 DEMO_PROVINCES = ("Groningen", "Fryslân", "Drenthe")
 DEMO_SEED = 2026
+MANAGER_HOLDER = "demo programme manager"
+MEMBER_HOLDER = "demo member"
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,8 @@ class DemoInfo:
     """What :func:`prepare_demo` set up."""
 
     organisation: str
-    key: str
+    key: str  # the member key
+    manager_key: str
     firms: int
     competitors: int
     run_id: int
@@ -41,15 +48,35 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
     with open_session(settings) as db:
         org = find_organisation(db, DEMO_ORG)
         if org is None:
-            issued = create_organisation(
-                db, name=DEMO_ORG, role=Role.member, settings=settings, label="make demo"
+            manager = create_organisation(
+                db,
+                name=DEMO_ORG,
+                role=Role.manager,
+                settings=settings,
+                holder=MANAGER_HOLDER,
+                label="make demo",
             )
+            org = find_organisation(db, DEMO_ORG)
+            assert org is not None
         else:
-            issued = create_key(
-                db, organisation=org, role=Role.member, settings=settings, label="make demo"
+            manager = create_key(
+                db,
+                organisation=org,
+                role=Role.manager,
+                settings=settings,
+                holder=MANAGER_HOLDER,
+                label="make demo",
             )
-            db.commit()
-        caller = Caller(issued.organisation_id, Role.member, issued.key_id)
+        issued = create_key(
+            db,
+            organisation=org,
+            role=Role.member,
+            settings=settings,
+            holder=MEMBER_HOLDER,
+            label="make demo",
+        )
+        db.commit()
+        caller = Caller(issued.organisation_id, Role.member, issued.key_id, issued.holder)
         bind_organisation(db, caller.organisation_id)
         if not db.scalar(select(func.count()).select_from(Firm)):
             cohort = generate_cohort(n_firms, DEMO_PROVINCES, seed=DEMO_SEED)
@@ -78,4 +105,4 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
             run = runs.create_run(db, caller, body, settings)
         n = db.scalar(select(func.count()).select_from(Firm)) or 0
         c = db.scalar(select(func.count()).select_from(CompetitorLink)) or 0
-        return DemoInfo(DEMO_ORG, issued.key, n, c, run.id, run.status.value)
+        return DemoInfo(DEMO_ORG, issued.key, manager.key, n, c, run.id, run.status.value)

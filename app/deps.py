@@ -14,7 +14,7 @@ from app.db import get_db
 from app.errors import ForbiddenError
 from app.jobs import RunExecutor
 from app.models import Role, bind_organisation
-from app.services.organisations import Caller, authenticate
+from app.services.organisations import Caller, authenticate, is_platform_admin
 from app.services.privacy import bind_audience
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -60,11 +60,23 @@ def declared_role(dependant: Any) -> Role | None:
     return found
 
 
+def require_platform_admin(
+    caller: Annotated[Caller, Depends(require(Role.admin))], db: DbDep
+) -> Caller:
+    """Admit only admins of the platform organisation (403 for every other key)."""
+    if not is_platform_admin(db, caller):
+        raise ForbiddenError(
+            "this is for platform admins (an admin key of the platform organisation)"
+        )
+    return caller
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
 ViewerDep = Annotated[Caller, Depends(require(Role.viewer))]
 MemberDep = Annotated[Caller, Depends(require(Role.member))]
 ManagerDep = Annotated[Caller, Depends(require(Role.manager))]
 AdminDep = Annotated[Caller, Depends(require(Role.admin))]
+PlatformAdminDep = Annotated[Caller, Depends(require_platform_admin)]
 
 
 def get_executor(request: Request) -> RunExecutor:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
-from app.config import DEV_PEPPER, Settings, get_settings
+from app.config import DEV_PEPPER, Settings, get_settings, pepper_problem
 from app.errors import install_handlers
 from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
@@ -16,6 +16,7 @@ from app.logs import configure_logging
 from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
+from app.security import AuthThrottleMiddleware, SecuredFastAPI
 from app.spec import install as install_spec
 from matching.schemes import catalogue
 
@@ -45,8 +46,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings = _settings(app)
     configure_logging(settings)
+    refused = pepper_problem(settings)
+    if refused:
+        raise RuntimeError(refused)  # the server refuses to start (kring serve says why)
     if settings.api_key_pepper.get_secret_value() == DEV_PEPPER:
-        log.warning("default_api_key_pepper", hint="set KRING_API_KEY_PEPPER in production")
+        log.warning("default_api_key_pepper", hint="KRING_DEV_MODE: development only")
     executor = RunExecutor(settings)
     app.state.executor = executor
     if app.state.dispatcher:
@@ -73,7 +77,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     FastAPI
         The application.
     """
-    app = FastAPI(
+    app = SecuredFastAPI(  # security headers on every response, error pages too
         title="kring",
         version="0.1.0",
         description=DESCRIPTION,
@@ -99,6 +103,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     )
     app.state.dispatcher = dispatcher
     install_handlers(app)
+    app.add_middleware(AuthThrottleMiddleware, settings=lambda: _settings(app))
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(InputGuardMiddleware)  # NUL in path or query: 422 on every database
     app.add_middleware(AccessLogMiddleware)

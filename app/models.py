@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
 )
 from sqlalchemy.orm import (
     Mapped,
@@ -105,6 +106,13 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = _ts()
+    # The platform operator's organisation: its admins create organisations and issue keys
+    # for any organisation (``kring admin create-org NAME --platform``).
+    is_platform: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+# Names are unique whatever their case: "orga" is refused beside "OrgA".
+Index("uq_organisation_lower_name", func.lower(Organisation.name), unique=True)
 
 
 class OrgScoped:
@@ -127,6 +135,10 @@ class ApiKey(OrgScoped, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     label: Mapped[str | None] = mapped_column(String(200))
+    # The person or system holding the key (keys from before holder names: "unnamed ...").
+    holder: Mapped[str] = mapped_column(
+        String(200), server_default="unnamed (issued before holder names)"
+    )
     created_at: Mapped[datetime] = _ts()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

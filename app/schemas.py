@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from matching.firms import MAX_COUNT as MAX_FIRM_COUNT
 from matching.firms import MAX_LENGTHS
@@ -54,18 +61,34 @@ class _Strict(BaseModel):
 # --- organisations and keys -------------------------------------------------------------
 
 
-class OrganisationCreate(_Strict):
-    """A new organisation and the role of its first key."""
+_Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+"""A name people read: 1-200 characters, no control characters, trimmed."""
 
-    name: str = Field(min_length=1, max_length=200)
+
+class OrganisationCreate(_Strict):
+    """A new organisation and its first key (platform admins only)."""
+
+    name: _Name = Field(description="Unique whatever its case: 'orga' is refused beside 'OrgA'")
     role: RoleName = "member"
+    holder: _Name = Field(description="Who holds the first key: a person or a system")
 
 
 class ApiKeyCreate(_Strict):
-    """A new key for the caller's organisation."""
+    """A new key for your organisation (platform admins: for any organisation)."""
 
+    holder: _Name = Field(description="Who holds the key: a person or a system")
     role: RoleName = "member"
     label: str = Field("", max_length=200)
+    organisation: _Name | None = Field(
+        None,
+        description="Platform admins: the name of the organisation to issue the key for "
+        "(default: your own)",
+    )
 
 
 class ApiKeyIssued(BaseModel):
@@ -75,6 +98,7 @@ class ApiKeyIssued(BaseModel):
     organisation_name: str
     role: RoleName
     key_id: int
+    holder: str
     key: str
 
 
@@ -84,6 +108,7 @@ class CallerRead(BaseModel):
     organisation_id: int
     organisation_name: str
     role: RoleName
+    holder: str = Field(description="Who holds the key: a person or a system")
 
 
 # --- needs ------------------------------------------------------------------------------
@@ -484,6 +509,7 @@ class GroupDecision(BaseModel):
     comment: str | None
     decided_at: UtcDatetime | None
     decided_by_key_id: int | None
+    decided_by: str | None = Field(None, description="Holder of the key that decided")
 
 
 class MovedFirm(BaseModel):
@@ -589,6 +615,7 @@ class AuditRead(BaseModel):
     id: int
     at: UtcDatetime
     actor_key_id: int | None
+    actor_holder: str | None = Field(None, description="Holder of the key: a person or system")
     actor_role: str
     action: str
     resource: str

@@ -28,9 +28,26 @@ def _role(role: str) -> str:
     return role
 
 
+def _holder(holder: str) -> str:
+    holder = holder.strip()
+    if not holder or len(holder) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in holder):
+        raise typer.BadParameter("1-200 characters without control characters")
+    return holder
+
+
+HOLDER_HELP = "Who holds the key: a person or a system (shown with decisions and audit entries)"
+
+
 def create_org(
-    name: str = typer.Argument(..., help="Organisation name"),
+    name: str = typer.Argument(..., help="Organisation name (unique whatever its case)"),
     role: str = typer.Option("member", callback=_role, help="Role of its first key"),
+    holder: str = typer.Option("operator", callback=_holder, help=HOLDER_HELP),
+    platform: bool = typer.Option(
+        False,
+        "--platform",
+        help="The platform operator's organisation: its admins create organisations and "
+        "issue keys for any organisation over the API",
+    ),
 ) -> None:
     """Create an organisation and its first API key (the key is the last line of output)."""
     from app.config import get_settings
@@ -42,17 +59,21 @@ def create_org(
     settings = get_settings()
     with open_session(settings) as db:
         try:
-            issued = create_organisation(db, name=name, role=Role(role), settings=settings)
+            issued = create_organisation(
+                db, name=name, role=Role(role), settings=settings, holder=holder, platform=platform
+            )
         except ConflictError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from None
-    typer.echo(f"organisation {issued.organisation_id} {name!r}, key role {role}:")
+    kind = "platform organisation" if platform else "organisation"
+    typer.echo(f"{kind} {issued.organisation_id} {name!r}, key role {role}, holder {holder!r}:")
     typer.echo(issued.key)
 
 
 def create_key(
     organisation: str = typer.Argument(..., help="Organisation name"),
     role: str = typer.Option("member", callback=_role, help="Role of the key"),
+    holder: str = typer.Option("operator", callback=_holder, help=HOLDER_HELP),
     label: str = typer.Option("", help="A note on what the key is for"),
     expires_in_days: float | None = typer.Option(
         None, min=0.0, help="The key stops working after this many days (default: never)"
@@ -79,12 +100,13 @@ def create_key(
             organisation=org,
             role=Role(role),
             settings=settings,
+            holder=holder,
             label=label,
             expires_at=expires,
         )
         db.commit()
     until = "" if expires is None else f", expires {expires.isoformat(timespec='seconds')}"
-    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}{until}:")
+    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}, holder {holder!r}{until}:")
     typer.echo(issued.key)
 
 
@@ -105,7 +127,7 @@ def revoke_key(key_id: int = typer.Argument(..., help="Key id (see list-keys)"))
 
 
 def list_keys(organisation: str = typer.Argument(..., help="Organisation name")) -> None:
-    """List an organisation's keys: id, prefix, role, label, created, expires, revoked."""
+    """List an organisation's keys: id, prefix, role, holder, label, created, expires, revoked."""
     from app.config import get_settings
     from app.db import open_session
     from app.services.organisations import find_organisation
@@ -116,12 +138,13 @@ def list_keys(organisation: str = typer.Argument(..., help="Organisation name"))
         if org is None:
             typer.echo(f"error: no organisation named {organisation!r}", err=True)
             raise typer.Exit(1)
-        typer.echo("id\tprefix\trole\tlabel\tcreated_at\texpires_at\trevoked_at")
+        typer.echo("id\tprefix\trole\tholder\tlabel\tcreated_at\texpires_at\trevoked_at")
         for k in keys_of(db, org):
             cells = (
                 k.id,
                 k.prefix,
                 k.role.value,
+                k.holder,
                 k.label,
                 k.created_at,
                 k.expires_at,
@@ -172,6 +195,16 @@ def import_org(
         typer.echo(f"organisation {org.id} {org.name!r} imported (create keys with create-key)")
 
 
+def _refuse_without_pepper() -> None:
+    """Exit 2 with the reason when the server must not start (no KRING_API_KEY_PEPPER)."""
+    from app.config import get_settings, pepper_problem
+
+    refused = pepper_problem(get_settings())
+    if refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(2)
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="TCP port"),
@@ -187,6 +220,7 @@ def serve(
     """Start the API server (uvicorn) with the run executor."""
     import uvicorn
 
+    _refuse_without_pepper()
     if workers == 1:
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
         return
@@ -220,10 +254,15 @@ def demo(
     time_limit_s: float = typer.Option(20.0, help="Time limit of the first run"),
     no_serve: bool = typer.Option(False, "--no-serve", help="Load data, do not serve"),
 ) -> None:
-    """Migrate, create the demo organisation and key, load a cohort, start a run, serve."""
+    """Migrate, create the demo organisation and keys, load a cohort, start a run, serve."""
+    import os
+
     from app.config import get_settings
     from app.demo import prepare_demo
 
+    # The demo runs on a machine of your own: the built-in pepper is allowed unless one is set.
+    os.environ.setdefault("KRING_DEV_MODE", "true")
+    get_settings.cache_clear()
     settings = get_settings()
     _upgrade()
     info = prepare_demo(settings, n_firms=firms, time_limit_s=time_limit_s)
@@ -236,7 +275,16 @@ def demo(
     typer.echo(f"run status:    {base}/api/v1/runs/{info.run_id}")
     typer.echo(f"groups (GeoJSON): {base}/api/v1/runs/{info.run_id}/groups.geojson")
     typer.echo(f"try: curl -H 'X-API-Key: {info.key}' {base}/api/v1/runs/{info.run_id}")
-    typer.echo(f"demo API key (member):\n{info.key}")
+    typer.echo(
+        "demo API key (manager): a programme manager's key: accept or reject groups, "
+        "edit profiles, read the audit log, and everything the member key does:"
+    )
+    typer.echo(info.manager_key)
+    typer.echo(
+        "demo API key (member): import firms and pairs, start and cancel runs, "
+        "read groups and the map:"
+    )
+    typer.echo(info.key)
     if not no_serve:
         serve(host=host, port=port, workers=1)
 

@@ -10,6 +10,7 @@ from app.deps import DbDep, ManagerDep
 from app.errors import problem_responses
 from app.schemas import AuditList, AuditRead
 from app.services import audit as service
+from app.services.organisations import holder_names
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problem_responses(401, 403, 422, 500))
 
@@ -27,5 +28,11 @@ def list_audit(
     rows, total = service.list_entries(
         db, limit=limit, offset=offset, action=action, resource=resource
     )
-    items = [AuditRead.model_validate(r, from_attributes=True) for r in rows]
+    holders = holder_names(db, (r.actor_key_id for r in rows))
+    items = [
+        AuditRead.model_validate(r, from_attributes=True).model_copy(
+            update={"actor_holder": holders.get(r.actor_key_id or 0)}
+        )
+        for r in rows
+    ]
     return AuditList(items=items, total=total, limit=limit, offset=offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.deps import AdminDep, CallerDep, DbDep, SettingsDep
+from app.deps import AdminDep, CallerDep, DbDep, PlatformAdminDep, SettingsDep
 from app.errors import problem_responses
 from app.models import Organisation, Role
 from app.schemas import (
@@ -15,7 +15,7 @@ from app.schemas import (
     NeedRead,
     OrganisationCreate,
 )
-from app.services.organisations import IssuedKey, create_key, create_organisation
+from app.services.organisations import IssuedKey, create_organisation, issue_key
 from matching.needs import NEEDS
 
 router = APIRouter(responses=problem_responses(401, 403, 422, 500))
@@ -27,6 +27,7 @@ def _issued(key: IssuedKey) -> ApiKeyIssued:
         organisation_name=key.organisation_name,
         role=key.role.value,
         key_id=key.key_id,
+        holder=key.holder,
         key=key.key,
     )
 
@@ -39,10 +40,15 @@ def list_needs() -> NeedList:
 
 @router.get("/me", tags=["admin"], operation_id="admin-me", response_model=CallerRead)
 def me(caller: CallerDep, db: DbDep) -> CallerRead:
-    """The organisation and role of the API key."""
+    """The organisation, role and holder of the API key."""
     org = db.get(Organisation, caller.organisation_id)
     assert org is not None
-    return CallerRead(organisation_id=org.id, organisation_name=org.name, role=caller.role.value)
+    return CallerRead(
+        organisation_id=org.id,
+        organisation_name=org.name,
+        role=caller.role.value,
+        holder=caller.holder,
+    )
 
 
 @router.post(
@@ -54,10 +60,12 @@ def me(caller: CallerDep, db: DbDep) -> CallerRead:
     responses=problem_responses(409),
 )
 def post_organisation(
-    body: OrganisationCreate, caller: AdminDep, db: DbDep, settings: SettingsDep
+    body: OrganisationCreate, caller: PlatformAdminDep, db: DbDep, settings: SettingsDep
 ) -> ApiKeyIssued:
-    """Create an organisation and its first API key (admin only; the key is shown once)."""
-    issued = create_organisation(db, name=body.name, role=Role(body.role), settings=settings)
+    """Create an organisation and its first API key (platform admins; the key is shown once)."""
+    issued = create_organisation(
+        db, name=body.name, role=Role(body.role), settings=settings, holder=body.holder
+    )
     return _issued(issued)
 
 
@@ -67,15 +75,19 @@ def post_organisation(
     operation_id="admin-create-key",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyIssued,
+    responses=problem_responses(404),
 )
 def post_api_key(
     body: ApiKeyCreate, caller: AdminDep, db: DbDep, settings: SettingsDep
 ) -> ApiKeyIssued:
-    """Create another API key for your organisation (admin only; the key is shown once)."""
-    org = db.get(Organisation, caller.organisation_id)
-    assert org is not None
-    issued = create_key(
-        db, organisation=org, role=Role(body.role), settings=settings, label=body.label
+    """Create an API key for your organisation, or any one for platform admins (shown once)."""
+    issued = issue_key(
+        db,
+        caller,
+        organisation=body.organisation,
+        role=Role(body.role),
+        holder=body.holder,
+        label=body.label,
+        settings=settings,
     )
-    db.commit()
     return _issued(issued)

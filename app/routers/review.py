@@ -17,7 +17,7 @@ router = APIRouter(
 )
 
 
-def _decision(group: Group) -> GroupDecision:
+def _decision(group: Group, decided_by: str | None = None) -> GroupDecision:
     return GroupDecision(
         run_id=group.run_id,
         group_id=group.id,
@@ -26,6 +26,7 @@ def _decision(group: Group) -> GroupDecision:
         comment=group.decision_comment,
         decided_at=group.decided_at,
         decided_by_key_id=group.decided_by_key_id,
+        decided_by=decided_by,  # the holder of the deciding key
     )
 
 
@@ -37,7 +38,9 @@ def accept_group(
 ) -> GroupDecision:
     """Accept a group (optional comment); recorded with who and when."""
     comment = body.comment if body else None
-    return _decision(review.decide(db, caller, run_id, group_id, GroupStatus.accepted, comment))
+    return _decision(
+        review.decide(db, caller, run_id, group_id, GroupStatus.accepted, comment), caller.holder
+    )
 
 
 @router.post(
@@ -48,7 +51,9 @@ def reject_group(
 ) -> GroupDecision:
     """Reject a group (optional comment); recorded with who and when."""
     comment = body.comment if body else None
-    return _decision(review.decide(db, caller, run_id, group_id, GroupStatus.rejected, comment))
+    return _decision(
+        review.decide(db, caller, run_id, group_id, GroupStatus.rejected, comment), caller.holder
+    )
 
 
 @router.get(

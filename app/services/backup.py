@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.db import Base
 from app.errors import ConflictError, InvalidInputError
 from app.models import ORG_KEY, ApiKey, Organisation
+from app.services.organisations import find_organisation
 
 FORMAT = "kring-organisation-export"
 VERSION = 1
@@ -149,8 +150,8 @@ def import_organisation(
     if data.get("format") != FORMAT or data.get("version") != VERSION:
         raise _invalid("format", f"not a {FORMAT} version {VERSION} document")
     org_name = name or data["organisation"]["name"]
-    if db.scalar(select(Organisation.id).where(Organisation.name == org_name)) is not None:
-        raise ConflictError(f"an organisation named {org_name!r} already exists")
+    if find_organisation(db, org_name) is not None:  # names are unique in any case
+        raise ConflictError(f"an organisation named {org_name!r} (in any case) already exists")
     known = {t.name for t in _owned_tables()}
     unknown = set(data["tables"]) - known
     if unknown:

@@ -1,30 +1,40 @@
-"""Organisations and API keys: creation, hashing and authentication."""
+"""Organisations and API keys: creation, hashing, authentication and who may issue keys.
+
+A *platform admin* holds an ``admin`` key of the platform organisation (``is_platform``,
+set by ``kring admin create-org NAME --platform``): only platform admins create
+organisations and issue keys for organisations other than their own.  Every key names its
+holder (a person or a system), shown with the decisions and audit entries made with it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import ConflictError, NotFoundError, UnauthorizedError
+from app.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
 from app.models import ApiKey, Organisation, Role, utcnow
 
 KEY_PREFIX = "kr_"
+SYSTEM_HOLDER = "system"
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the key's organisation, role and id."""
+    """Who is calling: the key's organisation, role, id and holder."""
 
     organisation_id: int
     role: Role
     key_id: int
+    holder: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,7 @@ class IssuedKey:
     role: Role
     key_id: int
     key: str
+    holder: str = SYSTEM_HOLDER
 
 
 def hash_key(key: str, settings: Settings) -> str:
@@ -50,6 +61,7 @@ def create_key(
     organisation: Organisation,
     role: Role,
     settings: Settings,
+    holder: str = SYSTEM_HOLDER,
     label: str = "",
     expires_at: datetime | None = None,
 ) -> IssuedKey:
@@ -61,30 +73,88 @@ def create_key(
         key_hash=hash_key(key, settings),
         prefix=key[:10],
         label=label or None,
+        holder=holder,
         expires_at=expires_at,
     )
     db.add(row)
     db.flush()
-    return IssuedKey(organisation.id, organisation.name, role, row.id, key)
+    return IssuedKey(organisation.id, organisation.name, role, row.id, key, holder)
 
 
 def create_organisation(
-    db: Session, *, name: str, role: Role, settings: Settings, label: str = ""
+    db: Session,
+    *,
+    name: str,
+    role: Role,
+    settings: Settings,
+    holder: str = SYSTEM_HOLDER,
+    label: str = "",
+    platform: bool = False,
 ) -> IssuedKey:
-    """Create an organisation and its first key; 409 when the name is taken."""
-    if db.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
-        raise ConflictError(f"an organisation named {name!r} already exists")
-    org = Organisation(name=name)
-    db.add(org)
-    db.flush()
-    issued = create_key(db, organisation=org, role=role, settings=settings, label=label)
-    db.commit()
+    """Create an organisation and its first key; 409 when the name is taken in any case."""
+    if find_organisation(db, name) is not None:
+        raise ConflictError(f"an organisation named {name!r} (in any case) already exists")
+    try:
+        org = Organisation(name=name, is_platform=platform)
+        db.add(org)
+        db.flush()
+        issued = create_key(
+            db, organisation=org, role=role, settings=settings, holder=holder, label=label
+        )
+        db.commit()
+    except IntegrityError:  # created at the same moment by another request
+        db.rollback()
+        raise ConflictError(
+            f"an organisation named {name!r} (in any case) already exists"
+        ) from None
     return issued
 
 
 def find_organisation(db: Session, name: str) -> Organisation | None:
-    """Return the organisation called ``name``, if any."""
-    return db.scalar(select(Organisation).where(Organisation.name == name))
+    """Return the organisation called ``name`` (compared case-insensitively), if any."""
+    exact = db.scalar(select(Organisation).where(Organisation.name == name))
+    if exact is not None:
+        return exact
+    folded = name.casefold()  # SQLite's lower() folds ASCII only: compare here
+    return next((o for o in db.scalars(select(Organisation)) if o.name.casefold() == folded), None)
+
+
+def is_platform_admin(db: Session, caller: Caller) -> bool:
+    """Whether ``caller`` holds an admin key of the platform organisation."""
+    org = db.get(Organisation, caller.organisation_id)
+    return caller.role == Role.admin and org is not None and org.is_platform
+
+
+def issue_key(
+    db: Session,
+    caller: Caller,
+    *,
+    organisation: str | None,
+    role: Role,
+    holder: str,
+    label: str,
+    settings: Settings,
+) -> IssuedKey:
+    """Issue a key for the caller's organisation or, for platform admins, any organisation.
+
+    Another organisation named by a caller who is not a platform admin is 403 whether or
+    not it exists (nothing is revealed); an unknown one named by a platform admin is 404.
+    """
+    own = db.get(Organisation, caller.organisation_id)
+    assert own is not None
+    target = own
+    if organisation is not None and organisation.casefold() != own.name.casefold():
+        if not is_platform_admin(db, caller):
+            raise ForbiddenError("only platform admins issue keys for other organisations")
+        found = find_organisation(db, organisation)
+        if found is None:
+            raise NotFoundError("organisation", repr(organisation))
+        target = found
+    issued = create_key(
+        db, organisation=target, role=role, settings=settings, holder=holder, label=label
+    )
+    db.commit()
+    return issued
 
 
 def authenticate(db: Session, key: str | None, settings: Settings) -> Caller:
@@ -94,7 +164,7 @@ def authenticate(db: Session, key: str | None, settings: Settings) -> Caller:
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key, settings)))
     if row is None or row.revoked_at is not None or _expired(row.expires_at):
         raise UnauthorizedError("the API key is unknown, revoked or expired")
-    return Caller(row.organisation_id, Role(row.role), row.id)
+    return Caller(row.organisation_id, Role(row.role), row.id, row.holder)
 
 
 def _expired(expires_at: datetime | None) -> bool:
@@ -120,3 +190,12 @@ def list_keys(db: Session, organisation: Organisation) -> list[ApiKey]:
     """Return the keys of ``organisation`` (hashes and prefixes only), oldest first."""
     query = select(ApiKey).where(ApiKey.organisation_id == organisation.id).order_by(ApiKey.id)
     return list(db.scalars(query))
+
+
+def holder_names(db: Session, key_ids: Iterable[int | None]) -> dict[int, str]:
+    """The holder of each key id given (keys of the session's organisation)."""
+    wanted = {i for i in key_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.execute(select(ApiKey.id, ApiKey.holder).where(ApiKey.id.in_(wanted)))
+    return {key_id: holder for key_id, holder in rows}

@@ -13,6 +13,7 @@ from app.models import ApiKey
 from app.openapi import SPEC_PATH, render
 from tests.app.conftest import auth, client_for, make_settings
 from tests.app.test_firms import firm
+from tests.app.test_keys import platform_key
 
 
 def test_missing_or_wrong_key_is_401(client: TestClient, keys: dict[str, str]) -> None:
@@ -50,26 +51,28 @@ def test_viewer_cannot_write(client: TestClient, keys: dict[str, str]) -> None:
 
 
 def test_member_cannot_create_keys_or_organisations(
-    client: TestClient, keys: dict[str, str]
+    client: TestClient, settings: Settings, keys: dict[str, str]
 ) -> None:
-    """Only admin keys create organisations and keys; the new key works at once."""
+    """Only admins create keys, only platform admins organisations; new keys work at once."""
     for role in ("member", "manager"):
         h = auth(keys[role])
         assert client.post("/api/v1/api-keys", json={}, headers=h).status_code == 403
         assert (
             client.post("/api/v1/organisations", json={"name": "x"}, headers=h).status_code == 403
         )
-    r = client.post(
-        "/api/v1/organisations",
-        json={"name": "east", "role": "member"},
-        headers=auth(keys["admin"]),
-    )
+    body = {"name": "east", "role": "member", "holder": "Eva Oost"}
+    ordinary = client.post("/api/v1/organisations", json=body, headers=auth(keys["admin"]))
+    assert ordinary.status_code == 403
+    platform = auth(platform_key(settings))
+    r = client.post("/api/v1/organisations", json=body, headers=platform)
     assert r.status_code == 201
     new_key = r.json()["key"]
     assert client.get("/api/v1/me", headers=auth(new_key)).json()["organisation_name"] == "east"
-    dup = client.post("/api/v1/organisations", json={"name": "east"}, headers=auth(keys["admin"]))
+    dup = client.post("/api/v1/organisations", json=body, headers=platform)
     assert dup.status_code == 409
-    k = client.post("/api/v1/api-keys", json={"role": "viewer"}, headers=auth(keys["admin"]))
+    k = client.post(
+        "/api/v1/api-keys", json={"role": "viewer", "holder": "Vera"}, headers=auth(keys["admin"])
+    )
     assert k.status_code == 201
     assert client.get("/api/v1/me", headers=auth(k.json()["key"])).json()["role"] == "viewer"
 

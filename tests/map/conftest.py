@@ -82,6 +82,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "KRING_EXECUTOR": "thread",
         "KRING_POLL_INTERVAL_S": "0.2",
         "KRING_LOG_LEVEL": "WARNING",
+        "KRING_DEV_MODE": "true",  # `kring serve` refuses the built-in pepper otherwise
     }
     command = [*KRING, "demo", "--no-serve", "--firms", str(DEMO_FIRMS),
                "--time-limit-s", str(RUN_TIME_LIMIT_S)]  # fmt: skip
