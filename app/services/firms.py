@@ -36,8 +36,7 @@ from matching.firms import Firm as ValidFirm
 from matching.firms import read_firms_csv
 
 log = structlog.get_logger("kring.firms")
-# rows per INSERT: 24 columns x 500 rows stay below SQLite's 32,766 bound parameters
-UPSERT_BATCH = 500
+UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany)
 
 
 def check_row_limit(count: int, settings: Settings) -> None:
@@ -80,7 +79,7 @@ def _store(
 ) -> tuple[int, int]:
     """Upsert ``firms`` in one transaction; return ``(created, updated)``.
 
-    ``INSERT … ON CONFLICT (organisation_id, external_id) DO UPDATE`` in batches, so two
+    ``INSERT … ON CONFLICT (organisation_id, external_id) DO UPDATE``, so two
     requests writing the same new ids at once both succeed (the later one updates) instead
     of one failing on the unique constraint.  Rows go in external-id order: concurrent
     upserts on PostgreSQL take their row locks in one order and cannot deadlock.  A row
@@ -101,16 +100,16 @@ def _store(
                 "updated_at": stamp,
             }
         )
+    if not rows:
+        return 0, 0
     kept = {"organisation_id", "created_at"} | ({"consent_to_share"} if consent is None else set())
-    changed = [c for c in rows[0] if c not in kept] if rows else []
-    created = 0
-    for start in range(0, len(rows), UPSERT_BATCH):
-        insert = dialect_insert(db, table).values(rows[start : start + UPSERT_BATCH])
-        statement = insert.on_conflict_do_update(
-            index_elements=[table.c.organisation_id, table.c.external_id],
-            set_={c: insert.excluded[c] for c in changed},
-        ).returning(table.c.created_at)
-        created += sum(1 for (at,) in db.execute(statement) if _same_instant(at, stamp))
+    insert = dialect_insert(db, table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.organisation_id, table.c.external_id],
+        set_={c: insert.excluded[c] for c in rows[0] if c not in kept},
+    ).returning(table.c.created_at)
+    statement = statement.execution_options(insertmanyvalues_page_size=UPSERT_BATCH)
+    created = sum(1 for (at,) in db.execute(statement, rows) if _same_instant(at, stamp))
     db.commit()
     return created, len(rows) - created
 

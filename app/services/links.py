@@ -42,27 +42,22 @@ def _store(
     wanted = sorted({tuple(sorted((ids[a], ids[b]))) for a, b in pairs})
     table = table_of(model)
     now = utcnow()
-    created = 0
-    for start in range(0, len(wanted), UPSERT_BATCH):
-        rows = [
-            {
-                "organisation_id": caller.organisation_id,
-                "firm_a_id": a,
-                "firm_b_id": b,
-                "source": LinkSource.declared,
-                "created_at": now,
-            }
-            for a, b in wanted[start : start + UPSERT_BATCH]
-        ]
-        statement = (
-            dialect_insert(db, table)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=[table.c.organisation_id, table.c.firm_a_id, table.c.firm_b_id]
-            )
-            .returning(table.c.id)
+    if not wanted:
+        return 0, 0
+    rows = [
+        {"organisation_id": caller.organisation_id, "firm_a_id": a, "firm_b_id": b,
+         "source": LinkSource.declared, "created_at": now}
+        for a, b in wanted
+    ]  # fmt: skip
+    statement = (
+        dialect_insert(db, table)
+        .on_conflict_do_nothing(
+            index_elements=[table.c.organisation_id, table.c.firm_a_id, table.c.firm_b_id]
         )
-        created += len(db.execute(statement).all())
+        .returning(table.c.id)
+        .execution_options(insertmanyvalues_page_size=UPSERT_BATCH)
+    )
+    created = len(db.execute(statement, rows).all())
     db.commit()
     log.info("links_added", table=model.__tablename__, created=created)
     return created, len(wanted) - created
