@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodata.errors import GeodataError
@@ -174,6 +175,10 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # e.g. a body that is not JSON: invalid input, like the rest
+        errors = [{"row": None, "field": "body", "message": str(exc.detail)}]
+        return problem(request, 422, "invalid-input", "Invalid input", str(exc.detail),
+                       errors=errors)  # fmt: skip
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem(request, exc.status_code, slug, title, str(exc.detail))
@@ -182,6 +187,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _overflow(request: Request, exc: Exception) -> JSONResponse:
     detail = "a number in the request is out of range"
     errors = [{"row": None, "field": "number", "message": detail}]
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value (an id past 32 bits on PostgreSQL, text too long): 422."""
+    cause = type(getattr(exc, "orig", None) or exc).__name__
+    log.warning("database_refused_value", path=request.url.path, error=cause)
+    detail = "a value in the request is out of range or too long"
+    errors = [{"row": None, "field": "value", "message": f"{detail} ({cause})"}]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
@@ -200,4 +214,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OverflowError, _overflow)  # e.g. an id beyond 64 bits (SQLite)
+    app.add_exception_handler(DataError, _data_error)  # e.g. an id beyond 32 bits (PostgreSQL)
     app.add_exception_handler(Exception, _unexpected)
