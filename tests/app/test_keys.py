@@ -203,7 +203,9 @@ def test_demo_prints_a_manager_and_a_member_key(tmp_path: Path) -> None:
     member_at = next(i for i, line in enumerate(lines) if "(member)" in line)
     assert "accept or reject groups" in lines[manager_at]
     assert "start and cancel runs" in lines[member_at]
-    settings = make_settings(db, api_key_pepper=SecretStr(DEV_PEPPER), dev_mode=True)
+    settings = make_settings(  # the demo's own SQLite file, also under make test-postgres
+        db, database_url=f"sqlite:///{db}", api_key_pepper=SecretStr(DEV_PEPPER), dev_mode=True
+    )
     with client_for(settings) as client:
         for at, role, holder in (
             (manager_at, "manager", "demo programme manager"),

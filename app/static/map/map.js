@@ -518,7 +518,7 @@
       button.dataset.groupId = g.id;
       button.setAttribute("aria-pressed", String(state.selected === g.id));
       button.innerHTML =
-        '<span class="swatch" style="background:' + g.colour + '"></span>' +
+        '<span class="swatch"></span>' +
         '<span class="title">Group ' + esc(g.number) + " · " + esc(needLabel(g.theme)) +
         (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(g.status) + "</span>" : "") +
         "</span>" +
@@ -526,6 +526,7 @@
         (g.diameter_km === null || g.diameter_km === undefined ? "?" : esc(g.diameter_km.toFixed(1))) +
         " km across · " + esc(g.status) + "</span>" +
         '<span class="why">' + esc(explanationText(g.explanation)) + "</span>";
+      button.querySelector(".swatch").style.background = g.colour;  // CSSOM: allowed by the CSP
       button.addEventListener("click", function () { selectGroup(g.id); });
       button.addEventListener("keydown", moveFocus);
       li.appendChild(button);
