@@ -143,7 +143,7 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = finish(FastAPI.openapi(app))
+            app.openapi_schema = finish(type(app).openapi(app))  # a subclass's too
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
