@@ -1,7 +1,11 @@
 """Database plumbing: engine factory, the declarative ``Base`` and sessions.
 
 One engine per database URL is cached for the life of the process.  SQLite gets foreign
-keys, WAL and a busy timeout, so the API and the run workers can share one file.
+keys, WAL and a busy timeout, so the API and the run workers can share one file, and
+``secure_delete`` on every connection, so the bytes of deleted rows (a GDPR erasure) are
+overwritten with zeros instead of lingering in free pages (PostgreSQL needs ``VACUUM``,
+see SECURITY.md).  Engines hide SQL parameters (``hide_parameters``): an error message,
+and so a logged traceback, never carries names, postcodes or coordinates.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -45,11 +50,13 @@ def get_engine(database_url: str) -> Engine:
     """Return the process-wide engine for ``database_url`` (created on first use)."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
-            database_url, connect_args={"check_same_thread": False, "timeout": 30}
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
 
 
 def dispose_engine(database_url: str) -> None:

@@ -12,8 +12,8 @@ from app.config import DEV_PEPPER, Settings, get_settings, pepper_problem
 from app.errors import install_handlers
 from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
-from app.logs import configure_logging
-from app.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from app.logs import AccessLogMiddleware, configure_logging
+from app.middleware import BodyLimitMiddleware
 from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
 from app.security import AuthThrottleMiddleware, SecuredFastAPI

@@ -222,7 +222,14 @@ def serve(
 
     _refuse_without_pepper()
     if workers == 1:
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,  # the one access log is kring's (app.logs.AccessLogMiddleware)
+        )
         return
     from app.config import get_settings
     from app.jobs import RunExecutor
@@ -242,6 +249,7 @@ def serve(
             port=port,
             workers=workers,
             log_config=None,
+            access_log=False,
         )
     finally:
         executor.stop()

@@ -10,18 +10,25 @@ instead of a PC6 postcode, and a KvK number only when the firm has ``consent_to_
 The caller's role is bound to the request's session by ``deps.get_caller`` (next to the
 organisation scope); sessions without a caller (CLI, demo, benchmarks: the operator) see
 everything.
+
+:func:`erase_traces` is the part of a GDPR erasure (``DELETE /firms/{id}``) that reaches
+derived data: group outlines and centroids are recomputed without the firm, and its name,
+KvK number and external id are redacted from decision comments, audit details and run
+windows.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import Firm, Role
+from app.models import AuditEntry, Firm, Group, GroupMember, Role, Run, RunWindow
 from geodata.geocode import geocode
 from geodata.shapes import centroid, hull_geojson
 
@@ -95,3 +102,106 @@ class FirmView:
 def firm_view(session: Session) -> FirmView:
     """The :class:`FirmView` of the caller bound to ``session`` (full without a caller)."""
     return FirmView(minimise=bool(session.info.get(_MINIMISE_KEY, False)))
+
+
+REDACTED = "[erased firm]"
+MIN_HULL_MEMBERS = 3  # fewer members left: the group's outline is dropped
+MIN_NEEDLE = 3  # shorter names and ids are not searched for in free text
+
+
+def erase_traces(db: Session, firm: Firm) -> None:
+    """Remove what derived data still tells about ``firm`` (call before it is deleted).
+
+    * every group the firm is a member of gets its outline (``hull``) recomputed from the
+      other members' stored positions (dropped below :data:`MIN_HULL_MEMBERS`) and its
+      ``details.centroid`` recomputed (``None`` when nobody is left);
+    * the firm's name and KvK number (and its external id, at least
+      :data:`MIN_NEEDLE` characters) become :data:`REDACTED` in every decision comment and
+      audit entry of the organisation, and in the plans and results of its runs' windows.
+
+    Nothing is committed: the erasure commits it with the deletion itself.
+    """
+    _redraw_groups(db, firm)
+    pattern = _pattern([firm.name, firm.kvk_number, firm.external_id])
+    if pattern is None:
+        return
+    org, external_id = firm.organisation_id, firm.external_id
+    comments = select(Group).where(
+        Group.organisation_id == org, _mentions(Group.decision_comment, firm)
+    )
+    for group in db.scalars(comments):
+        group.decision_comment = str(_redact(group.decision_comment, pattern, external_id))
+    entries = select(AuditEntry).where(
+        AuditEntry.organisation_id == org, _mentions(cast(AuditEntry.details, String), firm)
+    )
+    for entry in db.scalars(entries):
+        entry.details = _redact(entry.details, pattern, external_id)
+    windows = select(RunWindow).where(
+        RunWindow.run_id.in_(select(Run.id).where(Run.organisation_id == org)),
+        or_(_mentions(cast(RunWindow.plan, String), firm),
+            _mentions(cast(RunWindow.result, String), firm)),
+    )  # fmt: skip
+    for window in db.scalars(windows):
+        window.plan = _redact(window.plan, pattern, external_id)
+        window.result = _redact(window.result, pattern, external_id)
+
+
+def _redraw_groups(db: Session, firm: Firm) -> None:
+    """Recompute outline and centroid of ``firm``'s groups over the other members."""
+    query = (
+        select(Group)
+        .where(Group.id.in_(select(GroupMember.group_id).where(GroupMember.firm_id == firm.id)))
+        .options(selectinload(Group.members))
+    )
+    for group in db.scalars(query):
+        kept = [m for m in group.members if m.firm_id not in (None, firm.id)]
+        points = [(m.lat, m.lon) for m in kept if m.lat is not None and m.lon is not None]
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        group.hull = hull_geojson(lats, lons) if len(points) >= MIN_HULL_MEMBERS else None
+        if group.details and "centroid" in group.details:
+            middle = None
+            if points:
+                lat, lon = centroid(lats, lons)
+                middle = {"lat": round(lat, DECIMALS), "lon": round(lon, DECIMALS)}
+            group.details = {**group.details, "centroid": middle}
+
+
+def _needles(firm: Firm) -> list[str]:
+    return [n for n in (firm.name, firm.kvk_number, firm.external_id) if n and n.strip()]
+
+
+def _mentions(column: Any, firm: Firm) -> Any:
+    """A cheap SQL pre-filter: the text contains the longest ASCII word of a needle.
+
+    Stored JSON escapes non-ASCII characters, and SQLite's ``lower`` folds ASCII only, so
+    the filter looks for an ASCII run; :func:`_redact` then matches exactly (any case).
+    A needle without ASCII letters or digits matches every row.
+    """
+    words = []
+    for needle in _needles(firm):
+        runs = re.findall(r"[A-Za-z0-9]+", needle)
+        if not runs:
+            return column.is_not(None)
+        words.append(max(runs, key=len).lower())
+    return or_(*(func.lower(column).contains(w, autoescape=True) for w in words))
+
+
+def _pattern(needles: Sequence[str | None]) -> re.Pattern[str] | None:
+    """Whole-word, case-insensitive, whitespace-tolerant match of any needle."""
+    parts = sorted({n.strip() for n in needles if n and len(n.strip()) >= MIN_NEEDLE},
+                   key=len, reverse=True)  # fmt: skip
+    if not parts:
+        return None
+    alternatives = (r"\s+".join(re.escape(word) for word in p.split()) for p in parts)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+def _redact(value: Any, pattern: re.Pattern[str], external_id: str) -> Any:
+    """``value`` (text or JSON) with every match of ``pattern`` replaced by REDACTED."""
+    if isinstance(value, str):
+        return REDACTED if value == external_id else pattern.sub(REDACTED, value)
+    if isinstance(value, list):
+        return [_redact(v, pattern, external_id) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact(v, pattern, external_id) for k, v in value.items()}
+    return value
