@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     max_rows: int = Field(50_000, ge=1, description="Most firms or links per request.")
     default_time_limit_s: float = Field(30.0, gt=0, description="Run time limit default.")
     max_time_limit_s: float = Field(3_600.0, gt=0, description="Largest time limit allowed.")
+    max_run_attempts: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Times a run is started before it fails: a run whose worker died (or "
+        "whose server stopped) while it ran is retried until then.",
+    )
+    max_running_per_organisation: int = Field(
+        0,
+        ge=0,
+        description="Most runs of one organisation running at once (0: no limit); queued "
+        "runs are claimed round-robin across organisations either way.",
+    )
+    organisation_max_time_limit_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-organisation maxima of time_limit_s by organisation name, e.g. "
+        '{"OrgA": 600}; organisations not named get max_time_limit_s.',
+    )
     broker_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Celery broker (executor 'celery'): Redis."
     )

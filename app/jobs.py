@@ -12,11 +12,24 @@
 
 On start, runs left ``running`` by a stopped process are re-queued.  Runs are read from
 the database, never from memory, so a restart loses nothing.
+
+A run has one owner at a time: each claim increments ``run.attempts`` and hands that
+number (the fencing token, :class:`app.services.runs.Lease`) to the worker, whose every
+progress write and final store hold only ``WHERE attempts = token AND status = running``.
+A worker whose run was re-queued and claimed again (say, an orphan of a killed server)
+therefore stores nothing: it logs ``run_store_refused`` and exits.  Worker processes also
+die with the server that started them (``PR_SET_PDEATHSIG`` on Linux, and a parent-pid
+watchdog thread everywhere; :mod:`app.run_process`), so a requeued run does not run
+beside its orphan.  A worker that dies (e.g. ``SIGKILL``) has its run re-queued, up to
+``KRING_MAX_RUN_ATTEMPTS`` attempts in all, after which the run fails with the reason;
+runs interrupted by a server stop count against the same bound.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import threading
 from typing import Protocol
 
@@ -25,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.services.execution import execute_run
-from app.services.runs import claim_next, fail_run, requeue_interrupted
+from app.services.runs import Lease, claim, requeue_interrupted, retry_or_fail
 
 log = structlog.get_logger("kring.jobs")
 
@@ -46,12 +59,12 @@ def lower_priority(settings: Settings) -> None:
     lower(settings.run_nice)
 
 
-def process_main(run_id: int, settings: Settings) -> None:
-    """Execute one run in this (worker) process, with the service's logging."""
+def process_main(run_id: int, settings: Settings, attempt: int | None = None) -> None:
+    """Execute one run (attempt ``attempt``) in this worker process, with the service's logging."""
     from app.logs import configure_logging
 
     configure_logging(settings)
-    execute_run(run_id, settings)
+    execute_run(run_id, settings, attempt)
 
 
 def _warm_kernels() -> None:
@@ -59,6 +72,17 @@ def _warm_kernels() -> None:
     from matching.warmup import warm_kernels  # heavy import: off the start-up path
 
     log.info("solver_kernels_ready", seconds=round(warm_kernels(), 2))
+
+
+def _death(code: int) -> str:
+    """How a worker process ended, in words (a negative exit code is the signal)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the worker process was killed ({name})"
+    return f"the worker process died (exit {code})"
 
 
 class RunExecutor:
@@ -69,7 +93,7 @@ class RunExecutor:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._running: dict[int, _Worker] = {}
+        self._running: dict[int, tuple[_Worker, Lease]] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -107,8 +131,8 @@ class RunExecutor:
 
     def drain(self) -> None:
         """Execute queued runs one after another in this thread until none is left."""
-        while (run_id := claim_next(self.settings)) is not None:
-            execute_run(run_id, self.settings)
+        while (lease := claim(self.settings)) is not None:
+            execute_run(lease.run_id, self.settings, lease.attempt)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop dispatching; worker processes are terminated (their runs re-queue later)."""
@@ -117,7 +141,7 @@ class RunExecutor:
         if self._thread is not None:
             self._thread.join(timeout_s)
         with self._lock:
-            for worker in self._running.values():
+            for worker, _lease in self._running.values():
                 if isinstance(worker, multiprocessing.process.BaseProcess):
                     worker.terminate()
                 worker.join(timeout_s)
@@ -125,14 +149,14 @@ class RunExecutor:
     def _reap(self) -> None:
         ended = []
         with self._lock:
-            for run_id, worker in list(self._running.items()):
+            for run_id, (worker, lease) in list(self._running.items()):
                 if worker.is_alive():
                     continue
                 del self._running[run_id]
                 code = getattr(worker, "exitcode", 0)
                 if code not in (0, None):
-                    log.error("worker_died", run_id=run_id, exitcode=code)
-                    fail_run(self.settings, run_id, f"the worker process died (exit {code})")
+                    log.error("worker_died", run_id=run_id, exitcode=code, attempt=lease.attempt)
+                    retry_or_fail(self.settings, lease, _death(code))
                 else:
                     ended.append(run_id)
         for run_id in ended:  # outside the lock: submit() and stop() never wait for it
@@ -150,21 +174,22 @@ class RunExecutor:
         except Exception:  # a cache fill must never stop the executor
             log.exception("render_failed", run_id=run_id)
 
-    def _spawn(self, run_id: int) -> _Worker:
+    def _spawn(self, lease: Lease) -> _Worker:
+        run_id = lease.run_id
         if self.settings.executor == "process":
             from app import run_process  # light: the child lowers its priority first
 
             context = multiprocessing.get_context("spawn")
             process = context.Process(
                 target=run_process.main,
-                args=(run_id, self.settings.run_nice, self.settings),
+                args=(run_id, self.settings.run_nice, self.settings, lease.attempt, os.getpid()),
                 name=f"kring-run-{run_id}",
             )
             process.start()
             return process
         thread = threading.Thread(
             target=execute_run,
-            args=(run_id, self.settings),
+            args=(run_id, self.settings, lease.attempt),
             name=f"kring-run-{run_id}",
             daemon=True,
         )
@@ -176,12 +201,13 @@ class RunExecutor:
             try:
                 self._reap()
                 while len(self._running) < self.settings.workers and not self._stopping.is_set():
-                    run_id = claim_next(self.settings)
-                    if run_id is None:
+                    lease = claim(self.settings)
+                    if lease is None:
                         break
-                    log.info("run_dispatched", run_id=run_id, executor=self.settings.executor)
+                    log.info("run_dispatched", run_id=lease.run_id, attempt=lease.attempt,
+                             executor=self.settings.executor)  # fmt: skip
                     with self._lock:
-                        self._running[run_id] = self._spawn(run_id)
+                        self._running[lease.run_id] = (self._spawn(lease), lease)
             except Exception:
                 log.exception("dispatcher_error")
             self._wake.wait(self.settings.poll_interval_s)

@@ -231,7 +231,7 @@ class Profile(OrgScoped, Base):
     """
 
     __tablename__ = "profile"
-    __table_args__ = (UniqueConstraint(ORG_KEY, "name"),)
+    __table_args__ = (UniqueConstraint(ORG_KEY, "name"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -275,7 +275,7 @@ class AuditEntry(OrgScoped, Base):
     """Who did what and when: profile edits, runs, group decisions."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_org_at", ORG_KEY, "at"),)
+    __table_args__ = (Index("ix_audit_entry_org_at", ORG_KEY, "at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = _ts()
@@ -294,6 +294,7 @@ class Run(OrgScoped, Base):
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 1", "progress"),
         Index("ix_run_status", "status"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit entries, URLs)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -353,7 +354,7 @@ class Group(OrgScoped, Base):
     """A proposed group (kring) of one run."""
 
     __tablename__ = "group"
-    __table_args__ = (UniqueConstraint("run_id", "number"),)
+    __table_args__ = (UniqueConstraint("run_id", "number"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), index=True)

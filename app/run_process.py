@@ -4,11 +4,26 @@ The child is spawned, so it imports what it runs; this module imports nothing he
 the process lowers its CPU priority (``KRING_RUN_NICE``) before numpy, numba, SQLAlchemy
 and the solver are imported — those imports take a core for a second or more, which
 would otherwise be taken from the web process serving reads.
+
+The child also dies with the process that started it, so that a killed server never
+leaves an orphan solving (and storing) beside the run it re-queues after its restart: on
+Linux the kernel sends it ``SIGKILL`` when its parent dies (``PR_SET_PDEATHSIG``), and
+everywhere a watchdog thread ends it once its parent pid changes.  Should it survive
+anyway, its lease (the attempt number) is stale and it stores nothing.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
+import sys
+import threading
+import time
+
+PR_SET_PDEATHSIG = 1
+WATCH_S = 0.5
 
 
 def lower_priority(nice: int) -> None:
@@ -17,9 +32,29 @@ def lower_priority(nice: int) -> None:
         os.nice(nice)
 
 
-def main(run_id: int, nice: int, settings: object) -> None:
-    """Lower this process's priority by ``nice``, then execute run ``run_id``."""
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (its parent) dies: at once, or within ``WATCH_S``."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(WATCH_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kring-parent-watch", daemon=True).start()
+
+
+def main(
+    run_id: int, nice: int, settings: object, attempt: int | None = None, parent_pid: int = 0
+) -> None:
+    """Tie this process to ``parent_pid``, lower its priority, then execute the run."""
+    if parent_pid:
+        die_with_parent(parent_pid)
     lower_priority(nice)
     from app.jobs import process_main
 
-    process_main(run_id, settings)  # type: ignore[arg-type]
+    process_main(run_id, settings, attempt)  # type: ignore[arg-type]

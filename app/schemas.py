@@ -367,6 +367,10 @@ class RunRead(BaseModel):
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    queue_position: int | None = Field(
+        None, description="A queued run's place in the queue (1 = next); null otherwise"
+    )
+    attempts: int = Field(0, description="Times the run was started (retries included)")
 
 
 class RunList(BaseModel):

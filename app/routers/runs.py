@@ -20,7 +20,7 @@ router = APIRouter(
 )
 
 
-def _read(run: Run) -> RunRead:
+def _read(run: Run, positions: dict[int, int] | None = None) -> RunRead:
     return RunRead(
         id=run.id,
         purpose=run.purpose,
@@ -38,6 +38,8 @@ def _read(run: Run) -> RunRead:
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        queue_position=(positions or {}).get(run.id),
+        attempts=run.attempts or 0,
     )
 
 
@@ -55,7 +57,7 @@ def create_run(
     """Queue a matching run; follow it at the `Location` URL."""
     run = service.create_run(db, caller, body, settings)
     db.refresh(run)
-    accepted = _read(run)  # queued: a background executor may claim it at once
+    accepted = _read(run, service.queue_positions(db))  # queued: a background executor may claim it at once
     executor.submit(run.id)
     response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
     if settings.executor == "inline":  # solved inside submit: answer with the outcome
@@ -73,13 +75,16 @@ def list_runs(
 ) -> RunList:
     """Your runs, newest first."""
     runs, total = service.list_runs(db, limit=limit, offset=offset)
-    return RunList(items=[_read(r) for r in runs], total=total, limit=limit, offset=offset)
+    positions = service.queue_positions(db) if any(r.status == "queued" for r in runs) else {}
+    items = [_read(r, positions) for r in runs]
+    return RunList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{run_id}", operation_id="runs-get", response_model=RunRead)
 def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
-    """A run's status, progress (0-1, best objective so far) and statistics."""
-    return _read(service.get_run(db, run_id))
+    """A run's status, progress (0-1, best objective so far), queue position and statistics."""
+    run = service.get_run(db, run_id)
+    return _read(run, service.queue_positions(db) if run.status == "queued" else None)
 
 
 @router.post("/{run_id}/cancel", operation_id="runs-cancel", response_model=RunRead)

@@ -26,8 +26,8 @@ from app.config import Settings
 from app.convert import row_to_firm
 from app.db import open_session
 from app.models import Run, RunStatus, RunWindow, bind_organisation, utcnow
-from app.services.execution import execute_run, load_inputs, store_success
-from app.services.runs import claim_next
+from app.services.execution import LeaseLostError, execute_run, load_inputs, store_success
+from app.services.runs import claim_next, take_over
 
 log = structlog.get_logger("kring.distributed")
 MERGE = -1
@@ -227,8 +227,10 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         run = db.get(Run, run_id)
         if row is None or run is None:
             return []
-        if row.plan.get("whole"):
-            execute_run(run_id, settings)
+        if row.plan.get("whole"):  # a new lease: a former owner of this window is fenced off
+            lease = take_over(settings, run_id)
+            if lease is not None:
+                execute_run(run_id, settings, lease.attempt)
             _finish_window(settings, run_id, number, {"whole": True})
             return []
         bind_organisation(db, run.organisation_id)
@@ -340,14 +342,11 @@ def merge_task(settings: Settings, run_id: int) -> list[int]:
         }
         report = build_report(firms, instance, result, extra_stats=extra,
                               rules=failed_rules(firms, s))  # fmt: skip
-        locked = db.execute(  # row lock: a concurrent duplicate merge waits, then sees 'succeeded'
-            update(Run)
-            .where(Run.id == run_id, Run.status == RunStatus.running)
-            .values(heartbeat_at=utcnow())
-        )
-        if not locked.rowcount:  # type: ignore[attr-defined]
+        try:  # locks the run's row: a concurrent duplicate merge waits, then is refused
+            store_success(db, run, report.to_dict(), inputs.by_external_id, began)
+        except LeaseLostError:
+            log.warning("run_store_refused", run_id=run_id, work="merge")
             return []
-        store_success(db, run, report.to_dict(), inputs.by_external_id, began)
     _finish_window(settings, run_id, MERGE, {"merged": True})
     log.info("run_merged", run_id=run_id, windows=len(windows), repair_parts=len(part_rows))
     return []

@@ -6,6 +6,7 @@ sessions; it never trusts the request that created the run.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from app.models import (
 )
 from app.services import review
 from app.services.links import links_of
+from app.services.runs import Lease
 from matching.errors import MatchingError
 from matching.settings import RunSettings
 
@@ -56,34 +58,57 @@ def select_firms(db: Session, filters: dict[str, Any]) -> list[Firm]:
     return list(db.scalars(query).all())
 
 
-class _Reporter:
-    """Throttled progress writes and cancellation checks from inside the optimiser."""
+class LeaseLostError(Exception):
+    """This worker's lease on the run is no longer current: it must not write, and ends."""
 
-    def __init__(self, settings: Settings, run_id: int) -> None:
-        self.settings, self.run_id = settings, run_id
+
+class _Reporter:
+    """Throttled progress writes, cancellation and lease checks from inside the optimiser.
+
+    Every write holds only while the lease does (``WHERE id AND attempts AND running``);
+    once it fails, the search is asked to stop and nothing more is written.
+    """
+
+    def __init__(self, settings: Settings, lease: Lease) -> None:
+        self.settings, self.lease = settings, lease
         self._written = self._checked = 0.0
         self._stop = False
+        self.lost = False
+
+    def _lose(self) -> None:
+        if not self.lost:
+            log.warning("run_lease_lost", run_id=self.lease.run_id, attempt=self.lease.attempt)
+        self.lost = self._stop = True
 
     def progress(self, fraction: float, best_objective: float | None = None) -> None:
         now = time.monotonic()
-        if now - self._written < THROTTLE_S:
+        if self.lost or now - self._written < THROTTLE_S:
             return
         self._written = now
         values: dict[str, Any] = {"progress": min(max(float(fraction), 0.0), 0.99)}
         if best_objective is not None:
             values["best_objective"] = float(best_objective)
+        values["heartbeat_at"] = utcnow()
         with open_session(self.settings) as db:
-            db.execute(update(Run).where(Run.id == self.run_id).values(**values))
+            done = db.execute(update(Run).where(*self.lease.owns()).values(**values))
             db.commit()
+        if not done.rowcount:  # type: ignore[attr-defined]
+            self._lose()
 
     def should_stop(self) -> bool:
         now = time.monotonic()
         if not self._stop and now - self._checked >= THROTTLE_S:
             self._checked = now
             with open_session(self.settings) as db:
-                self._stop = bool(
-                    db.scalar(select(Run.cancel_requested).where(Run.id == self.run_id))
-                )
+                row = db.execute(
+                    select(Run.cancel_requested, Run.attempts, Run.status).where(
+                        Run.id == self.lease.run_id
+                    )
+                ).first()
+            if row is None or row[1] != self.lease.attempt or row[2] != RunStatus.running:
+                self._lose()
+            elif row[0]:
+                self._stop = True
         return self._stop
 
 
@@ -118,6 +143,9 @@ def _group(run: Run, number: int, data: dict[str, Any], rows: dict[str, Firm]) -
 
 
 def _store_report(db: Session, run: Run, report: dict[str, Any], rows: dict[str, Firm]) -> None:
+    status = db.scalar(select(Run.status).where(Run.id == run.id))
+    if status == RunStatus.succeeded:  # its groups may carry decisions: never replaced
+        raise LeaseLostError(f"run {run.id} already succeeded")
     db.execute(delete(Group).where(Group.run_id == run.id))
     db.execute(delete(UnassignedFirm).where(UnassignedFirm.run_id == run.id))
     for number, data in enumerate(report["groups"], start=1):
@@ -167,27 +195,65 @@ def load_inputs(db: Session, run: Run) -> RunInputs:
     return RunInputs(rows, pairs["competitors"], pairs["partners"], settings, locked, pinned)
 
 
+EARLY_CHECK_MAX_FIRMS = 3000
+"""Cohorts up to this size get the cheap placement bound before the search."""
+EARLY_LIMIT_S = 0.5
+"""The search budget of a run whose bound places nobody (it only reports the reasons)."""
+NOBODY = (
+    "No group can be formed: the cheap placement bound places no firm (too few firms "
+    "within reach of each other for the minimum group size, or competitors in the way); "
+    "the run ended at once instead of searching for its time limit."
+)
+
+
+def _nobody_placeable(inputs: RunInputs) -> bool:
+    """Whether the cheap, valid upper bound on the firms placeable is zero."""
+    from matching.build import build_instance
+    from matching.unassigned import unassigned_reasons
+
+    if not inputs.rows or inputs.locked or inputs.pinned:
+        return False
+    if len(inputs.rows) < inputs.settings.min_size:
+        return True
+    if len(inputs.rows) > EARLY_CHECK_MAX_FIRMS:
+        return False
+    firms = [row_to_firm(r) for r in inputs.rows]
+    instance, _ = build_instance(firms, inputs.competitors, inputs.partners, inputs.settings)
+    _, bound, _ = unassigned_reasons(instance, list(range(instance.n_firms)))
+    return bound == 0
+
+
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
 
     inputs = load_inputs(db, run)
+    settings, early = inputs.settings, _nobody_placeable(inputs)
+    if early:
+        limit = min(settings.time_limit_s or EARLY_LIMIT_S, EARLY_LIMIT_S)
+        settings = dataclasses.replace(settings, time_limit_s=limit, max_iterations=None)
+        log.info("run_nobody_placeable", run_id=run.id, firms=len(inputs.rows))
     report = solve_firms(
         [row_to_firm(r) for r in inputs.rows],
         inputs.competitors,
         inputs.partners,
-        inputs.settings,
+        settings,
         progress=reporter.progress,
         should_stop=reporter.should_stop,
         locked=inputs.locked,
         pinned=inputs.pinned,
-    )
-    return report.to_dict(), inputs.by_external_id
+    ).to_dict()
+    if early:
+        report["stats"]["settings"] = inputs.settings.to_dict()  # as requested
+        report["stats"]["finished_early"] = {"code": "nobody_placeable", "reason": NOBODY}
+    return report, inputs.by_external_id
 
 
-def _finish(settings: Settings, run_id: int, **values: Any) -> None:
+def _finish(settings: Settings, lease: Lease, **values: Any) -> bool:
+    """End the run with ``values`` if ``lease`` is still its owner; whether it was."""
     with open_session(settings) as db:
-        db.execute(update(Run).where(Run.id == run_id).values(finished_at=utcnow(), **values))
+        done = db.execute(update(Run).where(*lease.owns()).values(finished_at=utcnow(), **values))
         db.commit()
+    return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def _cancel_requested(settings: Settings, run_id: int) -> bool:
@@ -195,10 +261,32 @@ def _cancel_requested(settings: Settings, run_id: int) -> bool:
         return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
 
+def take(db: Session, lease: Lease) -> None:
+    """Lock the run's row for this transaction, or raise when ``lease`` is not current.
+
+    A concurrent store by another owner waits for this transaction and then finds the
+    lease gone; on SQLite the write takes the database's write lock.
+    """
+    held = db.execute(update(Run).where(*lease.owns()).values(heartbeat_at=utcnow()))
+    if not held.rowcount:  # type: ignore[attr-defined]
+        db.rollback()
+        raise LeaseLostError(f"run {lease.run_id} attempt {lease.attempt} is no longer running")
+
+
 def store_success(
-    db: Session, run: Run, report: dict[str, Any], rows: dict[str, Firm], began: float
+    db: Session,
+    run: Run,
+    report: dict[str, Any],
+    rows: dict[str, Firm],
+    began: float,
+    lease: Lease | None = None,
 ) -> None:
-    """Store a verified report's groups and mark the run ``succeeded`` (one transaction)."""
+    """Store a verified report's groups and mark the run ``succeeded`` (one transaction).
+
+    Only while ``lease`` (default: the run's current attempt) is the run's owner and the
+    run is ``running``: otherwise :class:`LeaseLostError` and nothing is written.
+    """
+    take(db, lease or Lease(run.id, run.attempts))
     _store_report(db, run, report, rows)
     review.carry_decisions(db, run)
     stats = {**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)}
@@ -210,36 +298,68 @@ def store_success(
     db.commit()
 
 
-def execute_run(run_id: int, settings: Settings) -> RunStatus:
+def current_lease(settings: Settings, run_id: int) -> Lease | None:
+    """The lease of a running run as it stands now (inline and Celery executors)."""
+    with open_session(settings) as db:
+        row = db.execute(select(Run.attempts, Run.status).where(Run.id == run_id)).first()
+    if row is None or row[1] != RunStatus.running:
+        return None
+    return Lease(run_id, int(row[0]))
+
+
+def execute_run(run_id: int, settings: Settings, attempt: int | None = None) -> RunStatus | None:
     """Execute a claimed (``running``) run to ``succeeded``, ``failed`` or ``cancelled``.
 
+    ``attempt`` is the fencing token of the claim (default: the run's current attempt).
     Groups are stored only when the optimiser's solution passed :func:`matching.verify`
-    (the pipeline raises otherwise), in the same transaction as the final status.
+    (the pipeline raises otherwise), in the same transaction as the final status, and only
+    while this attempt still owns the run: a worker whose lease was lost (its run was
+    re-queued after a restart, or taken over) writes nothing, logs ``run_store_refused``
+    and returns ``None``.
     """
-    reporter = _Reporter(settings, run_id)
+    lease = Lease(run_id, attempt) if attempt is not None else current_lease(settings, run_id)
+    if lease is None:
+        return None
+    try:
+        return _execute(lease, settings)
+    except LeaseLostError as exc:
+        log.warning("run_store_refused", run_id=run_id, attempt=lease.attempt, reason=str(exc))
+        return None
+
+
+def _execute(lease: Lease, settings: Settings) -> RunStatus | None:
+    run_id = lease.run_id
+    reporter = _Reporter(settings, lease)
     began = time.monotonic()
     try:
         with open_session(settings) as db:
             run = db.get(Run, run_id)
-            if run is None or run.status != RunStatus.running:
-                return RunStatus(run.status) if run else RunStatus.failed
+            if run is None or run.status != RunStatus.running or run.attempts != lease.attempt:
+                raise LeaseLostError("the run is not running under this attempt")
             bind_organisation(db, run.organisation_id)
-            log.info("run_started", run_id=run_id, organisation_id=run.organisation_id)
+            log.info("run_started", run_id=run_id, organisation_id=run.organisation_id,
+                     attempt=lease.attempt)  # fmt: skip
             report, rows = _solve(db, run, reporter)
+            if reporter.lost:
+                raise LeaseLostError("the lease was lost while solving")
             if _cancel_requested(settings, run_id):
-                _finish(settings, run_id, status=RunStatus.cancelled)
+                if not _finish(settings, lease, status=RunStatus.cancelled):
+                    raise LeaseLostError("the lease was lost before cancelling")
                 log.info("run_cancelled", run_id=run_id)
                 return RunStatus.cancelled
-            store_success(db, run, report, rows, began)
+            store_success(db, run, report, rows, began, lease)
         log.info("run_succeeded", run_id=run_id, groups=len(report["groups"]))
         return RunStatus.succeeded
+    except LeaseLostError:
+        raise
     except MatchingError as exc:
-        _finish(settings, run_id, status=RunStatus.failed, error=str(exc))
+        if not _finish(settings, lease, status=RunStatus.failed, error=str(exc)):
+            raise LeaseLostError("the lease was lost before failing") from None
         log.warning("run_failed", run_id=run_id, error=type(exc).__name__)
         return RunStatus.failed
     except Exception:
-        _finish(
-            settings, run_id, status=RunStatus.failed, error="internal error; see the server log"
-        )
         log.exception("run_crashed", run_id=run_id)
+        if not _finish(settings, lease, status=RunStatus.failed,
+                       error="internal error; see the server log"):  # fmt: skip
+            raise LeaseLostError("the lease was lost before failing") from None
         return RunStatus.failed
