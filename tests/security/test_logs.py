@@ -1,22 +1,28 @@
 """The real server's log (`kring serve`): one structured access line per request with the route
-template, no query strings or keys, and no SQL parameters in the traceback of a 500."""
+template, no query strings or keys, and no SQL parameters or row values in tracebacks."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
-from app.db import dispose_engine
+from app.db import dispose_engine, get_engine
 from app.loadtest import Server, free_port
+from app.logs import SafeFormatter, configure_logging
 from app.migrate import upgrade
 from app.models import Role
 from tests.app.conftest import auth, issue_key
+from tests.pg import database_for
 
 PEPPER = "log-test-pepper"
 FAKE_KEY = "kr_" + "q" * 43
@@ -75,3 +81,33 @@ def test_serve_logs_routes_once_without_queries_keys_or_sql_parameters(tmp_path:
     assert routes.count("/api/v1/firms") == 2  # one line per request: the GET and the POST
     assert all("method=" in line and "status=" in line and "duration_ms=" in line
                for line in access)  # fmt: skip
+
+
+def test_database_error_tracebacks_name_the_constraint_not_the_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A unique violation (SQLite, or PostgreSQL whose DETAIL repeats the key) is logged by
+    structlog and the stdlib formatter with its constraint but without the row's values."""
+    url = database_for(tmp_path / "probe.db")
+    engine = get_engine(url)
+    create = "CREATE TABLE kring_log_probe (name VARCHAR(80) PRIMARY KEY, postcode VARCHAR(8))"
+    insert = text("INSERT INTO kring_log_probe VALUES (:name, :postcode)")
+    row = {"name": SECRET_NAME, "postcode": SECRET_POSTCODE}
+    with engine.begin() as conn:
+        conn.execute(text(create))
+        conn.execute(insert, row)
+    with pytest.raises(IntegrityError) as caught, engine.begin() as conn:
+        conn.execute(insert, row)
+    dispose_engine(url)
+    if url.startswith("postgresql"):
+        assert SECRET_NAME in str(caught.value)  # the driver's DETAIL line holds the key
+    configure_logging(Settings(database_url=url, api_key_pepper=SecretStr(PEPPER)))
+    capsys.readouterr()
+    structlog.get_logger("kring.test").error("unhandled_error", exc_info=caught.value)
+    info = (IntegrityError, caught.value, caught.value.__traceback__)
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1,
+                               "Exception in ASGI application", None, info)  # fmt: skip
+    logged = capsys.readouterr().err + SafeFormatter("%(message)s").format(record)
+    assert logged.count("IntegrityError") >= 2 and "kring_log_probe" in logged
+    assert SECRET_NAME not in logged and "Vossebelt" not in logged
+    assert SECRET_POSTCODE not in logged
