@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.config import Settings
 from app.db import dispose_engine, get_engine, open_session
 from app.migrate import upgrade
-from app.models import AuditEntry, Group, Organisation, Role
+from app.models import AuditEntry, Group, Organisation, Role, RunWindow
 from app.services.backup import export_organisation
 from app.services.privacy import REDACTED
 from geodata.shapes import hull_geojson
@@ -86,6 +86,10 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Erased]:
                    headers=mgr)  # fmt: skip
         assert r.is_success, r.text
         stored = _group_row(settings, mine["id"])
+        with open_session(settings) as db:  # a window as the Celery executor stores it
+            db.add(RunWindow(run_id=run_id, number=7, plan={"core": ["g01", "g02"]},
+                             result={"groups": [["g03", "g01"]]}))  # fmt: skip
+            db.commit()
         cached = _geojson(c, run_id, keys["member"])  # fills the rendered-result cache
         c.get(f"/api/v1/runs/{run_id}/groups", headers=m)
         assert c.delete("/api/v1/firms/g01", headers=auth(keys["admin"])).status_code == 204
@@ -147,6 +151,15 @@ def test_comments_and_audit_details_are_redacted(erased: Erased) -> None:
     _assert_redacted("\n".join(comments))
     _assert_redacted("\n".join(details))
     assert f"zonder {REDACTED}, met {OTHER}" in comments
+
+
+def test_run_windows_lose_the_erased_external_id(erased: Erased) -> None:
+    """A run window's plan and result no longer name the erased firm's external id."""
+    with open_session(erased.settings) as db:
+        window = db.scalar(select(RunWindow).where(RunWindow.run_id == erased.run_id))
+        assert window is not None
+        assert window.plan == {"core": [REDACTED, "g02"]}
+        assert window.result == {"groups": [["g03", REDACTED]]}
 
 
 def test_audit_route_xlsx_and_backup_are_redacted(erased: Erased) -> None:
