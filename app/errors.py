@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.logs import route_template
 from geodata.errors import GeodataError
 from matching.errors import MatchingError, UnverifiedSolutionError
 from matching.firms import InputFileError
@@ -193,14 +194,14 @@ async def _overflow(request: Request, exc: Exception) -> JSONResponse:
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (an id past 32 bits on PostgreSQL, text too long): 422."""
     cause = type(getattr(exc, "orig", None) or exc).__name__
-    log.warning("database_refused_value", path=request.url.path, error=cause)
+    log.warning("database_refused_value", route=route_template(request.scope), error=cause)
     detail = "a value in the request is out of range or too long"
     errors = [{"row": None, "field": "value", "message": f"{detail} ({cause})"}]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    log.error("unhandled_error", route=route_template(request.scope), exc_info=exc)
     detail = "An unexpected error occurred; it has been logged."
     return problem(request, 500, "internal", "Internal server error", detail)
 
