@@ -177,11 +177,11 @@ def tree_cpu_s(pids: Sequence[int]) -> dict[int, float]:
     return {pid: cpu for pid in pids if (cpu := process_cpu_s(pid)) is not None}
 
 
-def _kring_command(*args: str) -> list[str]:
+def kring_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
 
-def _keys(settings: Settings) -> tuple[str, str]:
+def load_keys(settings: Settings) -> tuple[str, str]:
     """Create the load-test organisation with a member and a viewer key."""
     from app.db import dispose_engine, open_session
     from app.models import Organisation, Role
@@ -204,7 +204,7 @@ class Server:
         self.base = f"http://{HOST}:{port}"
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            _kring_command("serve", "--host", HOST, "--port", str(port), "--workers", str(workers)),
+            kring_command("serve", "--host", HOST, "--port", str(port), "--workers", str(workers)),
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -375,7 +375,7 @@ async def _load_phase(
 
 
 @contextlib.contextmanager
-def _database(cfg: LoadConfig, tmp: str) -> Iterator[str]:
+def fresh_database(cfg: LoadConfig, tmp: str) -> Iterator[str]:
     """A fresh SQLite file in ``tmp``, or a fresh database on ``cfg.postgres_url`` (dropped)."""
     if cfg.postgres_url is None:
         yield f"sqlite:///{Path(tmp) / 'load.db'}"
@@ -409,11 +409,14 @@ def run_load_test(cfg: LoadConfig) -> LoadReport:
     first, more = cohort.firms[: cfg.firms], cohort.firms[cfg.firms :]
     ids = {f.external_id for f in first}
     pairs = [p for p in cohort.competitors if p[0] in ids and p[1] in ids]
-    with tempfile.TemporaryDirectory(prefix="kring-load-") as tmp, _database(cfg, tmp) as db_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="kring-load-") as tmp,
+        fresh_database(cfg, tmp) as db_url,
+    ):
         env = {**os.environ, "KRING_DATABASE_URL": db_url, "KRING_API_KEY_PEPPER": PEPPER,
                "KRING_EXECUTOR": "process", "KRING_POLL_INTERVAL_S": "0.5"}  # fmt: skip
-        subprocess.run(_kring_command("db", "upgrade"), env=env, check=True, capture_output=True)
-        keys = _keys(Settings(database_url=db_url, api_key_pepper=SecretStr(PEPPER)))
+        subprocess.run(kring_command("db", "upgrade"), env=env, check=True, capture_output=True)
+        keys = load_keys(Settings(database_url=db_url, api_key_pepper=SecretStr(PEPPER)))
         server = Server(env, free_port(), Path(tmp) / "server.log", cfg.server_workers)
         try:
             server.wait_ready()

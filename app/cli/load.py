@@ -21,11 +21,51 @@ def bench_load(
         help="A PostgreSQL server URL (postgresql+psycopg://user@host:port/db): the test "
         "creates its own database there and drops it; default a fresh SQLite file",
     ),
+    import_rows: int = typer.Option(
+        50_000,
+        min=0,
+        help="Then: another organisation's /firms reads and /health, idle and during an "
+        "import of this many firms by a second organisation (0: skip)",
+    ),
+    import_only: bool = typer.Option(False, help="Only the idle/during-import comparison"),
 ) -> None:
-    """Reads of groups, GeoJSON and firms at N clients while a run executes and firms import.
+    """Reads of groups, GeoJSON and firms at N clients while a run executes and firms import;
+    then reads of another organisation idle and during a 50,000-row import.
 
     Loopback only (127.0.0.1, a free port); a fresh SQLite file; stops by itself.
     """
+    if not import_only:
+        _main_load(clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms, workers,
+                   postgres)  # fmt: skip
+    if import_rows:
+        _import_load(import_rows, firms, seed, postgres)
+
+
+def _import_load(rows: int, firms: int, seed: int, postgres: str | None) -> None:
+    from app.loadtest_import import ImportLoadConfig, run_import_load
+
+    cfg = ImportLoadConfig(rows=rows, firms=firms, seed=seed, postgres_url=postgres)
+    report = run_import_load(cfg)
+    typer.echo(
+        f"{cfg.clients} reader threads of organisation 'load' ({firms} firms, think "
+        f"{cfg.think_ms:.0f} ms) page GET /firms, /health every 100 ms, "
+        f"{'PostgreSQL' if postgres else 'SQLite'}; idle {report.idle.seconds:.1f} s, then "
+        f"organisation 'bulk' imports: {report.import_note}"
+    )
+    typer.echo(
+        "| phase | reads | errors | p50 ms | p95 ms | p99 ms | max ms "
+        "| /health p50 ms | /health p95 ms | /health max ms |"
+    )
+    typer.echo("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for phase in (report.idle, report.during):
+        name, n, errors, *ms = phase.row()
+        typer.echo(f"| {name} | {n} | {errors} | " + " | ".join(f"{v:.0f}" for v in ms) + " |")
+
+
+def _main_load(
+    clients: int, requests: int, duration_s: float, firms: int, seed: int,
+    run_time_limit_s: float, think_ms: float, workers: int, postgres: str | None,
+) -> None:  # fmt: skip
     from app.loadtest import LoadConfig, run_load_test
 
     cfg = LoadConfig(

@@ -11,6 +11,7 @@ from app.errors import problem_responses
 from app.routers.uploads import read_text
 from app.schemas import FirmCreate, FirmList, FirmRead, FirmUpdate, FirmWriteResult
 from app.services import firms as service
+from app.services import imports
 
 router = APIRouter(
     prefix="/firms", tags=["firms"], responses=problem_responses(401, 403, 404, 413, 422, 500)
@@ -38,7 +39,7 @@ def import_firms(
 ) -> FirmWriteResult:
     """Import a CSV file of firms; any bad row rejects the file and every bad row is listed."""
     text = read_text(file)
-    created, updated, ids = service.import_firms_csv(
+    created, updated, ids = imports.import_firms_csv(
         db, caller, text, file.filename or "upload.csv", settings
     )
     return FirmWriteResult(created=created, updated=updated, external_ids=ids)

@@ -36,8 +36,9 @@ def _poll(base: str, url: str, key: str | None, stop: threading.Event, out: list
 
 @pytest.mark.slow
 def test_health_and_other_organisations_answer_during_a_50000_row_import(tmp_path: Path) -> None:
-    """While org A imports 50,000 firms (within the row and body limits), /health answers
-    within 1 s every time and org B's reads keep succeeding; the import itself succeeds."""
+    """While org A imports 50,000 firms (within the row and body limits; the production
+    executor, so in the import process), /health answers within 1 s every time and org B's
+    reads keep succeeding; the import itself succeeds."""
     settings: Settings = make_settings(tmp_path / "loop.db")
     assert settings.max_rows == ROWS and settings.database_url.startswith("sqlite")
     upgrade(settings)
@@ -46,7 +47,7 @@ def test_health_and_other_organisations_answer_during_a_50000_row_import(tmp_pat
     cohort = generate_cohort(ROWS + 200, seed=5)
     big = firms_to_csv(cohort.firms[:ROWS]).encode()
     assert len(big) < settings.max_body_bytes
-    env = {**os.environ, "KRING_DATABASE_URL": settings.database_url, "KRING_EXECUTOR": "inline",
+    env = {**os.environ, "KRING_DATABASE_URL": settings.database_url, "KRING_EXECUTOR": "process",
            "KRING_API_KEY_PEPPER": "test-pepper", "KRING_LOG_LEVEL": "WARNING"}  # fmt: skip
     server = Server(env, free_port(), tmp_path / "server.log")
     try:
@@ -88,3 +89,30 @@ def test_health_and_other_organisations_answer_during_a_50000_row_import(tmp_pat
     assert worst < 1.0, f"/health took {worst:.2f} s during a {ended - began:.1f} s import"
     reads_during = [status for at, _, status in reads if began <= at <= ended]
     assert reads_during and set(reads_during) == {200}
+
+
+@pytest.mark.slow
+def test_import_process_reports_bad_rows_as_422_and_imports_good_files(tmp_path: Path) -> None:
+    """With the production executor a bad file is still a 422 listing its rows, nothing stored;
+    a good one after it is stored (the import process survives a rejected file)."""
+    settings = make_settings(tmp_path / "bad.db")
+    upgrade(settings)
+    key = issue_key(settings, "a", Role.member)
+    dispose_engine(settings.database_url)
+    env = {**os.environ, "KRING_DATABASE_URL": settings.database_url, "KRING_EXECUTOR": "process",
+           "KRING_API_KEY_PEPPER": "test-pepper", "KRING_LOG_LEVEL": "WARNING"}  # fmt: skip
+    good = firms_to_csv(generate_cohort(30, seed=2).firms)
+    bad = good.replace(",9", ",0", 1)  # the first firm's postcode no longer exists
+    server = Server(env, free_port(), tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.base, headers=auth(key), timeout=120) as c:
+            r = c.post("/api/v1/firms/import", files={"file": ("bad.csv", bad, "text/csv")})
+            assert r.status_code == 422, r.text[:300]
+            assert r.headers["content-type"] == "application/problem+json"
+            assert any(e["row"] == 1 for e in r.json()["errors"]), r.text[:300]
+            assert c.get("/api/v1/firms").json()["total"] == 0
+            r = c.post("/api/v1/firms/import", files={"file": ("good.csv", good, "text/csv")})
+            assert r.status_code == 200 and r.json()["created"] == 30, r.text[:300]
+    finally:
+        server.stop()
