@@ -34,7 +34,8 @@ from typing import Any, Literal, cast
 
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
-from matching.errors import InvalidInstanceError, SettingsError
+from matching.errors import InvalidInstanceError
+from matching.errors import SettingsError as SettingsError  # re-exported: its old home
 from matching.needs import is_need_code, need_by_code
 from matching.problem import GROUP_SCORES, AffinityWeights, GroupScore
 from matching.schemes import effective_settings
@@ -276,4 +277,4 @@ def _affinity(data: object) -> AffinityWeights:
     try:
         return AffinityWeights(**cast(dict[str, float], data))
     except InvalidInstanceError as exc:
-        raise SettingsError(exc.field, exc.reason) from None
+        raise SettingsError(exc.field or "affinity", exc.reason) from None
