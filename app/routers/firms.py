@@ -26,7 +26,7 @@ def upsert_firms(
 ) -> FirmWriteResult:
     """Create or update firms by external_id; any invalid record rejects the whole list."""
     records = [f.model_dump() for f in body]
-    created, updated, ids = service.upsert_firms(db, caller, records, settings)
+    created, updated, ids = imports.upsert_firms(db, caller, records, settings)
     return FirmWriteResult(created=created, updated=updated, external_ids=ids)
 
 

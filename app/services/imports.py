@@ -6,6 +6,7 @@ the web process it would share the GIL with every other request.  With the ``pro
 (kept for the server's life, niceness ``run_nice``, ended with its parent) and waits for
 the counts; the web process stays free for other organisations.  With ``inline`` or
 ``thread`` (tests, development) the same service function runs in the calling thread.
+``POST /firms`` (JSON records) takes the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -43,14 +45,17 @@ def _start_child(parent_pid: int, settings: Settings) -> None:
     configure_logging(settings)
 
 
+_JOBS = {"csv": firms.import_firms_csv, "records": firms.upsert_firms}
+
+
 def _import_in_child(
-    settings: Settings, caller: Caller, text: str, filename: str
+    job: str, settings: Settings, caller: Caller, *args: object
 ) -> tuple[str, object]:
-    """Run the import; return ``("ok", result)`` or ``("file", (source, row errors))``."""
+    """Run ``_JOBS[job]``; return ``(kind, value)``: the result, or the error to raise again."""
     with open_session(settings) as db:
         bind_organisation(db, caller.organisation_id)
         try:
-            return "ok", firms.import_firms_csv(db, caller, text, filename, settings)
+            return "ok", _JOBS[job](db, caller, *args, settings)  # type: ignore[operator]
         except InputFileError as exc:  # its constructor's arguments do not survive pickling
             return "file", (exc.source, [(e.row, e.field, e.message) for e in exc.errors])
         except ServiceError as exc:
@@ -79,18 +84,13 @@ def _forget_pool() -> None:
         _pool = None
 
 
-def import_firms_csv(
-    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+def _in_import_process(
+    db: Session, settings: Settings, job: str, caller: Caller, *args: object
 ) -> ImportResult:
-    """Import an SMES.csv text like :func:`app.services.firms.import_firms_csv` (blocking)."""
-    if settings.executor in ("inline", "thread"):
-        return firms.import_firms_csv(db, caller, text, filename, settings)
-    firms.check_row_limit(firms.data_rows(text), settings)  # before shipping the text
     db.close()  # the child writes through its own connection; release this one meanwhile
     try:
-        kind, value = (
-            _pool_for(settings).submit(_import_in_child, settings, caller, text, filename).result()
-        )
+        future = _pool_for(settings).submit(_import_in_child, job, settings, caller, *args)
+        kind, value = future.result()
     except BrokenProcessPool:
         _forget_pool()
         log.error("import_process_died", organisation_id=caller.organisation_id)
@@ -106,3 +106,27 @@ def import_firms_csv(
     if kind == "error":
         raise RuntimeError(f"the import process failed ({value}); see its log")
     return value  # type: ignore[return-value]
+
+
+def _inline(settings: Settings) -> bool:
+    return settings.executor in ("inline", "thread")
+
+
+def import_firms_csv(
+    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+) -> ImportResult:
+    """Import an SMES.csv text like :func:`app.services.firms.import_firms_csv` (blocking)."""
+    if _inline(settings):
+        return firms.import_firms_csv(db, caller, text, filename, settings)
+    firms.check_row_limit(firms.data_rows(text), settings)  # before shipping the text
+    return _in_import_process(db, settings, "csv", caller, text, filename)
+
+
+def upsert_firms(
+    db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
+) -> ImportResult:
+    """Create or update JSON firm records like :func:`app.services.firms.upsert_firms`."""
+    if _inline(settings):
+        return firms.upsert_firms(db, caller, records, settings)
+    firms.check_row_limit(len(records), settings)
+    return _in_import_process(db, settings, "records", caller, records)

@@ -93,8 +93,8 @@ def test_health_and_other_organisations_answer_during_a_50000_row_import(tmp_pat
 
 @pytest.mark.slow
 def test_import_process_reports_bad_rows_as_422_and_imports_good_files(tmp_path: Path) -> None:
-    """With the production executor a bad file is still a 422 listing its rows, nothing stored;
-    a good one after it is stored (the import process survives a rejected file)."""
+    """With the production executor a bad file or JSON record is still a 422 listing its rows,
+    nothing stored; good ones after it are stored (the import process survives a rejection)."""
     settings = make_settings(tmp_path / "bad.db")
     upgrade(settings)
     key = issue_key(settings, "a", Role.member)
@@ -114,5 +114,12 @@ def test_import_process_reports_bad_rows_as_422_and_imports_good_files(tmp_path:
             assert c.get("/api/v1/firms").json()["total"] == 0
             r = c.post("/api/v1/firms/import", files={"file": ("good.csv", good, "text/csv")})
             assert r.status_code == 200 and r.json()["created"] == 30, r.text[:300]
+            record = {"external_id": "j1", "name": "Json BV", "postcode": "0726",
+                      "sbi_code": "6201", "employees": 5, "digital_level": 2,
+                      "needs": ["dig.cybersecurity"]}  # fmt: skip
+            r = c.post("/api/v1/firms", json=[record])
+            assert r.status_code == 422 and r.json()["errors"][0]["row"] == 1, r.text[:300]
+            r = c.post("/api/v1/firms", json=[{**record, "postcode": "9711"}])
+            assert r.status_code == 200 and r.json()["created"] == 1, r.text[:300]
     finally:
         server.stop()
