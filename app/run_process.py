@@ -23,6 +23,7 @@ import threading
 import time
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 WATCH_S = 0.5
 
 
@@ -32,11 +33,21 @@ def lower_priority(nice: int) -> None:
         os.nice(nice)
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """End this process when ``parent_pid`` (its parent) dies: at once, or within ``WATCH_S``."""
+def _prctl(option: int, value: int | bytes) -> None:
+    """Linux ``prctl(2)``; a no-op elsewhere."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(option, value, 0, 0, 0)
+
+
+def name_process(run_id: int) -> None:
+    """Name this process ``kring-run-<id>`` (``ps``, ``/proc/<pid>/comm``; Linux only)."""
+    _prctl(PR_SET_NAME, f"kring-run-{run_id}".encode()[:15])
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (its parent) dies: at once, or within ``WATCH_S``."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent died before the line above
         os._exit(1)
 
@@ -54,6 +65,7 @@ def main(
     """Tie this process to ``parent_pid``, lower its priority, then execute the run."""
     if parent_pid:
         die_with_parent(parent_pid)
+    name_process(run_id)
     lower_priority(nice)
     from app.jobs import process_main
 

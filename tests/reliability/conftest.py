@@ -97,19 +97,18 @@ class Server:
 
 
 def run_workers(pid: int) -> list[int]:
-    """Process ids of the run worker processes that ``pid`` started (children spawned by
-    multiprocessing, not its resource tracker)."""
+    """Process ids of the run worker processes that ``pid`` started (named kring-run-<id>)."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            comm = (entry / "comm").read_text().strip()
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+        if ppid == pid and comm.startswith("kring-run-") and alive(int(entry.name)):
             out.append(int(entry.name))
     return out
 
@@ -156,13 +155,17 @@ def start_run(client: httpx.Client, key: str, body: dict[str, Any] | None = None
     return int(r.json()["id"])
 
 
-def solving_worker(server: Server, client: httpx.Client, key: str, run_id: int) -> int:
-    """Wait until run ``run_id`` is running in a worker process of ``server``; its pid."""
+def solving_worker(
+    server: Server, client: httpx.Client, key: str, run_id: int, attempt: int = 1
+) -> int:
+    """Wait until attempt ``attempt`` of run ``run_id`` is solving in a worker process of
+    ``server``; its pid."""
 
     def ready() -> int | None:
         workers = run_workers(server.pid)
         run = get_run(client, key, run_id)
         solving = run["status"] == "running" and run["progress"] > 0
+        solving = solving and run["attempts"] == attempt
         return workers[0] if workers and solving else None
 
     return int(wait_until(ready, 60, f"run {run_id} solving in a worker"))

@@ -53,19 +53,19 @@ def _fill(conn: sa.Connection, table: sa.Table, row_id: int, refs: dict[str, int
             if target in refs:
                 values[column.name] = refs[target]
             continue
-        kind = column.type.python_type if hasattr(column.type, "python_type") else str
+        kind = column.type
         if column.name == "status":
             values[column.name] = {"run": "succeeded", "group": "accepted"}[table.name]
-        elif kind is bool:
+        elif isinstance(kind, sa.Boolean):
             values[column.name] = False
-        elif kind in (int, float):
+        elif isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
             values[column.name] = 1
-        elif kind is dict or isinstance(column.type, sa.JSON):
+        elif isinstance(kind, sa.JSON):
             values[column.name] = {}
-        elif "DATETIME" in str(column.type).upper():
+        elif isinstance(kind, sa.DateTime):
             values[column.name] = sa.func.current_timestamp()
         else:
-            values[column.name] = f"{table.name}-{row_id}"[: getattr(column.type, "length", 64)]
+            values[column.name] = f"{table.name}-{row_id}"[: getattr(kind, "length", None) or 64]
     conn.execute(table.insert().values(**values))
 
 

@@ -157,8 +157,8 @@ def test_worker_killed_alone_is_retried_then_given_up_after_the_bound(
         assert run["status"] == "succeeded" and run["attempts"] == 2, run
         assert groups_of(settings, run_id)
         doomed = start_run(client, keys["member"])
-        for _ in range(2):
-            worker = solving_worker(server, client, keys["member"], doomed)
+        for attempt in (1, 2):
+            worker = solving_worker(server, client, keys["member"], doomed, attempt)
             os.kill(worker, signal.SIGKILL)
             wait_until(lambda w=worker: not alive(w), 10, "the worker is gone")
         run = wait_finished(client, keys["member"], doomed, 30)
