@@ -1,0 +1,98 @@
+"""The message catalogue: complete in Dutch and English, and every key the code uses exists."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+import texts
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("app", "matching", "geodata", "texts")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _keys_in_code() -> set[tuple[str, str]]:
+    """(file, key) for every ``t("literal", ...)`` / ``texts.t("literal", ...)`` call."""
+    found = set()
+    for package in SCANNED:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                first = node.args[0]
+                if name == "t" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    found.add((str(path.relative_to(ROOT)), first.value))
+    return found
+
+
+def test_every_key_has_dutch_and_english_text() -> None:
+    """Each msgid has a non-empty msgstr in nl and in en, and the same keys in both files."""
+    nl, en = texts.catalogue("nl"), texts.catalogue("en")
+    assert set(nl) == set(en), sorted(set(nl) ^ set(en))
+    empty = [(lang, k) for lang, cat in (("nl", nl), ("en", en)) for k, v in cat.items() if not v]
+    assert not empty
+    assert len(nl) > 50
+
+
+def test_placeholders_agree_between_languages() -> None:
+    """A key's Dutch and English texts take the same ``{named}`` placeholders."""
+    nl, en = texts.catalogue("nl"), texts.catalogue("en")
+    differ = [k for k in nl if _placeholders(nl[k]) != _placeholders(en[k])]
+    assert not differ
+
+
+def test_every_key_used_in_code_exists() -> None:
+    """An AST scan of app/, matching/, geodata/ finds only ``t()`` keys the catalogue has."""
+    used = _keys_in_code()
+    assert used, "the scan found no t() call"
+    missing = sorted((f, k) for f, k in used if not texts.has(k))
+    assert not missing
+
+
+def test_t_formats_and_refuses_unknown_keys() -> None:
+    """t() fills placeholders in the language asked, Dutch by default; unknown keys raise."""
+    need = "Vakopleiding (mbo)"
+    assert texts.t("group.explanation.all_need", n=12, need=need) == (
+        "12 bedrijven, allemaal met de vraag Vakopleiding (mbo)"
+    )
+    assert texts.t("group.explanation.all_need", "en", n=12, need=need).startswith("12 firms")
+    with pytest.raises(KeyError):
+        texts.t("no.such.key")
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        (None, "nl"),
+        ("", "nl"),
+        ("en", "en"),
+        ("en-GB,en;q=0.9", "en"),
+        ("nl-NL,nl;q=0.9,en;q=0.8", "nl"),
+        ("de-DE,en;q=0.5", "en"),
+        ("fr, de", "nl"),
+        ("*", "nl"),
+        ("en;q=0.3, nl;q=0.7", "nl"),
+        ("en;q=0", "nl"),
+    ],
+)
+def test_negotiate(header: str | None, lang: str) -> None:
+    """negotiate() picks nl or en by quality from Accept-Language; Dutch otherwise."""
+    assert texts.negotiate(header) == lang
+
+
+def test_number_rounds_and_uses_the_decimal_comma_in_dutch() -> None:
+    """number() rounds and writes 0,92 in Dutch and 0.92 in English."""
+    assert texts.number(41.3, "nl") == "41"
+    assert texts.number(0.92, "nl", 2) == "0,92"
+    assert texts.number(0.92, "en", 2) == "0.92"
+    assert texts.number(51.0, "nl", 1) == "51"
