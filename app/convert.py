@@ -62,7 +62,7 @@ def validate_firm_records(records: list[Mapping[str, Any]], *, source: str) -> l
     matching.firms.InputFileError
         Listing every bad record (row 1 = the first record).
     """
-    return read_firms_csv(records_to_csv(records, FIRM_COLUMNS), source=source)
+    return read_firms_csv(records_to_csv(records, FIRM_COLUMNS), source=source, empty_ok=True)
 
 
 def validate_pairs(

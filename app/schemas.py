@@ -210,12 +210,27 @@ class FirmList(BaseModel):
     offset: int
 
 
+class ReadAsRead(BaseModel):
+    """How an uploaded file was read: CSV with its encoding and delimiter, or an xlsx sheet."""
+
+    format: Literal["csv", "xlsx"]
+    encoding: str | None = Field(None, description="CSV: utf-8, cp1252 or utf-16")
+    delimiter: str | None = Field(None, description="CSV: ',', ';' or a tab")
+    sheet: str | None = Field(None, description="xlsx: the sheet read")
+
+
 class FirmWriteResult(BaseModel):
     """What a bulk write did."""
 
     created: int
     updated: int
     external_ids: list[str]
+
+
+class FirmImportResult(FirmWriteResult):
+    """What a file import did, and how the file was read."""
+
+    read_as: ReadAsRead
 
 
 # --- links ------------------------------------------------------------------------------

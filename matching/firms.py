@@ -38,9 +38,19 @@ from typing import Literal
 
 from geodata.errors import GeodataError
 from geodata.geocode import geocode, locate
+from matching.columns import (
+    FIRM_ALIASES,
+    PAIR_ALIASES,
+    column_lookup,
+    normalise_header,
+    resolve_need,
+)
 from matching.errors import MatchingError
 from matching.needs import is_need_code
 from matching.sbi import UnknownSbiCodeError, normalise_sbi
+from matching.tabular import InputFileError as InputFileError
+from matching.tabular import RowError as RowError
+from matching.tabular import parse_csv, sniff_delimiter
 
 Precision = Literal["pc4", "coordinates"]
 
@@ -76,43 +86,6 @@ class InvalidFirmError(MatchingError, ValueError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem in an input file: data row (1-based; 0 = header), column, message."""
-
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = "header" if self.row == 0 else f"row {self.row}"
-        return f"{where}, column {self.field}: {self.message}"
-
-    def to_dict(self) -> dict[str, int | str]:
-        """Return ``{"row", "field", "message"}`` for JSON output."""
-        return {"row": self.row, "field": self.field, "message": self.message}
-
-
-class InputFileError(MatchingError, ValueError):
-    """An input file with one or more bad rows; ``errors`` lists them all.
-
-    Parameters
-    ----------
-    source
-        The file name used in messages (e.g. ``"smes.csv"``).
-    errors
-        Every problem found, in file order.
-    """
-
-    def __init__(self, source: str, errors: list[RowError]) -> None:
-        self.source = source
-        self.errors = errors
-        self.field = errors[0].field if errors else None
-        shown = "\n".join(f"  {source}: {e}" for e in errors[:50])
-        more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
-        super().__init__(f"{source}: {len(errors)} invalid entries\n{shown}{more}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,11 +237,12 @@ class _RowChecker:
 
 def _parse_needs(check: _RowChecker) -> tuple[str, ...]:
     raw = check.text("needs")
-    codes = [c.strip() for c in raw.split(";")]
-    codes = [c for c in codes if c]
-    if raw and not codes:
+    given = [c.strip() for c in raw.split(";")]
+    given = [c for c in given if c]
+    if raw and not given:
         check.fail("needs", "no need codes given")
-    unknown = [c for c in codes if not is_need_code(c)]
+    codes = [resolve_need(c) or c for c in given]
+    unknown = [c for c in given if resolve_need(c) is None]
     if unknown:
         check.fail("needs", f"unknown need code(s): {', '.join(unknown)}")
     repeated = sorted({c for c in codes if codes.count(c) > 1})
@@ -356,54 +330,87 @@ def _locate(check: _RowChecker, postcode: str) -> _Place | None:
     return p.lat, p.lon, "pc4", p.gemeente_code, p.gemeente_name, p.province, shown
 
 
-def _read_table(
-    text: str, source: str, required: Iterable[str], optional: Iterable[str]
-) -> tuple[list[dict[str, str]], list[RowError]]:
-    """Read a CSV text into stripped row dicts; report header problems as row-0 errors."""
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    required, optional = tuple(required), tuple(optional)
-    errors: list[RowError] = []
-    if len(header) == 1 and ";" in header[0]:
-        errors.append(RowError(0, header[0], "the file must be comma-separated, not ';'"))
-        return [], errors
-    for column in required:
-        if column not in header:
+def _header(
+    cells: list[str], aliases: dict[str, tuple[str, ...]], errors: list[RowError]
+) -> tuple[list[str], dict[str, str]]:
+    """Canonical column per header cell and canonical -> the name as written."""
+    lookup = column_lookup(aliases)
+    columns = [lookup.get(normalise_header(cell), cell) for cell in cells]
+    shown: dict[str, str] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        shown.setdefault(column, cell)
+    for column in aliases:
+        if column not in columns and column in REQUIRED_COLUMNS + PAIR_COLUMNS:
             errors.append(RowError(0, column, "missing required column"))
-    for column in header:
-        if column not in required and column not in optional:
-            errors.append(RowError(0, column or "(empty)", "unknown column"))
-    if len(set(header)) != len(header):
-        errors.append(RowError(0, ",".join(header), "a column name is repeated"))
+    for column, cell in zip(columns, cells, strict=True):
+        if column not in aliases:
+            errors.append(RowError(0, cell or "(empty)", "unknown column"))
+    if len(set(columns)) != len(columns):
+        errors.append(RowError(0, ",".join(cells), "a column name is repeated"))
+    return columns, shown
+
+
+def _read_rows(
+    rows: list[list[str]], aliases: dict[str, tuple[str, ...]]
+) -> tuple[list[dict[str, str]], list[RowError], dict[str, str]]:
+    """Map data rows to canonical-column dicts; header problems are row-0 errors.
+
+    Returns the row dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the
+    errors, and canonical column -> the header as written (errors name the user's column).
+    """
+    errors: list[RowError] = []
+    header, data = (rows[0], rows[1:]) if rows else ([], [])
+    if not any(header):
+        return [], [RowError(0, "file", "the file is empty")], {}
+    columns, shown = _header(header, aliases, errors)
     if errors:
-        return [], errors
-    rows: list[dict[str, str]] = []
-    try:
-        for number, cells in enumerate(reader, start=1):
-            if not any(c.strip() for c in cells):
-                rows.append({})  # blank line: skipped, but keeps row numbers aligned
-                continue
-            if len(cells) != len(header):
-                message = f"{len(cells)} cells, header has {len(header)}"
-                errors.append(RowError(number, "*", message))
-                rows.append({})
-                continue
-            rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
-    except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
-        errors.append(RowError(len(rows) + 1, "*", f"unreadable CSV: {exc}"))
-    return rows, errors
+        return [], errors, shown
+    out: list[dict[str, str]] = []
+    for number, cells in enumerate(data, start=1):
+        if not any(cells):
+            out.append({})  # blank line: skipped, but keeps row numbers aligned
+            continue
+        if len(cells) != len(columns):
+            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(columns)}"))
+            out.append({})
+            continue
+        out.append(dict(zip(columns, cells, strict=True)))
+    return out, errors, shown
 
 
-def read_firms_csv(text: str, *, source: str = "smes.csv") -> list[FirmRow]:
-    """Parse and validate an SMES.csv text into geocoded firms.
+def _as_written(errors: list[RowError], shown: dict[str, str]) -> list[RowError]:
+    return [RowError(e.row, shown.get(e.field, e.field), e.message) for e in errors]
+
+
+def _text_rows(text: str, source: str) -> list[list[str]]:
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return parse_csv(text, sniff_delimiter(text), source)
+
+
+def read_firms_csv(text: str, *, source: str = "smes.csv", empty_ok: bool = False) -> list[FirmRow]:
+    """Parse and validate SMES.csv text (``,``, ``;`` or tab, detected) into firms.
+
+    Like :func:`read_firms_rows` on the text's rows.
+    """
+    if not text.strip():
+        raise InputFileError(source, [RowError(0, "file", "the file is empty")])
+    return read_firms_rows(_text_rows(text, source), source=source, empty_ok=empty_ok)
+
+
+def read_firms_rows(
+    rows: list[list[str]], *, source: str = "smes.csv", empty_ok: bool = False
+) -> list[FirmRow]:
+    """Validate rows of cells (header first, from CSV or a workbook) into geocoded firms.
 
     Parameters
     ----------
-    text
-        The whole file as text.
+    rows
+        The header row (canonical names or aliases, see :mod:`matching.columns`), then one
+        list of stripped cells per data row; ``[]`` for a blank row.
     source
         File name used in error messages.
+    empty_ok
+        Accept a header without data rows (JSON ``[]``); otherwise that is an error.
 
     Returns
     -------
@@ -413,15 +420,19 @@ def read_firms_csv(text: str, *, source: str = "smes.csv") -> list[FirmRow]:
     Raises
     ------
     InputFileError
-        Listing every problem: missing or unknown columns, empty required values, unknown
-        need codes, malformed or unknown postcodes, coordinates outside NL, bad integers,
-        digital level outside 1-4, duplicate external ids, bad KvK numbers, unknown SBI
-        codes, empty needs.
+        Listing every problem: an empty file, a header without rows, missing or unknown
+        columns, empty required values, unknown need codes, malformed or unknown postcodes,
+        coordinates outside NL, bad integers, digital level outside 1-4, duplicate external
+        ids, bad KvK numbers, unknown SBI codes, empty needs.  Errors name the column as
+        the header wrote it.
     """
-    rows, errors = _read_table(text, source, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    table, errors, shown = _read_rows(rows, FIRM_ALIASES)
+    if not errors and not empty_ok and not any(table):
+        message = "the file has only a header row and no rows"
+        raise InputFileError(source, [RowError(0, "file", message)])
     firms: list[Firm] = []
     first_row: dict[str, int] = {}
-    for number, values in enumerate(rows, start=1):
+    for number, values in enumerate(table, start=1):
         if not values:
             continue
         external_id = values.get("external_id", "")
@@ -435,19 +446,28 @@ def read_firms_csv(text: str, *, source: str = "smes.csv") -> list[FirmRow]:
             firms.append(firm)
     if errors:
         errors.sort(key=lambda e: e.row)
-        raise InputFileError(source, errors)
+        raise InputFileError(source, _as_written(errors, shown))
     return firms
 
 
 def read_pairs_csv(
     text: str, *, source: str, known_ids: Collection[str] | None = None
 ) -> list[tuple[str, str]]:
-    """Parse a competitors or partners CSV (columns ``sme_a,sme_b``).
+    """Parse a competitors or partners CSV text; like :func:`read_pairs_rows`."""
+    if not text.strip():
+        raise InputFileError(source, [RowError(0, "file", "the file is empty")])
+    return read_pairs_rows(_text_rows(text, source), source=source, known_ids=known_ids)
+
+
+def read_pairs_rows(
+    rows: list[list[str]], *, source: str, known_ids: Collection[str] | None = None
+) -> list[tuple[str, str]]:
+    """Validate rows of a competitors or partners table (columns ``sme_a,sme_b``).
 
     Parameters
     ----------
-    text
-        The whole file as text.
+    rows
+        The header row, then the data rows (``[]`` for a blank row).
     source
         File name used in error messages.
     known_ids
@@ -464,10 +484,10 @@ def read_pairs_csv(
         Listing every problem: missing columns, empty ids, a firm paired with itself,
         ids not in ``known_ids``.
     """
-    rows, errors = _read_table(text, source, PAIR_COLUMNS, ())
+    table, errors, shown = _read_rows(rows, PAIR_ALIASES)
     seen: set[frozenset[str]] = set()
     pairs: list[tuple[str, str]] = []
-    for number, values in enumerate(rows, start=1):
+    for number, values in enumerate(table, start=1):
         if not values:
             continue
         a, b = values["sme_a"], values["sme_b"]
@@ -488,7 +508,7 @@ def read_pairs_csv(
             seen.add(frozenset((a, b)))
             pairs.append((a, b))
     if errors:
-        raise InputFileError(source, errors)
+        raise InputFileError(source, _as_written(errors, shown))
     return pairs
 
 

@@ -63,15 +63,27 @@ def generate(
     )
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> list[list[str]]:
+    """Rows of a CSV (``,``/``;``, UTF-8/cp1252, detected) or .xlsx file (first sheet)."""
+    from matching.tabular import read_table
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise _fail(f"{path}: cannot read ({exc})") from None
+    return read_table(data, source=str(path), filename=path.name).rows
 
 
 def solve(
-    smes: Annotated[Path, typer.Argument(help="SMES.csv: external_id,name,postcode,... ")],
+    smes: Annotated[
+        Path,
+        typer.Argument(
+            help="Firms as CSV (',' or ';', UTF-8 or cp1252) or .xlsx: external_id, name, "
+            "postcode, sbi_code, employees, digital_level, needs [, lat, lon, kvk_number, "
+            "weight]; Dutch headers (naam, sbi, medewerkers, digitaal_niveau, behoeften, "
+            "kvk) too. See README, 'Firm files'."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Where to write OUT.json.")],
     competitors: Annotated[
         Path | None, typer.Option(help="Competitor pairs CSV (sme_a,sme_b).")
@@ -91,7 +103,7 @@ def solve(
     """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
     import json
 
-    from matching.firms import InputFileError, read_firms_csv, read_pairs_csv
+    from matching.firms import InputFileError, read_firms_rows, read_pairs_rows
     from matching.pipeline import solve_firms
     from matching.settings import RunSettings, SettingsError
 
@@ -108,12 +120,12 @@ def solve(
     except SettingsError as exc:
         raise _fail(str(exc)) from None
     try:
-        firms = read_firms_csv(_read(smes), source=str(smes))
+        firms = read_firms_rows(_read(smes), source=str(smes))
         ids = {f.external_id for f in firms}
         pairs = {
             name: []
             if path is None
-            else read_pairs_csv(_read(path), source=str(path), known_ids=ids)
+            else read_pairs_rows(_read(path), source=str(path), known_ids=ids)
             for name, path in (("competitors", competitors), ("partners", partners))
         }
     except InputFileError as exc:

@@ -8,8 +8,16 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from app.deps import DbDep, MemberDep, SettingsDep
 from app.errors import problem_responses
-from app.routers.uploads import read_text
-from app.schemas import FirmCreate, FirmList, FirmRead, FirmUpdate, FirmWriteResult
+from app.routers.uploads import read_upload
+from app.schemas import (
+    FirmCreate,
+    FirmImportResult,
+    FirmList,
+    FirmRead,
+    FirmUpdate,
+    FirmWriteResult,
+    ReadAsRead,
+)
 from app.services import firms as service
 from app.services import imports
 
@@ -30,19 +38,24 @@ def upsert_firms(
     return FirmWriteResult(created=created, updated=updated, external_ids=ids)
 
 
-@router.post("/import", operation_id="firms-import", response_model=FirmWriteResult)
+@router.post("/import", operation_id="firms-import", response_model=FirmImportResult)
 def import_firms(
-    file: Annotated[UploadFile, File(description="SMES.csv, the `kring solve` format")],
+    file: Annotated[
+        UploadFile,
+        File(description="CSV (`,` or `;`, UTF-8 or cp1252) or .xlsx; see the template"),
+    ],
     caller: MemberDep,
     db: DbDep,
     settings: SettingsDep,
-) -> FirmWriteResult:
-    """Import a CSV file of firms; any bad row rejects the file and every bad row is listed."""
-    text = read_text(file)
+    sheet: Annotated[str | None, Query(description="xlsx: sheet to read (default: first)")] = None,
+) -> FirmImportResult:
+    """Import a CSV or xlsx file of firms; any bad row rejects the file, every one is listed."""
+    text, read_as = read_upload(file, sheet)
     created, updated, ids = imports.import_firms_csv(
         db, caller, text, file.filename or "upload.csv", settings
     )
-    return FirmWriteResult(created=created, updated=updated, external_ids=ids)
+    how = ReadAsRead.model_validate(read_as.to_dict())
+    return FirmImportResult(created=created, updated=updated, external_ids=ids, read_as=how)
 
 
 @router.get("", operation_id="firms-list", response_model=FirmList)

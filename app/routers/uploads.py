@@ -15,27 +15,37 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.errors import InvalidInputError
+from matching.tabular import ReadAs, read_table
 
 
-def decode_text(data: bytes) -> str:
-    """Return uploaded bytes as UTF-8 text with ``\n`` line ends; 422 otherwise.
+def decode_text(data: bytes, filename: str = "upload.csv") -> str:
+    """Return an uploaded table as comma-separated text with ``\n`` line ends; 422 otherwise.
 
-    CR LF (Windows) and a bare CR (old Mac Excel) become ``\n``, like Python's universal
-    newlines, so every reader downstream (and the row count) sees one kind of line end.
+    :func:`matching.tabular.read_table` reads ``,``/``;``/tab CSV in UTF-8, cp1252 or UTF-16
+    (with or without BOM; CR LF and a bare CR become ``\n``) and ``.xlsx`` workbooks.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"the file is not UTF-8 text (byte {exc.start})"
-        raise InvalidInputError(
-            message, [{"row": None, "field": "file", "message": message}]
-        ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return read_table(data, source=filename).to_csv()
+
+
+def read_upload(file: UploadFile, sheet: str | None = None) -> tuple[str, ReadAs]:
+    """Read an uploaded CSV or ``.xlsx`` (blocking: call it from a plain ``def`` route).
+
+    Returns comma-separated text for the readers and what was read (format, encoding and
+    delimiter, or sheet).
+    """
+    table = read_table(
+        file.file.read(),
+        source=file.filename or "upload.csv",
+        filename=file.filename or "",
+        content_type=file.content_type,
+        sheet=sheet,
+    )
+    return table.to_csv(), table.read_as
 
 
 def read_text(file: UploadFile) -> str:
     """Read an uploaded file (blocking: call it from a plain ``def`` route) as text."""
-    return decode_text(file.file.read())
+    return read_upload(file)[0]
 
 
 def csv_or_json_body(item: type[BaseModel]) -> dict[str, Any]:
@@ -90,7 +100,7 @@ def json_or_csv(
     Blocking (decoding and validation): run it in the thread pool.
     """
     if body.file is not None:
-        return None, decode_text(body.file), body.filename
+        return None, decode_text(body.file, body.filename), body.filename
     try:
         raw = json.loads(body.json or b"")
     except ValueError:

@@ -63,10 +63,10 @@ def test_missing_and_unknown_columns_are_header_errors() -> None:
     assert _errors(text) == [(0, "digital_level"), (0, "colour")]
 
 
-def test_semicolon_separated_file_is_explained() -> None:
-    """A ';'-separated export gets a clear message instead of column noise."""
-    with pytest.raises(InputFileError, match="comma-separated"):
-        read_firms_csv(HEADER.replace(",", ";") + "\n")
+def test_semicolon_separated_file_is_read() -> None:
+    """A ';'-separated export (Dutch Excel) is read like the comma-separated one."""
+    text = f"{HEADER}\nx1,A,9711,4120,3,2,dig.ai\n"
+    assert read_firms_csv(text.replace(",", ";")) == read_firms_csv(text)
 
 
 def test_blank_lines_keep_row_numbers() -> None:
