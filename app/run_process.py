@@ -45,9 +45,16 @@ def name_process(run_id: int) -> None:
     _prctl(PR_SET_NAME, f"kring-run-{run_id}".encode()[:15])
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """End this process when ``parent_pid`` (its parent) dies: at once, or within ``WATCH_S``."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def die_with_parent(parent_pid: int, *, kernel_signal: bool = False) -> None:
+    """End this process within ``WATCH_S`` of ``parent_pid`` (its parent) dying.
+
+    With ``kernel_signal`` (Linux) the kernel also kills it at once (``PR_SET_PDEATHSIG``).
+    That signal fires when the parent's *thread* that started this process ends, not only
+    the parent process: use it only for children started from a thread that lives as long
+    as the parent (the executor's dispatcher), never from a request's pool thread.
+    """
+    if kernel_signal:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent died before the line above
         os._exit(1)
 
@@ -63,8 +70,8 @@ def main(
     run_id: int, nice: int, settings: object, attempt: int | None = None, parent_pid: int = 0
 ) -> None:
     """Tie this process to ``parent_pid``, lower its priority, then execute the run."""
-    if parent_pid:
-        die_with_parent(parent_pid)
+    if parent_pid:  # spawned by the executor's dispatcher thread, which lives as long
+        die_with_parent(parent_pid, kernel_signal=True)
     name_process(run_id)
     lower_priority(nice)
     from app.jobs import process_main
