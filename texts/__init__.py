@@ -1,8 +1,8 @@
 """Every text a person reads, in Dutch and English, from one message catalogue.
 
-The catalogue is a pair of gettext files, ``texts/locale/{nl,en}/LC_MESSAGES/kring.po``,
-read with Babel.  A msgid is a stable dotted key (``group.explanation.all_need``), its
-msgstr the text with ``{named}`` placeholders.  Codes stay in the JSON beside the words;
+The catalogue is gettext files, ``texts/locale/{nl,en}/LC_MESSAGES/*.po`` (``kring.po``,
+and ``import.po`` for reading firm files), read with Babel.  A msgid is a stable dotted key
+(``group.explanation.all_need``), its msgstr the text with ``{named}`` placeholders.  Codes stay in the JSON beside the words;
 only the words come from here.  This package imports nothing of ``app``, ``matching`` or
 ``geodata`` (import-linter enforces it), so every layer may use it.
 """
@@ -41,9 +41,12 @@ def catalogue(lang: str) -> dict[str, str]:
         msgid -> msgstr (empty strings are kept: a test fails on them).
     """
     lang = lang if lang in LANGS else DEFAULT
-    with po_path(lang).open("rb") as fh:
-        cat = read_po(fh, locale=_LOCALES[lang], domain="kring")
-    return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str)}
+    found: dict[str, str] = {}
+    for path in sorted(po_path(lang).parent.glob("*.po")):  # kring.po, import.po, ...
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=_LOCALES[lang], domain=path.stem)
+        found.update({str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str)})
+    return found
 
 
 def t(key: str, lang: str = DEFAULT, /, **params: object) -> str:
