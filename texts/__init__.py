@@ -2,9 +2,10 @@
 
 The catalogue is gettext files, ``texts/locale/{nl,en}/LC_MESSAGES/*.po`` (``kring.po``,
 and ``import.po`` for reading firm files), read with Babel.  A msgid is a stable dotted key
-(``group.explanation.all_need``), its msgstr the text with ``{named}`` placeholders.  Codes stay in the JSON beside the words;
-only the words come from here.  This package imports nothing of ``app``, ``matching`` or
-``geodata`` (import-linter enforces it), so every layer may use it.
+(``group.explanation.all_need``), its msgstr the text with ``{named}`` placeholders.  Codes
+stay in the JSON beside the words; only the words come from here.  This package imports
+nothing of ``app``, ``matching`` or ``geodata`` (import-linter enforces it), so every layer
+may use it.
 """
 
 from __future__ import annotations
