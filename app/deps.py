@@ -1,4 +1,4 @@
-"""FastAPI dependencies as ``Annotated`` aliases: settings, database session, caller."""
+"""FastAPI dependencies as ``Annotated`` aliases: settings, database session, caller, language."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings, get_settings
 from app.db import get_db
 from app.errors import ForbiddenError
+from app.i18n import scope_lang, with_text
 from app.jobs import RunExecutor
 from app.models import Role, bind_organisation
 from app.services.organisations import Caller, authenticate, is_platform_admin
@@ -39,7 +40,12 @@ def require(minimum: Role) -> Callable[[Caller], Caller]:
 
     def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         if _RANK[caller.role] < _RANK[minimum]:
-            raise ForbiddenError(f"this needs the {minimum.value} role; your key is {caller.role}")
+            raise with_text(
+                ForbiddenError(f"this needs the {minimum.value} role; your key is {caller.role}"),
+                "problem.forbidden.role",
+                needed=minimum.value,
+                role=caller.role.value,
+            )
         return caller
 
     check.minimum_role = minimum  # type: ignore[attr-defined]  # read by the route audit test
@@ -65,8 +71,11 @@ def require_platform_admin(
 ) -> Caller:
     """Admit only admins of the platform organisation (403 for every other key)."""
     if not is_platform_admin(db, caller):
-        raise ForbiddenError(
-            "this is for platform admins (an admin key of the platform organisation)"
+        raise with_text(
+            ForbiddenError(
+                "this is for platform admins (an admin key of the platform organisation)"
+            ),
+            "problem.forbidden.platform_admin",
         )
     return caller
 
@@ -77,6 +86,14 @@ MemberDep = Annotated[Caller, Depends(require(Role.member))]
 ManagerDep = Annotated[Caller, Depends(require(Role.manager))]
 AdminDep = Annotated[Caller, Depends(require(Role.admin))]
 PlatformAdminDep = Annotated[Caller, Depends(require_platform_admin)]
+
+
+def get_lang(request: Request) -> str:
+    """The answer's language, ``"nl"`` or ``"en"``, from ``Accept-Language`` (Dutch default)."""
+    return scope_lang(request.scope)
+
+
+LangDep = Annotated[str, Depends(get_lang)]
 
 
 def get_executor(request: Request) -> RunExecutor:

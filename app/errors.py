@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import i18n
 from app.logs import route_template
 from geodata.errors import GeodataError
 from matching.errors import MatchingError, UnverifiedSolutionError
@@ -89,6 +90,7 @@ class NotFoundError(ServiceError):
 
     def __init__(self, resource: str, key: object) -> None:
         super().__init__(f"{resource} {key} not found", resource=resource)
+        self.key = key
 
 
 class ConflictError(ServiceError):
@@ -115,10 +117,10 @@ class InvalidInputError(ServiceError):
 def problem(
     request: Request, status: int, slug: str, title: str, detail: str, **members: Any
 ) -> JSONResponse:
-    """Build a problem+json response."""
+    """Build a problem+json response (``title`` in the request's language, see app.i18n)."""
     body = {
         "type": TYPE_BASE + slug,
-        "title": title,
+        "title": i18n.problem_title(slug, i18n.scope_lang(request.scope), title),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -129,13 +131,18 @@ def problem(
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return problem(request, exc.status, exc.slug, exc.title, exc.detail, **exc.members)
+    detail = i18n.service_detail(exc, i18n.scope_lang(request.scope))
+    if isinstance(exc, NotFoundError) and "resource" in exc.members:
+        detail = i18n.not_found_detail(
+            exc.members["resource"], exc.key, i18n.scope_lang(request.scope)
+        )
+    return problem(request, exc.status, exc.slug, exc.title, detail, **exc.members)
 
 
 async def _input_file_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputFileError)
     errors = [e.to_dict() for e in exc.errors]
-    detail = f"{exc.source}: {len(errors)} invalid entries; nothing was written"
+    detail = i18n.file_detail(exc.source, len(errors), i18n.scope_lang(request.scope))
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
@@ -170,7 +177,7 @@ def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_rows(exc)
-    detail = f"{len(errors)} invalid value(s) in the request"
+    detail = i18n.request_detail(len(errors), i18n.scope_lang(request.scope))
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
@@ -182,11 +189,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
                        errors=errors)  # fmt: skip
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-    return problem(request, exc.status_code, slug, title, str(exc.detail))
+    detail = i18n.http_detail(exc.status_code, str(exc.detail), i18n.scope_lang(request.scope))
+    return problem(request, exc.status_code, slug, title, detail)
 
 
 async def _overflow(request: Request, exc: Exception) -> JSONResponse:
-    detail = "a number in the request is out of range"
+    detail = i18n.overflow_detail(i18n.scope_lang(request.scope))
     errors = [{"row": None, "field": "number", "message": detail}]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
@@ -195,14 +203,14 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (an id past 32 bits on PostgreSQL, text too long): 422."""
     cause = type(getattr(exc, "orig", None) or exc).__name__
     log.warning("database_refused_value", route=route_template(request.scope), error=cause)
-    detail = "a value in the request is out of range or too long"
+    detail = i18n.data_detail(i18n.scope_lang(request.scope))
     errors = [{"row": None, "field": "value", "message": f"{detail} ({cause})"}]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", route=route_template(request.scope), exc_info=exc)
-    detail = "An unexpected error occurred; it has been logged."
+    detail = i18n.internal_detail(i18n.scope_lang(request.scope))
     return problem(request, 500, "internal", "Internal server error", detail)
 
 

@@ -8,11 +8,12 @@ scope and answers with ``Content-Language``; :data:`app.deps.LangDep` hands it t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from texts import DEFAULT, has, negotiate, t
 
 SCOPE_KEY = "kring.lang"
+E = TypeVar("E", bound=Exception)
 
 
 def scope_lang(scope: Mapping[str, Any]) -> str:
@@ -66,3 +67,33 @@ def overflow_detail(lang: str) -> str:
 def data_detail(lang: str) -> str:
     """A value the database refused (out of range or too long)."""
     return t("problem.invalid-input.data", lang)
+
+
+_HTTP_DETAILS = {
+    "Not Found": "problem.not-found.path",
+    "Method Not Allowed": "problem.method-not-allowed.detail",
+}
+
+
+def http_detail(status: int, detail: str, lang: str) -> str:
+    """Starlette's standard 404/405 detail in ``lang``; any other detail stays as it is."""
+    key = _HTTP_DETAILS.get(detail)
+    return t(key, lang) if key is not None and status in (404, 405) else detail
+
+
+def with_text(exc: E, key: str, /, **params: object) -> E:
+    """Attach a catalogue text to a service error: its ``detail`` in the reader's language.
+
+    ``raise with_text(ForbiddenError("english detail"), "problem.forbidden.role", role=...)``;
+    the English ``detail`` stays the fallback (and what logs show).
+    """
+    exc.text = (key, params)  # type: ignore[attr-defined]
+    return exc
+
+
+def service_detail(exc: Exception, lang: str) -> str:
+    """The detail of a service error: its catalogue text when it has one, else as raised."""
+    text = getattr(exc, "text", None)
+    if text is not None and has(text[0]):
+        return t(text[0], lang, **text[1])
+    return str(getattr(exc, "detail", exc))

@@ -13,9 +13,10 @@ from app.errors import install_handlers
 from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
 from app.logs import AccessLogMiddleware, configure_logging
-from app.middleware import BodyLimitMiddleware
+from app.middleware import BodyLimitMiddleware, LanguageMiddleware
 from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
+from app.routers import templates as firm_templates
 from app.security import AuthThrottleMiddleware, SecuredFastAPI
 from app.spec import install as install_spec
 from matching.schemes import catalogue
@@ -107,9 +108,12 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(InputGuardMiddleware)  # NUL in path or query: 422 on every database
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(LanguageMiddleware)  # Accept-Language -> scope, Content-Language
     app.include_router(health.router)
     app.include_router(docs.router)  # GET /docs, /redoc and their assets
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
+    # the templates before firms: /firms/{external_id:path} would take 'template.xlsx'
+    app.include_router(firm_templates.router, prefix=API_PREFIX)
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     catalogue()  # a malformed scheme file fails here, at start-up, naming file and field

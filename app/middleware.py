@@ -1,4 +1,4 @@
-"""ASGI middleware: request-body size limit (413) and one access-log event per request."""
+"""ASGI middleware: the request's language, request-body size limit (413), access log."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.i18n import SCOPE_KEY, problem_title, scope_lang
+from texts import negotiate, t
 
 log = structlog.get_logger("kring.http")
 
@@ -27,12 +29,13 @@ class BodyLimitMiddleware:
         self.settings = settings
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        lang = scope_lang(scope)
         body = json.dumps(
             {
                 "type": "https://kring.example/problems/payload-too-large",
-                "title": "Payload too large",
+                "title": problem_title("payload-too-large", lang, "Payload too large"),
                 "status": 413,
-                "detail": f"the request body exceeds the limit of {limit} bytes",
+                "detail": t("problem.payload-too-large.detail", lang, limit=limit),
                 "instance": scope.get("path"),
             }
         ).encode()
@@ -77,6 +80,39 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, guarded_send)
         if exceeded and not started:
             await self._reject(scope, send, limit)
+
+
+class LanguageMiddleware:
+    """Choose the answer's language from ``Accept-Language`` (Dutch by default).
+
+    The choice is stored in the scope (read by :func:`app.i18n.scope_lang`, ``LangDep`` and
+    the problem handlers); every response gets ``Content-Language`` and ``Vary:
+    Accept-Language`` (a cache must not serve a Dutch body to an English reader).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"accept-language")
+        lang = negotiate(None if header is None else header.decode("latin-1"))
+        scope[SCOPE_KEY] = lang
+
+        async def tag(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"vary"]
+                vary = [v for k, v in message.get("headers", ()) if k.lower() == b"vary"]
+                names = b", ".join([*vary, b"Accept-Language"])
+                headers.append((b"vary", names))
+                if not any(k.lower() == b"content-language" for k, _ in headers):
+                    headers.append((b"content-language", lang.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, tag)
 
 
 class AccessLogMiddleware:

@@ -34,6 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.errors import PROBLEM_JSON, TYPE_BASE
+from app.i18n import scope_lang
+from texts import t
 
 API_PREFIX = "/api/v1/"
 _COMMON = "base-uri 'none'; frame-ancestors 'none'"
@@ -186,10 +188,9 @@ async def _too_many(scope: Scope, send: Send, wait_s: int) -> None:
     body = json.dumps(
         {
             "type": TYPE_BASE + "too-many-requests",
-            "title": "Too many failed authentications",
+            "title": t("problem.too-many-requests.title", scope_lang(scope)),
             "status": 429,
-            "detail": "too many requests with an unknown, revoked or expired API key from "
-            f"your address; try again in {wait_s} s",
+            "detail": t("problem.too-many-requests.detail", scope_lang(scope), wait_s=wait_s),
             "instance": scope.get("path"),
         }
     ).encode()

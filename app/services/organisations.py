@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from app.i18n import with_text
 from app.models import ApiKey, Organisation, Role, utcnow
 
 KEY_PREFIX = "kr_"
@@ -145,7 +146,10 @@ def issue_key(
     target = own
     if organisation is not None and organisation.casefold() != own.name.casefold():
         if not is_platform_admin(db, caller):
-            raise ForbiddenError("only platform admins issue keys for other organisations")
+            raise with_text(
+                ForbiddenError("only platform admins issue keys for other organisations"),
+                "problem.forbidden.other_organisation",
+            )
         found = find_organisation(db, organisation)
         if found is None:
             raise NotFoundError("organisation", repr(organisation))
@@ -160,10 +164,16 @@ def issue_key(
 def authenticate(db: Session, key: str | None, settings: Settings) -> Caller:
     """Return the caller behind ``key``; 401 for a missing, unknown or revoked key."""
     if not key:
-        raise UnauthorizedError("send your API key in the X-API-Key header")
+        raise with_text(
+            UnauthorizedError("send your API key in the X-API-Key header"),
+            "problem.unauthorized.missing",
+        )
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key, settings)))
     if row is None or row.revoked_at is not None or _expired(row.expires_at):
-        raise UnauthorizedError("the API key is unknown, revoked or expired")
+        raise with_text(
+            UnauthorizedError("the API key is unknown, revoked or expired"),
+            "problem.unauthorized.unknown",
+        )
     return Caller(row.organisation_id, Role(row.role), row.id, row.holder)
 
 

@@ -223,4 +223,4 @@ def test_body_limit_is_413(tmp_path: Any) -> None:
         chunks = (b"x" * 500 for _ in range(10))  # streamed: no Content-Length to trust
         streamed = c.post("/api/v1/firms", content=chunks, headers=auth(key))
         assert streamed.status_code == 413
-        assert streamed.json()["title"] == "Payload too large"
+        assert streamed.json()["title"] == "Verzoek te groot"  # Dutch by default
