@@ -51,6 +51,7 @@ from matching.sbi import UnknownSbiCodeError, normalise_sbi
 from matching.tabular import InputFileError as InputFileError
 from matching.tabular import RowError as RowError
 from matching.tabular import parse_csv, sniff_delimiter
+from texts import t
 
 Precision = Literal["pc4", "coordinates"]
 
@@ -361,7 +362,7 @@ def _read_rows(
     errors: list[RowError] = []
     header, data = (rows[0], rows[1:]) if rows else ([], [])
     if not any(header):
-        return [], [RowError(0, "file", "the file is empty")], {}
+        return [], [RowError(0, "file", t("import.file_empty", "en"))], {}
     columns, shown = _header(header, aliases, errors)
     if errors:
         return [], errors, shown
@@ -393,7 +394,7 @@ def read_firms_csv(text: str, *, source: str = "smes.csv", empty_ok: bool = Fals
     Like :func:`read_firms_rows` on the text's rows.
     """
     if not text.strip():
-        raise InputFileError(source, [RowError(0, "file", "the file is empty")])
+        raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
     return read_firms_rows(_text_rows(text, source), source=source, empty_ok=empty_ok)
 
 
@@ -428,7 +429,7 @@ def read_firms_rows(
     """
     table, errors, shown = _read_rows(rows, FIRM_ALIASES)
     if not errors and not empty_ok and not any(table):
-        message = "the file has only a header row and no rows"
+        message = t("import.header_only", "en")
         raise InputFileError(source, [RowError(0, "file", message)])
     firms: list[Firm] = []
     first_row: dict[str, int] = {}
@@ -455,7 +456,7 @@ def read_pairs_csv(
 ) -> list[tuple[str, str]]:
     """Parse a competitors or partners CSV text; like :func:`read_pairs_rows`."""
     if not text.strip():
-        raise InputFileError(source, [RowError(0, "file", "the file is empty")])
+        raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
     return read_pairs_rows(_text_rows(text, source), source=source, known_ids=known_ids)
 
 

@@ -24,12 +24,12 @@ from typing import Literal
 from openpyxl import load_workbook
 
 from matching.errors import MatchingError
+from texts import t
 
 Format = Literal["csv", "xlsx"]
 DELIMITERS = (",", ";", "\t")
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"  # the pre-2007 binary .xls
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,8 @@ def read_table(
     filename: str = "",
     content_type: str | None = None,
     sheet: str | None = None,
+    require_rows: bool = False,
+    lang: str = "en",
 ) -> Table:
     """Read CSV or ``.xlsx`` bytes into rows of text cells.
 
@@ -131,6 +133,10 @@ def read_table(
         As uploaded (informative; the bytes decide the format).
     sheet
         For a workbook, the sheet to read (default: the first); refused for CSV.
+    require_rows
+        A header without data rows is an error too.
+    lang
+        Language of the messages (``"nl"`` or ``"en"``).
 
     Returns
     -------
@@ -145,38 +151,42 @@ def read_table(
         is not text in a known encoding, or is not valid CSV.
     """
     if not data.strip():
-        raise _fail(source, "the file is empty")
+        raise _fail(source, t("import.file_empty", lang))
     if data.startswith(_OLE):
-        raise _fail(source, "this is an old Excel .xls file: save it as .xlsx or CSV")
+        raise _fail(source, t("import.old_xls", lang))
     if is_xlsx(data, filename, content_type):
-        return _read_xlsx(data, source, sheet)
-    if sheet is not None:
-        raise _fail(source, "a CSV file has no sheets: leave out 'sheet'", "sheet")
-    text, encoding = decode(data, source)
-    delimiter = sniff_delimiter(text)
-    return Table(parse_csv(text, delimiter, source), ReadAs("csv", encoding, delimiter))
+        table = _read_xlsx(data, source, sheet, lang)
+    elif sheet is not None:
+        raise _fail(source, t("import.csv_no_sheets", lang), "sheet")
+    else:
+        text, encoding = decode(data, source, lang)
+        delimiter = sniff_delimiter(text)
+        table = Table(parse_csv(text, delimiter, source), ReadAs("csv", encoding, delimiter))
+    if not any(table.rows[0] if table.rows else ()):
+        raise _fail(source, t("import.file_empty", lang))
+    if require_rows and not any(table.rows[1:]):
+        raise _fail(source, t("import.header_only", lang))
+    return table
 
 
-def decode(data: bytes, source: str = "upload") -> tuple[str, str]:
-    """Return ``(text, encoding)``: a BOM's encoding, else UTF-8, else cp1252.
+def decode(data: bytes, source: str = "upload", lang: str = "en") -> tuple[str, str]:
+    """Return ``(text, encoding)``: UTF-16 by its BOM, else UTF-8, else cp1252.
 
-    Line ends become ``\\n`` (CR LF from Windows, a bare CR from old Mac Excel).
+    A UTF-8 BOM is dropped first (Excel writes one before cp1252 text too).  Line ends
+    become ``\n`` (CR LF from Windows, a bare CR from old Mac Excel).
     """
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
-    candidates = [encoding] if encoding else ["utf-8", "cp1252"]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        data, candidates = data.removeprefix(b"\xef\xbb\xbf"), ["utf-8", "cp1252"]
     for name in candidates:
         try:
             text = data.decode(name)
         except UnicodeDecodeError as exc:
             error = exc
             continue
-        shown = "utf-8" if name == "utf-8-sig" else name
-        return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), shown
-    message = (
-        f"the file is neither UTF-8 nor Windows (cp1252) text (byte {error.start}): "
-        "save it from Excel as 'CSV UTF-8' or as .xlsx"
-    )
-    raise _fail(source, message)
+        return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), name
+    raise _fail(source, t("import.not_text", lang, byte=error.start))
 
 
 def sniff_delimiter(text: str) -> str:
@@ -245,21 +255,22 @@ def _pad(rows: list[list[str]]) -> list[list[str]]:
     return [r + [""] * (width - len(r)) if r else r for r in rows]
 
 
-def _read_xlsx(data: bytes, source: str, sheet: str | None) -> Table:
+def _read_xlsx(data: bytes, source: str, sheet: str | None, lang: str) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        message = f"not a readable .xlsx workbook ({type(exc).__name__})"
+        message = t("import.not_xlsx", lang, error=type(exc).__name__)
         raise _fail(source, message) from None
     try:
         names = book.sheetnames
         if sheet is not None and sheet not in names:
             shown = ", ".join(repr(n) for n in names)
-            raise _fail(source, f"no sheet named {sheet!r}; the workbook has {shown}", "sheet")
+            message = t("import.no_sheet", lang, sheet=repr(sheet), sheets=shown)
+            raise _fail(source, message, "sheet")
         name = sheet if sheet is not None else names[0]
         rows = _pad(_trim(book[name].iter_rows(values_only=True)))
     finally:
         book.close()
     if not rows:
-        raise _fail(source, f"the file is empty (sheet {name!r} has no cells)")
+        raise _fail(source, t("import.sheet_empty", lang, sheet=repr(name)))
     return Table(rows, ReadAs("xlsx", sheet=name))
