@@ -178,7 +178,11 @@ def run_import_load(cfg: ImportLoadConfig) -> ImportLoadReport:
             during = _phase(name, server.base, reader, cfg, bulk_import)
         finally:
             server.stop()
+        logged = [line for line in (Path(tmp) / "server.log").read_text().splitlines()
+                  if "error" in line.lower()][-3:]  # fmt: skip
     note = f"{answer[0]} ({len(big) / 1e6:.1f} MB)" if answer else "no answer"
+    if logged and not note.startswith("HTTP 200"):
+        note += "; server log: " + " | ".join(logged)
     return ImportLoadReport(cfg, idle, during, note)
 
 
