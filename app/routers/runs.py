@@ -57,7 +57,8 @@ def create_run(
     """Queue a matching run; follow it at the `Location` URL."""
     run = service.create_run(db, caller, body, settings)
     db.refresh(run)
-    accepted = _read(run, service.queue_positions(db))  # queued: a background executor may claim it at once
+    # queued: a background executor may claim it at once
+    accepted = _read(run, service.queue_positions(db))
     executor.submit(run.id)
     response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
     if settings.executor == "inline":  # solved inside submit: answer with the outcome
