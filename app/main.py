@@ -16,6 +16,7 @@ from app.logs import AccessLogMiddleware, configure_logging
 from app.middleware import BodyLimitMiddleware, LanguageMiddleware
 from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
+from app.routers import templates as firm_templates
 from app.security import AuthThrottleMiddleware, SecuredFastAPI
 from app.spec import install as install_spec
 from matching.schemes import catalogue
@@ -111,6 +112,8 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(docs.router)  # GET /docs, /redoc and their assets
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
+    # the templates before firms: /firms/{external_id:path} would take 'template.xlsx'
+    app.include_router(firm_templates.router, prefix=API_PREFIX)
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     catalogue()  # a malformed scheme file fails here, at start-up, naming file and field

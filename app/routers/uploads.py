@@ -27,11 +27,13 @@ def decode_text(data: bytes, filename: str = "upload.csv") -> str:
     return read_table(data, source=filename).to_csv()
 
 
-def read_upload(file: UploadFile, sheet: str | None = None) -> tuple[str, ReadAs]:
+def read_upload(
+    file: UploadFile, sheet: str | None = None, lang: str = "en"
+) -> tuple[str, ReadAs]:
     """Read an uploaded CSV or ``.xlsx`` (blocking: call it from a plain ``def`` route).
 
     Returns comma-separated text for the readers and what was read (format, encoding and
-    delimiter, or sheet).
+    delimiter, or sheet).  An empty file or a header without rows is a 422 in ``lang``.
     """
     table = read_table(
         file.file.read(),
@@ -39,6 +41,8 @@ def read_upload(file: UploadFile, sheet: str | None = None) -> tuple[str, ReadAs
         filename=file.filename or "",
         content_type=file.content_type,
         sheet=sheet,
+        require_rows=True,
+        lang=lang,
     )
     return table.to_csv(), table.read_as
 
