@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
-from app.deps import DbDep, MemberDep, SettingsDep
+from app.deps import DbDep, LangDep, MemberDep, SettingsDep
 from app.errors import problem_responses
-from app.i18n import scope_lang
 from app.routers.uploads import read_upload
 from app.schemas import (
     FirmCreate,
@@ -45,14 +44,14 @@ def import_firms(
         UploadFile,
         File(description="CSV (`,` or `;`, UTF-8 or cp1252) or .xlsx; see the template"),
     ],
-    request: Request,
     caller: MemberDep,
     db: DbDep,
     settings: SettingsDep,
+    lang: LangDep,
     sheet: Annotated[str | None, Query(description="xlsx: sheet to read (default: first)")] = None,
 ) -> FirmImportResult:
     """Import a CSV or xlsx file of firms; any bad row rejects the file, every one is listed."""
-    text, read_as = read_upload(file, sheet, scope_lang(request.scope))
+    text, read_as = read_upload(file, sheet, lang)
     created, updated, ids = imports.import_firms_csv(
         db, caller, text, file.filename or "upload.csv", settings
     )

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from app.deps import ViewerDep
+from app.deps import LangDep, ViewerDep
 from app.errors import problem_responses
-from app.i18n import scope_lang
 from matching.template import template_csv, template_xlsx
 
 router = APIRouter(prefix="/firms", tags=["firms"], responses=problem_responses(401, 403, 422))
@@ -22,10 +21,6 @@ LangQuery = Annotated[
     Literal["nl", "en"] | None,
     Query(description="Header language; default from Accept-Language (Dutch)"),
 ]
-
-
-def _lang(request: Request, lang: str | None) -> str:
-    return lang or scope_lang(request.scope)
 
 
 def _download(body: bytes, media_type: str, filename: str, lang: str) -> Response:
@@ -43,10 +38,10 @@ def _download(body: bytes, media_type: str, filename: str, lang: str) -> Respons
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "Firms, needs and columns sheets"}},
 )
-def get_template_xlsx(request: Request, caller: ViewerDep, lang: LangQuery = None) -> Response:
+def get_template_xlsx(caller: ViewerDep, asked: LangDep, lang: LangQuery = None) -> Response:
     """An Excel workbook to fill in and import: the columns with an example row, every need
     (code, Dutch and English label, theme) and what each column takes."""
-    chosen = _lang(request, lang)
+    chosen = lang or asked
     name = "bedrijven-sjabloon.xlsx" if chosen == "nl" else "firms-template.xlsx"
     return _download(template_xlsx(chosen), XLSX, name, chosen)
 
@@ -58,9 +53,9 @@ def get_template_xlsx(request: Request, caller: ViewerDep, lang: LangQuery = Non
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "Header and an example row"}},
 )
-def get_template_csv(request: Request, caller: ViewerDep, lang: LangQuery = None) -> Response:
+def get_template_csv(caller: ViewerDep, asked: LangDep, lang: LangQuery = None) -> Response:
     """A CSV file to fill in and import: Dutch is ``;``-separated UTF-8 with BOM (what Dutch
     Excel opens in columns), English comma-separated UTF-8."""
-    chosen = _lang(request, lang)
+    chosen = lang or asked
     name = "bedrijven-sjabloon.csv" if chosen == "nl" else "firms-template.csv"
     return _download(template_csv(chosen), "text/csv; charset=utf-8", name, chosen)
