@@ -131,12 +131,6 @@ def _xlsx_of_small_csv(prefix: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 18 item 1: /firms/import reads CSV only so far; remove this mark when the "
-    "xlsx import lands (this test then pins it for generated clients)",
-)
 def test_generated_client_imports_an_xlsx_like_the_csv(
     generated: ModuleType, server: Server
 ) -> None:
