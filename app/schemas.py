@@ -8,6 +8,7 @@ JSON and CSV input alike.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +24,8 @@ from matching.firms import MAX_COUNT as MAX_FIRM_COUNT
 from matching.firms import MAX_LENGTHS
 from matching.schemes import Scheme
 from matching.settings import MAX_AFFINITY_WEIGHT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT_S
+from matching.unassigned import REASONS
+from texts import t
 
 Purpose = Literal["training", "subsidy", "peer"]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -411,6 +414,13 @@ class MemberRead(BaseModel):
     needs: list[str] | None = None
 
 
+class ExplanationPart(BaseModel):
+    """One phrase of a group explanation: its catalogue key and values (need codes, km)."""
+
+    key: str = Field(description="Catalogue key, e.g. group.explanation.all_need")
+    params: dict[str, Any]
+
+
 class GroupRead(BaseModel):
     """A proposed group (kring) with its explanation."""
 
@@ -420,11 +430,22 @@ class GroupRead(BaseModel):
     theme: str | None
     diameter_km: float | None
     score: float | None = Field(description="Mean pairwise affinity of the members")
-    explanation: str | None = Field(description="Why these firms form a group")
+    explanation: str | None = Field(
+        description="Why these firms form a group, in the request's language (Accept-Language)"
+    )
+    explanation_parts: list[ExplanationPart] = Field(
+        default_factory=list, description="The explanation's phrases as codes and values"
+    )
     details: dict[str, Any] | None = Field(
         description="theme_label, shared_needs, employees, sectors, centroid, diameter_pair"
     )
     members: list[MemberRead]
+
+
+UnassignedReason = StrEnum("UnassignedReason", {r: r for r in REASONS})  # type: ignore[misc]
+UnassignedReason.__doc__ = "Why a firm stayed unassigned (the first that applies). " + " ".join(
+    f"`{r}`: {t(f'reason.{r}.label', 'en')}. {t(f'reason.{r}.explanation', 'en')}" for r in REASONS
+)
 
 
 class UnassignedRead(BaseModel):
@@ -432,8 +453,13 @@ class UnassignedRead(BaseModel):
 
     external_id: str | None
     erased: bool
-    reason: str
-    rule: str | None = Field(None, description="For ineligible firms: the rule they fail")
+    reason: UnassignedReason
+    reason_label: str = Field(description="The reason in a few words (Accept-Language)")
+    reason_explanation: str = Field(description="The reason in one sentence (Accept-Language)")
+    rule: str | None = Field(
+        None, description="For ineligible firms: the rule they fail, in words, naming places"
+    )
+    rule_code: str | None = Field(None, description="That rule's code, e.g. scheme.regions")
 
 
 class RunGroups(BaseModel):

@@ -175,3 +175,15 @@ def load_postcode_index() -> PostcodeIndex:
             )
         )
     return PostcodeIndex(records)
+
+
+@functools.cache
+def gemeente_names() -> dict[str, str]:
+    """CBS gemeente code -> name, from the bundled table (``"GM0114"`` -> ``"Emmen"``).
+
+    Returns
+    -------
+    dict
+        Every gemeente of the table.
+    """
+    return {row["gemeente_code"]: row["gemeente_name"] for row in _read_csv(GEMEENTE_FILE)}

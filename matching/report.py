@@ -5,7 +5,8 @@ stores)::
 
     {"groups": [{"id", "theme", "theme_label", "members", "size", "diameter_km",
                  "diameter_pair", "centroid", "mean_affinity", "mean_need_jaccard",
-                 "shared_needs", "employees", "sectors", "hull", "explanation"}, ...],
+                 "shared_needs", "employees", "sectors", "hull", "explanation",
+                 "explanation_parts"}, ...],
      "unassigned": [{"id", "reason", "rule"?}, ...],
      "stats": {...}}
 
@@ -26,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from geodata.shapes import centroid, diameter_km, hull_geojson
+from matching.explanation import ExplanationPart, explanation_parts, render_explanation
+from matching.explanation import explain as explain
 from matching.firms import Firm
 from matching.needs import NEED_CODES, need_by_code
 from matching.objective import affinity_of_pairs
@@ -52,6 +55,7 @@ class GroupReport:
     sectors: tuple[tuple[str, int], ...]
     hull: dict[str, Any]
     explanation: str
+    explanation_parts: tuple[ExplanationPart, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the group as JSON-ready data."""
@@ -71,6 +75,7 @@ class GroupReport:
             "sectors": [{"section": s, "count": k} for s, k in self.sectors],
             "hull": self.hull,
             "explanation": self.explanation,
+            "explanation_parts": [dict(p) for p in self.explanation_parts],
         }
 
 
@@ -126,45 +131,6 @@ def mean_need_jaccard(firms: Sequence[Firm]) -> float:
     return sum(_jaccard(a, b) for a, b in pairs) / len(pairs) if pairs else 0.0
 
 
-def explain(
-    members: Sequence[Firm], theme: str | None, shared: Sequence[tuple[str, int]], km: float
-) -> str:
-    """One-line human explanation of a group.
-
-    Parameters
-    ----------
-    members
-        The group's firms.
-    theme
-        Theme need code or ``None``.
-    shared
-        ``(need, count)`` pairs, most shared first.
-    km
-        Diameter in km.
-
-    Returns
-    -------
-    str
-        e.g. ``"12 firms, all need train.vocational (Vakopleiding (mbo, ...)); 9 also
-        hr.recruitment; max 41 km apart; 4-38 employees"``.
-    """
-    n = len(members)
-    parts = [f"{n} firms"]
-    others = [(c, k) for c, k in shared if c != theme]
-    if theme is not None:
-        have = sum(theme in f.needs for f in members)
-        who = "all" if have == n else f"{have} of {n}"
-        parts[0] += f", {who} need {theme} ({need_by_code(theme).label_nl})"
-        if others:
-            parts.append(f"{others[0][1]} also {others[0][0]}")
-    elif others:
-        parts.append(f"{others[0][1]} need {others[0][0]} ({need_by_code(others[0][0]).label_nl})")
-    emp = [f.employees for f in members]
-    parts.append(f"max {km:.0f} km apart")
-    parts.append(f"{min(emp)}-{max(emp)} employees")
-    return "; ".join(parts)
-
-
 def group_report(
     gid: int, firms: Sequence[Firm], members: Sequence[int], theme: str | None, instance: Instance
 ) -> GroupReport:
@@ -199,6 +165,7 @@ def group_report(
     counts = Counter(c for f in group for c in f.needs)
     shared = sorted(((c, k) for c, k in counts.items() if k >= 2),
                     key=lambda ck: (-ck[1], order[ck[0]]))  # fmt: skip
+    parts = explanation_parts(group, theme, shared, km)
     sbi = load_sbi()
     sections = Counter(sbi.section_of(f.division).letter for f in group)
     return GroupReport(
@@ -214,7 +181,8 @@ def group_report(
         employees=(min(f.employees for f in group), max(f.employees for f in group)),
         sectors=tuple(sorted(sections.items(), key=lambda sk: (-sk[1], sk[0]))),
         hull=hull_geojson(lats, lons),
-        explanation=explain(group, theme, shared, km),
+        explanation=render_explanation(parts),
+        explanation_parts=tuple(parts),
     )
 
 

@@ -174,10 +174,15 @@ class Scheme(_Strict):
 
 @dataclass(frozen=True, slots=True)
 class FailedRule:
-    """The first eligibility rule a firm fails: ``rule`` (a code) and a readable ``detail``."""
+    """The first eligibility rule a firm fails: ``rule`` (a code) and a readable ``detail``.
+
+    ``params`` holds the values a person reads (place names, counts, limits) for the
+    catalogue text ``rule.<rule>`` (:func:`matching.explanation.rule_text`).
+    """
 
     rule: str
     detail: str
+    params: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.detail}"
@@ -315,7 +320,8 @@ def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> Fail
     """
     limit = scheme.firm_size.max_employees
     if limit is not None and firm.employees > limit:
-        return FailedRule("firm_size.max_employees", f"{firm.employees} employees > {limit}")
+        return FailedRule("firm_size.max_employees", f"{firm.employees} employees > {limit}",
+                          (("employees", firm.employees), ("limit", limit)))  # fmt: skip
     areas = scheme.regions
     if region is None and areas.labour_market_regions:
         region = _region_of(firm)
@@ -325,13 +331,21 @@ def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> Fail
         or (region is not None and region in areas.labour_market_regions)
     ):
         where = firm.gemeente_name or firm.province or "unknown area"
-        return FailedRule("regions", f"{where} is outside {_region_text(scheme)}")
+        named = (
+            ("place", firm.gemeente_name or firm.province),
+            ("provinces", areas.provinces),
+            ("gemeenten", areas.gemeenten),
+            ("regions", areas.labour_market_regions),
+        )
+        return FailedRule("regions", f"{where} is outside {_region_text(scheme)}", named)
     section = load_sbi().section_of(firm.division).letter
     if section in scheme.sbi.excluded_sections:
-        return FailedRule("sbi.excluded_sections", f"SBI section {section} is excluded")
+        return FailedRule("sbi.excluded_sections", f"SBI section {section} is excluded",
+                          (("section", section),))  # fmt: skip
     if scheme.sbi.sections is not None and section not in scheme.sbi.sections:
         allowed = ", ".join(scheme.sbi.sections)
-        return FailedRule("sbi.sections", f"SBI section {section} not in {allowed}")
+        return FailedRule("sbi.sections", f"SBI section {section} not in {allowed}",
+                          (("section", section), ("allowed", scheme.sbi.sections)))  # fmt: skip
     if not set(firm.needs) & set(scheme.funded_needs):
         return FailedRule("funded_needs", "none of the firm's needs is funded by the scheme")
     return None
@@ -357,14 +371,17 @@ def settings_rule(firm: Firm, settings: RunSettings) -> FailedRule | None:
     if settings.eligible_provinces is not None:
         wanted = {normalise_province(p) for p in settings.eligible_provinces}
         if firm.province not in wanted:
-            return FailedRule("eligible_provinces", f"{firm.province} not in {sorted(wanted)}")
+            return FailedRule("eligible_provinces", f"{firm.province} not in {sorted(wanted)}",
+                              (("place", firm.gemeente_name or firm.province),
+                               ("provinces", tuple(sorted(wanted)))))  # fmt: skip
     limit = settings.eligible_max_employees
     if limit is not None and firm.employees > limit:
-        return FailedRule("eligible_max_employees", f"{firm.employees} employees > {limit}")
+        return FailedRule("eligible_max_employees", f"{firm.employees} employees > {limit}",
+                          (("employees", firm.employees), ("limit", limit)))  # fmt: skip
     if settings.scheme_id is not None:
         failed = check_firm(scheme_by_id(settings.scheme_id), firm)
         if failed is not None:
-            return FailedRule(f"scheme.{failed.rule}", failed.detail)
+            return FailedRule(f"scheme.{failed.rule}", failed.detail, failed.params)
     return None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep
+from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep, get_lang
 from app.errors import problem_responses
 from app.models import Run
 from app.schemas import ApplicationPack, RunCreate, RunGroups, RunList, RunRead
@@ -102,7 +102,7 @@ NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` matches the 
 )
 def get_groups(run_id: int, caller: ViewerDep, db: DbDep, request: Request) -> Response:
     """The run's groups with explanations, the unassigned firms with reasons, and stats."""
-    body = rendered.groups_json(db, run_id)
+    body = rendered.groups_json(db, run_id, get_lang(request))
     return rendered.respond(body, request.headers, "application/json")
 
 
@@ -125,7 +125,7 @@ def get_geojson(
     ] = False,
 ) -> Response:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
-    body = rendered.groups_geojson(db, run_id, unassigned=unassigned)
+    body = rendered.groups_geojson(db, run_id, unassigned=unassigned, lang=get_lang(request))
     return rendered.respond(body, request.headers, "application/geo+json")
 
 

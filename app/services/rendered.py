@@ -8,8 +8,8 @@ an erasure shows at once, an import of other firms keeps the cache), and the run
 decision count and newest ``decided_at`` — and serves the cached bytes while the token
 is unchanged.  The token is read in the request's session, so organisation scoping and
 the 404 for other organisations' runs still happen first; the key includes whether the
-caller gets the viewer's minimised firm view.  Because the token lives in the database,
-several server processes stay correct.
+caller gets the viewer's minimised firm view, and the language of the texts.  Because
+the token lives in the database, several server processes stay correct.
 
 Each entry holds the plain body, its gzip compression (made once, at fill) and a strong
 ``ETag`` (a hash of the plain body), so :func:`respond` can send ``Content-Encoding:
@@ -126,24 +126,24 @@ def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> R
     return rendered
 
 
-def groups_json(db: Session, run_id: int) -> Rendered:
-    """``GET /runs/{id}/groups`` as JSON bytes (validated against ``RunGroups``)."""
+def groups_json(db: Session, run_id: int, lang: str = "nl") -> Rendered:
+    """``GET /runs/{id}/groups`` as JSON bytes (validated against ``RunGroups``), in ``lang``."""
 
     def render() -> bytes:
-        body = RunGroups.model_validate(results.run_groups(db, run_id))
+        body = RunGroups.model_validate(results.run_groups(db, run_id, lang))
         return body.model_dump_json().encode()
 
-    return _cached(db, ("groups", run_id), render)
+    return _cached(db, ("groups", run_id, lang), render)
 
 
-def groups_geojson(db: Session, run_id: int, *, unassigned: bool) -> Rendered:
+def groups_geojson(db: Session, run_id: int, *, unassigned: bool, lang: str = "nl") -> Rendered:
     """``GET /runs/{id}/groups.geojson`` as bytes (rendered as ``JSONResponse`` would)."""
 
     def render() -> bytes:
-        body = results.run_geojson(db, run_id, unassigned=unassigned)
+        body = results.run_geojson(db, run_id, unassigned=unassigned, lang=lang)
         return JSONResponse(body).body
 
-    return _cached(db, ("geojson", run_id, unassigned), render)
+    return _cached(db, ("geojson", run_id, unassigned, lang), render)
 
 
 def warm(db: Session, run_id: int) -> bool:

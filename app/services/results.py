@@ -1,4 +1,8 @@
-"""A run's stored groups as JSON, RFC 7946 GeoJSON and CSV."""
+"""A run's stored groups as JSON, RFC 7946 GeoJSON and CSV.
+
+Words (group explanations, unassigned reasons, failed rules) are rendered at read time in
+the reader's language from the catalogue; the codes they come from stay beside them.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.convert import row_to_firm
 from app.errors import ConflictError
-from app.models import Firm, Group, GroupMember, Run, RunStatus
+from app.models import Firm, Group, GroupMember, Run, RunStatus, UnassignedFirm
 from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
 from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from app.services.spreadsheet import write_csv
+from matching.errors import MatchingError
+from matching.explanation import reason_explanation, reason_label, render_explanation, rule_text
+from matching.schemes import settings_rule
+from matching.settings import RunSettings
 
 DECIMALS = 6
 _FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "employees", "needs")
@@ -55,11 +64,72 @@ def _kept(group: Group, firms: dict[int, Firm]) -> list[Firm]:
     return [firms[m.firm_id] for m in group.members if m.firm_id in firms]
 
 
-def run_groups(db: Session, run_id: int) -> dict[str, Any]:
-    """Return a succeeded run's groups with explanations, unassigned firms and stats."""
+def explanation(group: Group, lang: str) -> str | None:
+    """The group's explanation in ``lang`` (the stored words for runs without phrases)."""
+    parts = (group.details or {}).get("explanation_parts")
+    if not parts:
+        return group.explanation
+    try:
+        return render_explanation(parts, lang)
+    except (KeyError, ValueError, TypeError):
+        return group.explanation
+
+
+def _unassigned_firms(db: Session, run: Run) -> dict[int, Firm]:
+    ids = [u.firm_id for u in run.unassigned if u.firm_id is not None]
+    return {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))} if ids else {}
+
+
+def _settings(run: Run) -> RunSettings | None:
+    try:
+        return RunSettings.from_dict(run.params or {})
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def unassigned_words(
+    u: UnassignedFirm, firm: Firm | None, settings: RunSettings | None, lang: str
+) -> dict[str, Any]:
+    """Reason code, label and explanation, and for ineligible firms the failed rule in words.
+
+    The rule is computed from the firm as stored and the run's settings (``rule_code``,
+    e.g. ``scheme.regions``; ``rule``, e.g. "Noordenveld ligt buiten Groningen en gemeente
+    Emmen"); an erased firm keeps the rule stored with the run.
+    """
+    out: dict[str, Any] = {
+        "reason": u.reason,
+        "reason_label": reason_label(u.reason, lang),
+        "reason_explanation": reason_explanation(u.reason, lang),
+        "rule": None,
+        "rule_code": None,
+    }
+    if u.reason != "ineligible":
+        return out
+    failed = None
+    if firm is not None and settings is not None:
+        try:
+            failed = settings_rule(row_to_firm(firm), settings)
+        except MatchingError:  # e.g. a scheme no longer bundled: keep the stored rule
+            failed = None
+    if failed is not None:
+        out["rule_code"] = failed.rule
+        out["rule"] = rule_text(failed.rule, failed.params, lang) or failed.detail
+    elif u.rule:
+        out["rule_code"], _, detail = u.rule.partition(": ")
+        out["rule"] = detail or u.rule
+    return out
+
+
+def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
+    """Return a succeeded run's groups with explanations, unassigned firms and stats.
+
+    Texts are in ``lang`` (``"nl"`` or ``"en"``).
+    """
     run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
+    left_out = _unassigned_firms(db, run)
+    settings = _settings(run)
     view = firm_view(db)
     return {
         "run_id": run.id,
@@ -72,14 +142,19 @@ def run_groups(db: Session, run_id: int) -> dict[str, Any]:
                 "theme": g.theme,
                 "diameter_km": g.diameter_km,
                 "score": g.score,
-                "explanation": g.explanation,
+                "explanation": explanation(g, lang),
+                "explanation_parts": (g.details or {}).get("explanation_parts") or [],
                 "details": view.details(g.details, _kept(g, firms)),
                 "members": [_member(m, firms, view) for m in g.members],
             }
             for g in groups
         ],
         "unassigned": [
-            {"external_id": u.external_id, "erased": u.firm_id is None, "reason": u.reason}
+            {
+                "external_id": u.external_id,
+                "erased": u.firm_id is None,
+                **unassigned_words(u, left_out.get(u.firm_id or -1), settings, lang),
+            }
             for u in run.unassigned
         ],
         "stats": run.stats,
@@ -101,17 +176,18 @@ def _point(member: GroupMember, group: Group, firm: Firm, view: FirmView) -> dic
     }
 
 
-def _unassigned_points(db: Session, run: Run, view: FirmView) -> list[dict[str, Any]]:
-    """A Point per unassigned (not erased) firm: ``group_id`` null, ``reason`` set."""
-    ids = [u.firm_id for u in run.unassigned if u.firm_id is not None]
-    firms = {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))} if ids else {}
+def _unassigned_points(db: Session, run: Run, view: FirmView, lang: str) -> list[dict[str, Any]]:
+    """A Point per unassigned (not erased) firm: ``group_id`` null, reason and rule set."""
+    firms = _unassigned_firms(db, run)
+    settings = _settings(run)
     points = []
     for u in run.unassigned:
         firm = firms.get(u.firm_id) if u.firm_id is not None else None
         if firm is not None:
             coordinates = view.coordinates(firm)
             properties = {"kind": "firm", "group_id": None, "group_number": None,
-                          "external_id": firm.external_id, "reason": u.reason,
+                          "external_id": firm.external_id,
+                          **unassigned_words(u, firm, settings, lang),
                           **view.fields(firm, _FIRM_FIELDS)}  # fmt: skip
             points.append({"type": "Feature", "id": f"unassigned-{u.id}",
                            "geometry": {"type": "Point", "coordinates": coordinates},
@@ -119,10 +195,13 @@ def _unassigned_points(db: Session, run: Run, view: FirmView) -> list[dict[str, 
     return points
 
 
-def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[str, Any]:
+def run_geojson(
+    db: Session, run_id: int, *, unassigned: bool = False, lang: str = "nl"
+) -> dict[str, Any]:
     """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm.
 
-    With ``unassigned`` also a Point per unassigned firm (``group_id`` null, ``reason``).
+    With ``unassigned`` also a Point per unassigned firm (``group_id`` null, ``reason``,
+    ``reason_label``, and ``rule`` for ineligible firms).  Texts are in ``lang``.
     """
     run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
@@ -145,7 +224,7 @@ def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[s
                         "diameter_km": g.diameter_km,
                         "size": len(g.members),
                         "status": g.status.value,
-                        "explanation": g.explanation,
+                        "explanation": explanation(g, lang),
                     },
                 }
             )
@@ -154,7 +233,7 @@ def run_geojson(db: Session, run_id: int, *, unassigned: bool = False) -> dict[s
             if firm is not None:
                 features.append(_point(m, g, firm, view))
     if unassigned:
-        features += _unassigned_points(db, run, view)
+        features += _unassigned_points(db, run, view, lang)
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -76,8 +76,13 @@ def test_group_description(firms: list[Firm]) -> None:
     assert g.shared_needs == (("train.vocational", 4), ("hr.recruitment", 2))
     assert g.employees == (5, 25)
     assert dict(g.sectors) == {"F": 3, "C": 1}
-    assert g.explanation.startswith("4 firms, all need train.vocational (Vakopleiding")
-    assert "2 also hr.recruitment" in g.explanation and g.explanation.endswith("5-25 employees")
+    assert g.explanation.startswith("4 bedrijven, allemaal met de vraag Vakopleiding (mbo")
+    assert "; 2 ook Werving en vacatures;" in g.explanation
+    assert g.explanation.endswith("; 5\u201325 medewerkers")
+    assert g.explanation_parts[0] == {
+        "key": "group.explanation.all_need",
+        "params": {"n": 4, "need": "train.vocational"},
+    }
     # need sets: g01 {voc, recruit}, g02 {voc, cyber}, g03 {voc, recruit}, g04 {voc}
     sets = [{"v", "r"}, {"v", "c"}, {"v", "r"}, {"v"}]
     pairs = [(a, b) for i, a in enumerate(sets) for b in sets[i + 1 :]]
@@ -96,12 +101,32 @@ def test_to_dict_is_the_out_json_shape(firms: list[Firm]) -> None:
     assert data["stats"]["verified"] is True and data["stats"]["iterations"] == 7
 
 
+def test_explanation_example_in_dutch() -> None:
+    """The issue's example: 12 firms, all vocational, 9 also recruitment, 41 km, 4 to 38 staff."""
+    base = dict(name="X", postcode="9711", sbi_code="4120", digital_level=2, lat=53.2, lon=6.5)
+    firms = [
+        Firm(f"f{i}", employees=4 if i == 0 else 38 if i == 1 else 10,  # type: ignore[arg-type]
+             needs=("train.vocational", "hr.recruitment") if i < 9 else ("train.vocational",),
+             **base)
+        for i in range(12)
+    ]  # fmt: skip
+    shared = [("train.vocational", 12), ("hr.recruitment", 9)]
+    assert explain(firms, "train.vocational", shared, 41.2) == (
+        "12 bedrijven, allemaal met de vraag Vakopleiding (mbo, sectorleerroutes); "
+        "9 ook Werving en vacatures; hooguit 41 km uit elkaar; 4\u201338 medewerkers"
+    )
+
+
 def test_explain_partial_theme_and_peer() -> None:
     """Explanations say 'k of n' for a partial theme and name the top need for peer groups."""
     base = dict(name="X", postcode="9711", sbi_code="4120", digital_level=2, lat=53.2, lon=6.5)
     a = Firm("a", employees=3, needs=("dig.ai", "dig.data"), **base)  # type: ignore[arg-type]
     b = Firm("b", employees=9, needs=("dig.data",), **base)  # type: ignore[arg-type]
-    text = explain([a, b], "dig.ai", [("dig.data", 2)], 12.4)
-    assert text.startswith("2 firms, 1 of 2 need dig.ai") and "2 also dig.data" in text
-    assert explain([a, b], None, [("dig.data", 2)], 3.0).startswith("2 firms; 2 need dig.data")
+    text = explain([a, b], "dig.ai", [("dig.data", 2)], 12.4, "en")
+    assert text == (
+        "2 firms, 1 of them with the need AI applications; 2 also Data-driven working; "
+        "at most 12 km apart; 3\u20139 employees"
+    )
+    peer = explain([a, b], None, [("dig.data", 2)], 3.04)
+    assert peer.startswith("2 bedrijven; 2 met de vraag ") and "hooguit 3 km uit elkaar" in peer
     assert mean_need_jaccard([a, b]) == 0.5
