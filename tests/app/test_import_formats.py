@@ -156,3 +156,19 @@ def test_templates_download_and_import_after_filling_in(
     r = _upload(client, member, "bedrijven.csv", csv_template)
     assert r.status_code == 200 and r.json()["read_as"]["delimiter"] == ";"
     assert {f["external_id"] for f in _stored(client, member)} == {"mijn-1", "lid-001"}
+
+
+def test_pair_uploads_read_semicolon_cp1252_and_xlsx(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """/competitors takes a ';' cp1252 CSV with Dutch headers and /partners an xlsx."""
+    key = keys["member"]
+    assert _upload(client, key, "s.csv", _csv(_rows(), ",").encode()).status_code == 200
+    pairs = [["bedrijf_a", "bedrijf_b"], ["g01", "g02"], ["g03", "g04"]]
+    for path, name, data in (
+        ("competitors", "c.csv", b"\xef\xbb\xbf" + _csv(pairs, ";").encode("cp1252")),
+        ("partners", "p.xlsx", _xlsx(pairs)),
+    ):
+        r = client.post(f"/api/v1/{path}", files={"file": (name, data)}, headers=auth(key))
+        assert r.status_code == 200, r.text
+        assert r.json() == {"created": 2, "existing": 0}

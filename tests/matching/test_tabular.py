@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from typer.testing import CliRunner
 
+from app.cli import app as cli
 from matching.firms import Firm, InputFileError, read_firms_csv, read_firms_rows, read_pairs_rows
 from matching.tabular import ReadAs, cell_text, read_table
 from matching.template import template_csv, template_xlsx
 
+DATA = Path(__file__).resolve().parent.parent / "data"
 HEADER = ["external_id", "name", "postcode", "sbi_code", "employees", "digital_level", "needs",
           "kvk_number"]  # fmt: skip
 ROWS = [
@@ -157,3 +162,19 @@ def test_templates_filled_in_import(lang: str) -> None:
         assert [f.external_id for f in firms] == ["lid-001"]
         assert firms[0].needs == ("dig.cybersecurity", "hr.recruitment")
     assert read_table(template_csv("nl")).read_as == ReadAs("csv", "utf-8", ";")
+
+
+def test_kring_solve_reads_excel_nl_csv_and_says_header_only(tmp_path: Path) -> None:
+    """`kring solve` on a cp1252 ';' BOM file writes groups; a header-only file exits 2."""
+    rows = list(csv.reader(io.StringIO((DATA / "smes_small.csv").read_text(encoding="utf-8"))))
+    smes = tmp_path / "leden.csv"
+    smes.write_bytes(b"\xef\xbb\xbf" + _csv(rows, ";").replace("Bakker", "Bäkker").encode("cp1252"))
+    out = tmp_path / "out.json"
+    args = ["solve", str(smes), "--out", str(out), "--time-limit", "1", "--min-size", "3"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text(encoding="utf-8"))["groups"]) >= 1
+    smes.write_bytes(_csv(rows[:1], ";").encode("cp1252"))
+    result = CliRunner().invoke(cli, ["solve", str(smes), "--out", str(tmp_path / "x.json")])
+    assert result.exit_code == 2
+    assert "the file has only a header row and no rows" in result.output
