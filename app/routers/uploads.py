@@ -27,9 +27,7 @@ def decode_text(data: bytes, filename: str = "upload.csv") -> str:
     return read_table(data, source=filename).to_csv()
 
 
-def read_upload(
-    file: UploadFile, sheet: str | None = None, lang: str = "en"
-) -> tuple[str, ReadAs]:
+def read_upload(file: UploadFile, sheet: str | None = None, lang: str = "en") -> tuple[str, ReadAs]:
     """Read an uploaded CSV or ``.xlsx`` (blocking: call it from a plain ``def`` route).
 
     Returns comma-separated text for the readers and what was read (format, encoding and
