@@ -8,7 +8,6 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from app.deps import DbDep, LangDep, MemberDep, SettingsDep
 from app.errors import problem_responses
-from app.routers.uploads import read_upload
 from app.schemas import (
     FirmCreate,
     FirmImportResult,
@@ -51,11 +50,11 @@ def import_firms(
     sheet: Annotated[str | None, Query(description="xlsx: sheet to read (default: first)")] = None,
 ) -> FirmImportResult:
     """Import a CSV or xlsx file of firms; any bad row rejects the file, every one is listed."""
-    text, read_as = read_upload(file, sheet, lang)
-    created, updated, ids = imports.import_firms_csv(
-        db, caller, text, file.filename or "upload.csv", settings
+    data, name = file.file.read(), file.filename or "upload.csv"
+    created, updated, ids, read_as = imports.import_firms_file(
+        db, caller, data, name, settings, sheet=sheet, lang=lang
     )
-    how = ReadAsRead.model_validate(read_as.to_dict())
+    how = ReadAsRead.model_validate(read_as)
     return FirmImportResult(created=created, updated=updated, external_ids=ids, read_as=how)
 
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.errors import InvalidInputError
-from matching.tabular import ReadAs, read_table
+from matching.tabular import read_table
 
 
 def decode_text(data: bytes, filename: str = "upload.csv") -> str:
@@ -27,27 +27,9 @@ def decode_text(data: bytes, filename: str = "upload.csv") -> str:
     return read_table(data, source=filename).to_csv()
 
 
-def read_upload(file: UploadFile, sheet: str | None = None, lang: str = "en") -> tuple[str, ReadAs]:
-    """Read an uploaded CSV or ``.xlsx`` (blocking: call it from a plain ``def`` route).
-
-    Returns comma-separated text for the readers and what was read (format, encoding and
-    delimiter, or sheet).  An empty file or a header without rows is a 422 in ``lang``.
-    """
-    table = read_table(
-        file.file.read(),
-        source=file.filename or "upload.csv",
-        filename=file.filename or "",
-        content_type=file.content_type,
-        sheet=sheet,
-        require_rows=True,
-        lang=lang,
-    )
-    return table.to_csv(), table.read_as
-
-
 def read_text(file: UploadFile) -> str:
     """Read an uploaded file (blocking: call it from a plain ``def`` route) as text."""
-    return read_upload(file)[0]
+    return decode_text(file.file.read(), file.filename or "upload.csv")
 
 
 def csv_or_json_body(item: type[BaseModel]) -> dict[str, Any]:

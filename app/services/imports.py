@@ -29,6 +29,7 @@ from app.run_process import die_with_parent, lower_priority
 from app.services import firms
 from app.services.organisations import Caller
 from matching.firms import InputFileError, RowError
+from matching.tabular import read_table
 
 log = structlog.get_logger("kring.imports")
 _pool: ProcessPoolExecutor | None = None
@@ -45,7 +46,21 @@ def _start_child(parent_pid: int, settings: Settings) -> None:
     configure_logging(settings)
 
 
-_JOBS = {"csv": firms.import_firms_csv, "records": firms.upsert_firms}
+FileResult = tuple[int, int, list[str], dict[str, str]]
+
+
+def _import_file(
+    db: Session, caller: Caller, data: bytes, filename: str, sheet: str | None, lang: str,
+    settings: Settings,
+) -> FileResult:  # fmt: skip
+    """Read an uploaded CSV or xlsx (:func:`matching.tabular.read_table`), then import it."""
+    table = read_table(data, source=filename, filename=filename, sheet=sheet,
+                       require_rows=True, lang=lang)  # fmt: skip
+    created, updated, ids = firms.import_firms_csv(db, caller, table.to_csv(), filename, settings)
+    return created, updated, ids, table.read_as.to_dict()
+
+
+_JOBS = {"csv": firms.import_firms_csv, "records": firms.upsert_firms, "file": _import_file}
 
 
 def _import_in_child(
@@ -120,6 +135,22 @@ def import_firms_csv(
         return firms.import_firms_csv(db, caller, text, filename, settings)
     firms.check_row_limit(firms.data_rows(text), settings)  # before shipping the text
     return _in_import_process(db, settings, "csv", caller, text, filename)
+
+
+def import_firms_file(
+    db: Session, caller: Caller, data: bytes, filename: str, settings: Settings,
+    *, sheet: str | None = None, lang: str = "en",
+) -> FileResult:  # fmt: skip
+    """Read and import an uploaded firm file (CSV or xlsx bytes) in the import process.
+
+    Reading a 50,000-row workbook takes seconds of Python, so with the ``process``/``celery``
+    executor it happens in the import process too; returns the counts, the ids and what was
+    read (``ReadAs.to_dict()``).
+    """
+    if _inline(settings):
+        return _import_file(db, caller, data, filename, sheet, lang, settings)
+    result = _in_import_process(db, settings, "file", caller, data, filename, sheet, lang)
+    return result  # type: ignore[return-value]
 
 
 def upsert_firms(

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
-from tests.app.conftest import DATA, auth
+from app.db import dispose_engine
+from app.loadtest import Server, free_port
+from app.migrate import upgrade
+from app.models import Role
+from tests.app.conftest import DATA, auth, issue_key, make_settings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELDS = ("external_id", "name", "postcode", "sbi_code", "employees", "digital_level", "needs",
@@ -172,3 +180,39 @@ def test_pair_uploads_read_semicolon_cp1252_and_xlsx(
         r = client.post(f"/api/v1/{path}", files={"file": (name, data)}, headers=auth(key))
         assert r.status_code == 200, r.text
         assert r.json() == {"created": 2, "existing": 0}
+
+
+@pytest.mark.slow
+def test_xlsx_and_excel_nl_csv_through_the_import_process(tmp_path: Path) -> None:
+    """With the production executor (files read in the import process) an xlsx and a cp1252
+    ';' CSV import and answer read_as; an empty file and a bad cell are 422s in Dutch."""
+    settings = make_settings(tmp_path / "p.db")
+    upgrade(settings)
+    key = issue_key(settings, "a", Role.member)
+    dispose_engine(settings.database_url)
+    env = {**os.environ, "KRING_DATABASE_URL": settings.database_url, "KRING_EXECUTOR": "process",
+           "KRING_API_KEY_PEPPER": "test-pepper", "KRING_LOG_LEVEL": "WARNING"}  # fmt: skip
+    rows = _rows()
+    bad = [r[:] for r in rows]
+    bad[3][5] = "7"  # digital_level of data row 3
+    server = Server(env, free_port(), tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.base, headers=auth(key), timeout=120) as c:
+            r = c.post("/api/v1/firms/import", files={"file": ("b.xlsx", _xlsx(bad))})
+            assert r.status_code == 422, r.text[:300]
+            assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(3, "digital_level")]
+            r = c.post("/api/v1/firms/import", files={"file": ("e.csv", b"")})
+            assert r.status_code == 422
+            assert r.json()["errors"][0]["message"] == "het bestand is leeg"
+            r = c.post("/api/v1/firms/import", files={"file": ("l.xlsx", _xlsx(rows))})
+            assert r.status_code == 200 and r.json()["created"] == len(rows) - 1, r.text[:300]
+            assert r.json()["read_as"]["sheet"] == "Blad1"
+            nl = b"\xef\xbb\xbf" + _csv(rows, ";").encode("cp1252")
+            r = c.post("/api/v1/firms/import", files={"file": ("nl.csv", nl)})
+            assert r.status_code == 200 and r.json()["updated"] == len(rows) - 1, r.text[:300]
+            assert r.json()["read_as"] == {
+                "format": "csv", "encoding": "cp1252", "delimiter": ";", "sheet": None
+            }  # fmt: skip
+    finally:
+        server.stop()
