@@ -594,8 +594,14 @@ class ChangeRead(BaseModel):
     group: int | None = Field(description="Group number to join; null: a new group")
     members: list[str]
     theme: str | None
-    relative: float | None = Field(description="|needed - current| / current")
-    description: str
+    relative: float | None = Field(description="|needed - current| / current, rounded")
+    size: int = Field(description="Firms in the resulting group, the firm included")
+    suggested: float | None = Field(
+        description="The value to set: the distance rounded up to whole km, the theme share "
+        "down to whole percent (null for a link)"
+    )
+    rank: int | None = Field(description="1 = the smallest change")
+    description: str = Field(description="The change in words (Accept-Language)")
 
 
 class AttemptRead(BaseModel):
@@ -613,11 +619,15 @@ class RelaxationRead(BaseModel):
     run_id: int
     external_id: str
     placed_in_group: int | None = Field(description="Set when the firm was placed after all")
-    reason: str | None = Field(description="The run's unassigned reason")
-    ineligible_rule: str | None
+    reason: UnassignedReason | None = Field(description="The run's unassigned reason")
+    reason_label: str | None = Field(description="The reason in a few words (Accept-Language)")
+    ineligible_rule: str | None = Field(description="The failed rule in words, naming places")
+    ineligible_rule_code: str | None = Field(description="That rule's code")
+    advice: str | None = Field(description="The answer in one sentence (Accept-Language)")
     best: ChangeRead | None
-    options: list[ChangeRead]
-    tried: list[AttemptRead]
+    options: list[ChangeRead] = Field(description="At most the five best changes, ranked")
+    options_found: int = Field(description="How many single changes were found in all")
+    tried: list[AttemptRead] = Field(description="Every candidate tried (only with ?tried=true)")
 
 
 class ApplicationMember(BaseModel):

@@ -17,6 +17,10 @@ competitor link that blocks it.  Every change is re-checked on the changed insta
 it is offered; none of these changes can invalidate another group of the run (they only
 loosen rules).  Options are ordered by relative change, competitor links after numeric
 changes; ``tried`` lists every candidate with the rules it breaks.
+
+:meth:`Relaxation.to_dict` gives at most :data:`MAX_OPTIONS` options, ranked, with numbers
+rounded and a ``description`` in words from the catalogue ("Sta 51 km toe in plaats van
+50: past dan in groep 12 (11 bedrijven)"), the codes and exact values beside them.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
+import texts
 from geodata.distance import geodesic_km, haversine_km
 from matching.build import FirmIndex, build_instance
 from matching.constraints import best_theme, required_theme_count
+from matching.explanation import rule_text
 from matching.firms import Firm
 from matching.needs import NEED_CODES
 from matching.problem import Instance
@@ -40,6 +46,8 @@ from matching.settings import RunSettings
 from matching.verify import Violation, check_group
 
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}
+MAX_OPTIONS = 5
+"""At most this many options are reported (the best first)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class Change:
         Its theme need code (``None`` for peer groups).
     relative
         ``|needed - current| / current`` (``None`` for a link).
+    link_names
+        The names of the blocking pair's firms (for the words), when known.
     """
 
     setting: str
@@ -73,20 +83,63 @@ class Change:
     members: tuple[str, ...]
     theme: str | None
     relative: float | None
+    link_names: tuple[str, str] | None = None
 
-    def describe(self) -> str:
-        """A one-line description, e.g. ``"max_pair_km 50 -> 57.3 (join group 4)"``."""
-        where = "a new group" if self.group is None else f"group {self.group}"
+    def shown(self) -> tuple[float, float] | None:
+        """Current and needed value as a person sets them (``None`` for a link).
+
+        A distance is rounded up to whole km (the rounded value still places the firm), a
+        theme share down to whole percent, counts and weights are whole numbers already.
+        """
+        if self.current is None or self.needed is None:
+            return None
+        if self.setting == "max_pair_km":
+            return round(self.current, 1), float(math.ceil(self.needed - 1e-9))
+        if self.setting == "min_theme_share":
+            return round(self.current * 100), float(math.floor(self.needed * 100 + 1e-9))
+        return self.current, self.needed
+
+    def describe(self, lang: str = "nl") -> str:
+        """The change in words, e.g. ``"Sta 51 km toe in plaats van 50: past dan in groep 12
+        (11 bedrijven)"``.
+
+        Parameters
+        ----------
+        lang
+            ``"nl"`` (default) or ``"en"``.
+
+        Returns
+        -------
+        str
+            One sentence from the catalogue (``relax.change.<setting>``).
+        """
+        size = len(self.members)
+        if self.group is None:
+            where = texts.t("relax.where.new", lang, size=size)
+        else:
+            where = texts.t("relax.where.group", lang, group=self.group, size=size)
         if self.link is not None:
-            return f"competitor link {self.link[0]}-{self.link[1]} blocks joining {where}"
-        return f"{self.setting} {self.current:g} -> {self.needed:g} places it in {where}"
+            a, b = self.link_names or self.link
+            return texts.t("relax.change.competitor_link", lang, a=a, b=b, where=where)
+        shown = self.shown()
+        assert shown is not None
+        current, needed = (texts.number(v, lang, 1) for v in shown)
+        return texts.t(f"relax.change.{self.setting}", lang, current=current, needed=needed,
+                       where=where)  # fmt: skip
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the change as JSON-ready data (with ``description``)."""
+    def to_dict(self, lang: str = "nl", rank: int | None = None) -> dict[str, Any]:
+        """Return the change as JSON-ready data: codes, rounded values, words in ``lang``."""
         out = dataclasses.asdict(self)
+        out.pop("link_names")
         out["link"] = None if self.link is None else list(self.link)
         out["members"] = list(self.members)
-        out["description"] = self.describe()
+        out["size"] = len(self.members)
+        out["relative"] = None if self.relative is None else round(self.relative, 3)
+        out["needed"] = None if self.needed is None else round(self.needed, 3)
+        shown = self.shown()
+        out["suggested"] = None if shown is None else shown[1]
+        out["rank"] = rank
+        out["description"] = self.describe(lang)
         return out
 
 
@@ -114,20 +167,40 @@ class Relaxation:
     ineligible_rule: str | None
     options: tuple[Change, ...]
     tried: tuple[Attempt, ...]
+    rule_code: str | None = None
+    rule_params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def best(self) -> Change | None:
         """The smallest single change, or ``None`` when none was found."""
         return self.options[0] if self.options else None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the relaxation as JSON-ready data."""
+    def advice(self, lang: str = "nl") -> str:
+        """The answer in one line: the best change, the failed rule, or that none helps."""
+        if self.rule_code is not None:
+            rule = rule_text(self.rule_code, self.rule_params, lang) or str(self.ineligible_rule)
+            return texts.t("relax.ineligible", lang, rule=rule)
+        if self.best is None:
+            return texts.t("relax.none", lang)
+        return self.best.describe(lang)
+
+    def to_dict(self, lang: str = "nl", *, tried: bool = True) -> dict[str, Any]:
+        """Return the relaxation as JSON-ready data in ``lang``.
+
+        At most :data:`MAX_OPTIONS` options, ranked from 1; ``tried`` only when asked.
+        """
+        rule = None
+        if self.rule_code is not None:
+            rule = rule_text(self.rule_code, self.rule_params, lang) or self.ineligible_rule
         return {
             "external_id": self.external_id,
-            "ineligible_rule": self.ineligible_rule,
-            "best": None if self.best is None else self.best.to_dict(),
-            "options": [c.to_dict() for c in self.options],
-            "tried": [a.to_dict() for a in self.tried],
+            "ineligible_rule": rule,
+            "ineligible_rule_code": self.rule_code,
+            "advice": self.advice(lang),
+            "best": None if self.best is None else self.best.to_dict(lang, 1),
+            "options": [c.to_dict(lang, k) for k, c in enumerate(self.options[:MAX_OPTIONS], 1)],
+            "options_found": len(self.options),
+            "tried": [a.to_dict() for a in self.tried] if tried else [],
         }
 
 
@@ -336,7 +409,7 @@ def relax_firm(
     by_id = {f.external_id: f for f in firms}
     failed = settings_rule(by_id[external_id], settings)
     if failed is not None:
-        return Relaxation(external_id, str(failed), (), ())
+        return Relaxation(external_id, str(failed), (), (), failed.rule, failed.params)
     instance, index = build_instance(firms, competitors, partners, settings)
     ctx = _Context(instance, index, index.index_of(external_id))
     stored = [
@@ -348,6 +421,11 @@ def relax_firm(
     _existing_groups(ctx, stored)
     _new_groups(ctx, placed)
     unique = {(c.setting, c.needed, c.link, c.group, c.members): c for c in ctx.changes}
-    options = sorted(unique.values(), key=lambda c: (c.relative is None, c.relative or 0.0,
-                                                     c.group is None, c.group or 0))  # fmt: skip
+    names = {f.external_id: f.name for f in firms}
+    named = [c if c.link is None else
+             dataclasses.replace(c, link_names=(names.get(c.link[0], c.link[0]),
+                                                names.get(c.link[1], c.link[1])))
+             for c in unique.values()]  # fmt: skip
+    options = sorted(named, key=lambda c: (c.relative is None, c.relative or 0.0,
+                                           c.group is None, c.group or 0))  # fmt: skip
     return Relaxation(external_id, None, tuple(options), tuple(ctx.tried))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from app.deps import DbDep, ManagerDep, ViewerDep
+from app.deps import DbDep, LangDep, ManagerDep, ViewerDep
 from app.errors import problem_responses
 from app.models import Group, GroupStatus
 from app.schemas import GroupDecision, RelaxationRead, ReviewCreate, RunComparison
@@ -69,6 +69,15 @@ def compare_runs(run_id: int, other_run_id: int, caller: ViewerDep, db: DbDep) -
     operation_id="review-relaxation",
     response_model=RelaxationRead,
 )
-def relaxation(run_id: int, external_id: str, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
-    """The smallest single change of the run's settings that would place an unassigned firm."""
-    return review.relaxation(db, run_id, external_id)
+def relaxation(
+    run_id: int,
+    external_id: str,
+    caller: ViewerDep,
+    db: DbDep,
+    lang: LangDep,
+    tried: Annotated[
+        bool, Query(description="Also list every candidate group tried (long; for diagnosis)")
+    ] = False,
+) -> dict[str, Any]:
+    """The five best single changes of the run's settings that would place a left-out firm."""
+    return review.relaxation(db, run_id, external_id, lang=lang, tried=tried)

@@ -25,8 +25,10 @@ from app.errors import ConflictError, NotFoundError
 from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
 from app.services import audit
 from app.services.organisations import Caller
+from matching.explanation import reason_label
 from matching.schemes import effective_settings
 from matching.settings import RunSettings
+from texts import t
 
 
 def succeeded_run(db: Session, run_id: int) -> Run:
@@ -143,11 +145,14 @@ def carry_decisions(db: Session, run: Run) -> None:
             g.decision_comment = f"kept from run {run.keep_accepted_from} group {s['number']}"
 
 
-def relaxation(db: Session, run_id: int, external_id: str) -> dict[str, Any]:
-    """Why a firm of a succeeded run was not placed, and the smallest single change.
+def relaxation(
+    db: Session, run_id: int, external_id: str, *, lang: str = "nl", tried: bool = False
+) -> dict[str, Any]:
+    """Why a firm of a succeeded run was not placed, and the best single changes, in words.
 
     Computed on demand by :func:`matching.relax.relax_firm` against the run's stored
-    settings and groups, with the cohort's current firm records and pairs.
+    settings and groups, with the cohort's current firm records and pairs; at most five
+    options, ranked, in ``lang``; every candidate tried only with ``tried``.
     """
     from app.convert import row_to_firm
     from app.models import CompetitorLink, PartnerLink
@@ -161,11 +166,13 @@ def relaxation(db: Session, run_id: int, external_id: str) -> dict[str, Any]:
         raise NotFoundError("firm", external_id)
     groups = groups_of(db, run.id)
     out: dict[str, Any] = {"run_id": run.id, "external_id": external_id, "placed_in_group": None,
-                           "reason": None, "ineligible_rule": None, "best": None, "options": [],
-                           "tried": []}  # fmt: skip
+                           "reason": None, "reason_label": None, "ineligible_rule": None,
+                           "ineligible_rule_code": None, "advice": None, "best": None,
+                           "options": [], "options_found": 0, "tried": []}  # fmt: skip
     for g in groups:
         if any(m.firm_id == firm.id for m in g.members):
-            return {**out, "placed_in_group": g.number}
+            placed = t("relax.placed", lang, group=g.number)
+            return {**out, "placed_in_group": g.number, "advice": placed}
     left = next((u for u in run.unassigned if u.firm_id == firm.id), None)
     if left is None:
         raise NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
@@ -179,4 +186,6 @@ def relaxation(db: Session, run_id: int, external_id: str) -> dict[str, Any]:
               for g in groups]  # fmt: skip
     relaxed = relax_firm([row_to_firm(r) for r in rows], pairs[0], pairs[1],
                          RunSettings.from_dict(run.params), stored, external_id)  # fmt: skip
-    return {**out, **relaxed.to_dict(), "reason": left.reason}
+    label = reason_label(left.reason, lang)
+    return {**out, **relaxed.to_dict(lang, tried=tried), "reason": left.reason,
+            "reason_label": label}  # fmt: skip

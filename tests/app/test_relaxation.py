@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -29,7 +30,8 @@ def test_relaxation_names_the_distance_and_the_rerun_places_the_firm(
     assert client.post("/api/v1/firms", json=COHORT, headers=auth(keys["member"])).is_success
     run_id = start_run(client, keys["member"], FIVE)
     assert groups(client, keys["viewer"], run_id) == []
-    r = client.get(f"/api/v1/runs/{run_id}/unassigned/l0/relaxation", headers=auth(keys["viewer"]))
+    url = f"/api/v1/runs/{run_id}/unassigned/l0/relaxation?tried=true"
+    r = client.get(url, headers=auth(keys["viewer"]))
     assert r.status_code == 200, r.text
     out = r.json()
     best = out["best"]
@@ -37,7 +39,12 @@ def test_relaxation_names_the_distance_and_the_rerun_places_the_firm(
     assert best["setting"] == "max_pair_km" and best["current"] == 50.0
     assert 50.0 < best["needed"] < 60.0 and best["group"] is None
     assert sorted(best["members"]) == ["g0", "g1", "g2", "g3", "l0"]
-    assert "max_pair_km 50 -> " in best["description"]
+    km = math.ceil(best["needed"])
+    assert best["suggested"] == km and best["rank"] == 1 and best["size"] == 5
+    assert best["description"] == (
+        f"Sta {km} km toe in plaats van 50: vormt dan een nieuwe groep van 5 bedrijven"
+    )
+    assert out["advice"] == best["description"] and len(out["options"]) <= 5
     sizes = [o for o in out["options"] if o["setting"] == "min_size"]
     assert sizes == [] or sizes[0]["needed"] < 5
     change = {**FIVE["constraints"], "max_pair_km": best["needed"]}
@@ -59,3 +66,23 @@ def test_relaxation_of_placed_unknown_and_foreign_firms(
     assert client.get(f"{url}/nope/relaxation", headers=auth(keys["viewer"])).status_code == 404
     r = client.get(f"{url}/g0/relaxation", headers=auth(keys["other"]))
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_relaxation_in_english_top_five_ranked_and_rounded(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """With Accept-Language en: at most five options, ranked 1.., rounded, in English words."""
+    assert client.post("/api/v1/firms", json=COHORT, headers=auth(keys["member"])).is_success
+    run_id = start_run(client, keys["member"], FIVE)
+    url = f"/api/v1/runs/{run_id}/unassigned/l0/relaxation"
+    out = client.get(url, headers={**auth(keys["viewer"]), "Accept-Language": "en"}).json()
+    options = out["options"]
+    assert 1 <= len(options) <= 5 and out["options_found"] >= len(options)
+    assert [o["rank"] for o in options] == list(range(1, len(options) + 1))
+    assert out["tried"] == [] and out["reason_label"]
+    relative = [o["relative"] for o in options if o["relative"] is not None]
+    assert relative == sorted(relative) and all(round(r, 3) == r for r in relative)
+    best = options[0]
+    assert best["setting"] == "max_pair_km"
+    assert best["description"].startswith(f"Allow {math.ceil(best['needed'])} km instead of 50: ")
+    assert "->" not in "".join(o["description"] for o in options)

@@ -12,7 +12,7 @@ from geodata.distance import geodesic_km
 from matching.build import build_instance
 from matching.firms import Firm
 from matching.needs import NEED_CODES
-from matching.relax import relax_firm
+from matching.relax import Change, Relaxation, relax_firm
 from matching.settings import RunSettings
 from matching.verify import check_group
 
@@ -137,3 +137,36 @@ def test_every_option_places_the_firm_when_applied(
         theme = None if change.theme is None else NEED_CODES.index(change.theme)
         assert "f0" in change.members
         assert check_group(instance, None, members, theme) == [], change.describe()
+
+
+def test_answer_is_the_five_best_changes_in_words() -> None:
+    """to_dict keeps five ranked options, rounds them and says each in Dutch (English on ask)."""
+
+    def change(needed: float, group: int) -> Change:
+        members = tuple(f"f{k}" for k in range(11))
+        return Change("max_pair_km", 50.0, needed, None, group, members, None,
+                      (needed - 50) / 50)  # fmt: skip
+
+    options = tuple(change(50.04 + k, 12 + k) for k in range(7))
+    out = Relaxation("x", None, options, ()).to_dict()
+    assert len(out["options"]) == 5 and out["options_found"] == 7
+    assert [o["rank"] for o in out["options"]] == [1, 2, 3, 4, 5]
+    best = out["options"][0]
+    assert (
+        best["description"] == "Sta 51 km toe in plaats van 50: past dan in groep 12 (11 bedrijven)"
+    )
+    assert best["relative"] == 0.001 and best["suggested"] == 51 and best["needed"] == 50.04
+    english = Relaxation("x", None, options, ()).to_dict("en")["best"]["description"]
+    assert english == "Allow 51 km instead of 50: it then fits in group 12 (11 firms)"
+
+
+def test_ineligible_firm_advice_names_the_place() -> None:
+    """An ineligible firm's relaxation names its gemeente and the scheme's area by name."""
+    far = dataclasses.replace(firm("n0", GRONINGEN), gemeente_name="Noordenveld",
+                              province="Drenthe", gemeente_code="GM1699")  # fmt: skip
+    subsidy = RunSettings(purpose="subsidy", scheme_id="jtf-groningen-personeel-scholing")
+    rel = relax_firm([far, *town("g", GRONINGEN, 4)], [], [], subsidy, [], "n0")
+    out = rel.to_dict()
+    assert out["ineligible_rule_code"] == "scheme.regions"
+    assert out["ineligible_rule"] == "Noordenveld ligt buiten Groningen en gemeente Emmen"
+    assert out["advice"].startswith("Het bedrijf valt buiten de regeling (Noordenveld ligt")
