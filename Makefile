@@ -35,7 +35,7 @@ test: $(BIN)/kring $(LEAFLET) lint
 ## test-postgres: the API tests again on a PostgreSQL server (.ci/services; required in CI)
 test-postgres: $(BIN)/kring
 	@if urls=$$(.ci/services start postgres); then \
-	  env $$urls $(BIN)/pytest -q -p no:cacheprovider tests/app tests/scale/test_claiming.py; \
+	  env $$urls $(BIN)/pytest -q -p no:cacheprovider tests/app tests/scale/test_claiming.py tests/reliability; \
 	elif [ "$${CI:-}" = true ]; then \
 	  echo "test-postgres: PostgreSQL is required in CI" >&2; exit 1; \
 	else echo "test-postgres: skipped (PostgreSQL not installed)"; fi
