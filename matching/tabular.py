@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,6 +27,10 @@ from texts import t
 
 Format = Literal["csv", "xlsx"]
 DELIMITERS = (",", ";", "\t")
+MAX_COLUMNS = 200
+"""Workbook columns read (a firm file has 11); cells further right are ignored."""
+BLANK_RUN = 10_000
+"""This many blank workbook rows in a row end the sheet (formatting far below the data)."""
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"  # the pre-2007 binary .xls
 
@@ -119,6 +122,7 @@ def read_table(
     content_type: str | None = None,
     sheet: str | None = None,
     require_rows: bool = False,
+    max_rows: int | None = None,
     lang: str = "en",
 ) -> Table:
     """Read CSV or ``.xlsx`` bytes into rows of text cells.
@@ -135,6 +139,8 @@ def read_table(
         For a workbook, the sheet to read (default: the first); refused for CSV.
     require_rows
         A header without data rows is an error too.
+    max_rows
+        More non-blank data rows than this are an error (a workbook stops being read there).
     lang
         Language of the messages (``"nl"`` or ``"en"``).
 
@@ -148,14 +154,14 @@ def read_table(
     ------
     InputFileError
         The file is empty, an old ``.xls``, not a readable workbook, has no sheet ``sheet``,
-        is not text in a known encoding, or is not valid CSV.
+        is not text in a known encoding, is not valid CSV, or has more than ``max_rows`` rows.
     """
     if not data.strip():
         raise _fail(source, t("import.file_empty", lang))
     if data.startswith(_OLE):
         raise _fail(source, t("import.old_xls", lang))
     if is_xlsx(data, filename, content_type):
-        table = _read_xlsx(data, source, sheet, lang)
+        table = _read_xlsx(data, source, sheet, lang, max_rows)
     elif sheet is not None:
         raise _fail(source, t("import.csv_no_sheets", lang), "sheet")
     else:
@@ -166,6 +172,8 @@ def read_table(
         raise _fail(source, t("import.file_empty", lang))
     if require_rows and not any(table.rows[1:]):
         raise _fail(source, t("import.header_only", lang))
+    if max_rows is not None and sum(1 for r in table.rows[1:] if r) > max_rows:
+        raise _fail(source, t("import.too_many_rows", lang, limit=max_rows), "rows")
     return table
 
 
@@ -236,14 +244,23 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _trim(rows: Iterable[Sequence[object]]) -> list[list[str]]:
-    """Cells as text, without the empty cells at the end of each row and empty last rows."""
+def _trim(rows: Iterable[Sequence[object]], max_rows: int | None) -> list[list[str]]:
+    """Cells as text, without the empty cells at the end of each row and empty last rows.
+
+    Reading stops after :data:`BLANK_RUN` blank rows in a row (formatting far below the
+    data) and once more than ``max_rows`` data rows were read.
+    """
     out: list[list[str]] = []
+    blank = filled = 0
     for values in rows:
         cells = [cell_text(v) for v in values]
         while cells and not cells[-1]:
             cells.pop()
         out.append(cells)
+        blank = 0 if cells else blank + 1
+        filled += bool(cells)
+        if blank > BLANK_RUN or (max_rows is not None and filled > max_rows + 1):
+            break
     while out and not out[-1]:
         out.pop()
     return out
@@ -255,12 +272,13 @@ def _pad(rows: list[list[str]]) -> list[list[str]]:
     return [r + [""] * (width - len(r)) if r else r for r in rows]
 
 
-def _read_xlsx(data: bytes, source: str, sheet: str | None, lang: str) -> Table:
+def _read_xlsx(
+    data: bytes, source: str, sheet: str | None, lang: str, max_rows: int | None
+) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        message = t("import.not_xlsx", lang, error=type(exc).__name__)
-        raise _fail(source, message) from None
+    except Exception as exc:  # any unreadable workbook (zip, XML, openpyxl) is the file's fault
+        raise _fail(source, t("import.not_xlsx", lang, error=type(exc).__name__)) from None
     try:
         names = book.sheetnames
         if sheet is not None and sheet not in names:
@@ -268,7 +286,12 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None, lang: str) -> Table:
             message = t("import.no_sheet", lang, sheet=repr(sheet), sheets=shown)
             raise _fail(source, message, "sheet")
         name = sheet if sheet is not None else names[0]
-        rows = _pad(_trim(book[name].iter_rows(values_only=True)))
+        cells = book[name].iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        rows = _pad(_trim(cells, max_rows))
+    except InputFileError:
+        raise
+    except Exception as exc:  # e.g. a chart sheet, or broken XML found while streaming
+        raise _fail(source, t("import.not_xlsx", lang, error=type(exc).__name__)) from None
     finally:
         book.close()
     if not rows:

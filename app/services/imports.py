@@ -55,7 +55,7 @@ def _import_file(
 ) -> FileResult:  # fmt: skip
     """Read an uploaded CSV or xlsx (:func:`matching.tabular.read_table`), then import it."""
     table = read_table(data, source=filename, filename=filename, sheet=sheet,
-                       require_rows=True, lang=lang)  # fmt: skip
+                       require_rows=True, max_rows=settings.max_rows, lang=lang)  # fmt: skip
     created, updated, ids = firms.import_firms_csv(db, caller, table.to_csv(), filename, settings)
     return created, updated, ids, table.read_as.to_dict()
 

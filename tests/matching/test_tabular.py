@@ -178,3 +178,17 @@ def test_kring_solve_reads_excel_nl_csv_and_says_header_only(tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["solve", str(smes), "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 2
     assert "the file has only a header row and no rows" in result.output
+
+
+def test_broken_workbooks_and_row_limits_are_file_errors() -> None:
+    """A corrupt zip is a file error, not a crash; more rows than max_rows stop the read."""
+    for junk in (b"PK\x03\x04" + b"\0" * 64, _xlsx([HEADER])[:-200]):
+        with pytest.raises(InputFileError, match="xlsx") as info:
+            read_table(junk)
+        assert info.value.errors[0].field == "file"
+    many = [HEADER, *[[f"x{i}", *ROWS[0][1:]] for i in range(6)]]
+    for data in (_xlsx(many), _csv(many, ";").encode()):
+        assert len(read_table(data, max_rows=6).rows) == 7
+        with pytest.raises(InputFileError, match="more than 5 rows") as info:
+            read_table(data, max_rows=5)
+        assert info.value.errors[0].field == "rows"
