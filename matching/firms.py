@@ -1,6 +1,11 @@
-"""Firms and the strict CSV readers used by ``kring solve`` and ``POST /firms/import``.
+"""Firms and the strict readers used by ``kring solve`` and ``POST /firms/import``.
 
-``SMES.csv`` columns (header required, comma-separated, UTF-8, a BOM is tolerated):
+:func:`read_firms_rows` validates rows of cells from any file :mod:`matching.tabular`
+reads (``,``/``;``/tab CSV in UTF-8 or cp1252, ``.xlsx``); :func:`read_firms_csv` takes
+CSV text (delimiter detected, a BOM tolerated).  Header names are matched through
+:mod:`matching.columns` (case, spaces and ``_`` do not matter; Dutch aliases such as
+``naam``, ``sbi``, ``medewerkers``, ``digitaal_niveau``, ``behoeften``, ``kvk``), and
+errors name the column as the header wrote it.  Columns:
 
 =============== ======== ==============================================================
 column          required meaning
@@ -11,7 +16,7 @@ postcode        yes      ``1234`` or ``1234 AB``; geocoded to the PC4 centroid
 sbi_code        yes      SBI 2008 code (``4120`` or ``41.20``)
 employees       yes      non-negative integer
 digital_level   yes      digital ladder level 1-4
-needs           yes      ``;``-separated need codes, most important first
+needs           yes      ``;``-separated needs (code or Dutch/English label, any case)
 lat, lon        no       explicit WGS84 coordinates (both or neither); must lie in NL
 kvk_number      no       KvK number: exactly 8 digits
 weight          no       non-negative integer (e.g. staff to train)
