@@ -1,5 +1,8 @@
 """Column names and need names as people write them: Dutch aliases, labels instead of codes.
 
+Also the reading that firm and pair files share: header cells to canonical columns, data
+rows to dicts, over-long cells and NUL characters.
+
 A header cell is compared after :func:`normalise_header` (case, spaces, ``-`` and ``.`` do
 not matter: ``"Digitaal niveau"``, ``"digitaal_niveau"`` and ``"DIGITAAL-NIVEAU"`` are one
 name).  A need is given by its code or by its Dutch or English label, in any case
@@ -11,6 +14,12 @@ from __future__ import annotations
 import re
 
 from matching.needs import NEEDS
+from matching.tabular import RowError, parse_csv, sniff_delimiter
+from texts import t
+
+MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64}
+"""Longest value per column (the database's column lengths); other columns: ``MAX_CELL``."""
+MAX_CELL = 32
 
 FIRM_ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "extern_id", "externe_id", "lidnummer", "relatienummer"),
@@ -69,3 +78,82 @@ for _need in NEEDS:
 def resolve_need(text: str) -> str | None:
     """The need code for a code or a Dutch or English label (any case), else ``None``."""
     return _NEED_LOOKUP.get(_need_key(text))
+
+
+def cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> set[str]:
+    """Record NUL characters and over-long cells; return the columns that have one."""
+    bad = set()
+    for column, value in values.items():
+        limit = MAX_LENGTHS.get(column, MAX_CELL)
+        if "\x00" in value:
+            errors.append(RowError(row, column, "contains a NUL character"))
+        elif len(value) > limit:
+            message = f"is {len(value):,} characters long; at most {limit} are allowed"
+            errors.append(RowError(row, column, message))
+        else:
+            continue
+        bad.add(column)
+    return bad
+
+
+def _header(
+    cells: list[str],
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    errors: list[RowError],
+) -> tuple[list[str], dict[str, str]]:
+    """Canonical column per header cell and canonical -> the name as written."""
+    lookup = column_lookup(aliases)
+    columns = [lookup.get(normalise_header(cell), cell) for cell in cells]
+    shown: dict[str, str] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        shown.setdefault(column, cell)
+    for column in aliases:
+        if column not in columns and column in required:
+            errors.append(RowError(0, column, "missing required column"))
+    for column, cell in zip(columns, cells, strict=True):
+        if column not in aliases:
+            errors.append(RowError(0, cell or "(empty)", "unknown column"))
+    if len(set(columns)) != len(columns):
+        errors.append(RowError(0, ",".join(cells), "a column name is repeated"))
+    return columns, shown
+
+
+def read_rows(
+    rows: list[list[str]], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[list[dict[str, str]], list[RowError], dict[str, str]]:
+    """Map data rows to canonical-column dicts; header problems are row-0 errors.
+
+    ``aliases`` maps each canonical column to its other names; ``required`` columns must be
+    there.  Returns the row dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the
+    errors, and canonical column -> the header as written (errors name the user's column).
+    """
+    errors: list[RowError] = []
+    header, data = (rows[0], rows[1:]) if rows else ([], [])
+    if not any(header):
+        return [], [RowError(0, "file", t("import.file_empty", "en"))], {}
+    columns, shown = _header(header, aliases, required, errors)
+    if errors:
+        return [], errors, shown
+    out: list[dict[str, str]] = []
+    for number, cells in enumerate(data, start=1):
+        if not any(cells):
+            out.append({})  # blank line: skipped, but keeps row numbers aligned
+            continue
+        if len(cells) != len(columns):
+            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(columns)}"))
+            out.append({})
+            continue
+        out.append(dict(zip(columns, cells, strict=True)))
+    return out, errors, shown
+
+
+def as_written(errors: list[RowError], shown: dict[str, str]) -> list[RowError]:
+    """The errors with each canonical column replaced by the header as written."""
+    return [RowError(e.row, shown.get(e.field, e.field), e.message) for e in errors]
+
+
+def text_rows(text: str, source: str) -> list[list[str]]:
+    """Rows of CSV text (delimiter detected; BOM and CR line ends tolerated)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return parse_csv(text, sniff_delimiter(text), source)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,17 +45,23 @@ from geodata.errors import GeodataError
 from geodata.geocode import geocode, locate
 from matching.columns import (
     FIRM_ALIASES,
-    PAIR_ALIASES,
-    column_lookup,
-    normalise_header,
+    as_written,
+    cell_problems,
+    read_rows,
     resolve_need,
+    text_rows,
 )
+from matching.columns import MAX_CELL as MAX_CELL
+from matching.columns import MAX_LENGTHS as MAX_LENGTHS
 from matching.errors import MatchingError
 from matching.needs import is_need_code
+from matching.pairs import PAIR_COLUMNS as PAIR_COLUMNS
+from matching.pairs import pairs_to_csv as pairs_to_csv
+from matching.pairs import read_pairs_csv as read_pairs_csv
+from matching.pairs import read_pairs_rows as read_pairs_rows
 from matching.sbi import UnknownSbiCodeError, normalise_sbi
 from matching.tabular import InputFileError as InputFileError
 from matching.tabular import RowError as RowError
-from matching.tabular import parse_csv, sniff_delimiter
 from texts import t
 
 Precision = Literal["pc4", "coordinates"]
@@ -63,10 +69,6 @@ Precision = Literal["pc4", "coordinates"]
 REQUIRED_COLUMNS = ("external_id", "name", "postcode", "sbi_code", "employees", "digital_level",
                     "needs")  # fmt: skip
 OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight")
-PAIR_COLUMNS = ("sme_a", "sme_b")
-MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64}
-"""Longest value per column (the database's column lengths); other columns: ``MAX_CELL``."""
-MAX_CELL = 32
 MAX_COUNT = 1_000_000
 """Largest ``employees`` and ``weight`` (the database stores 32-bit integers)."""
 ID_RULE = (
@@ -191,28 +193,12 @@ def is_path_segment(external_id: str) -> bool:
     return not any(ord(c) < 32 or ord(c) == 127 for c in external_id)
 
 
-def _cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> set[str]:
-    """Record NUL characters and over-long cells; return the columns that have one."""
-    bad = set()
-    for column, value in values.items():
-        limit = MAX_LENGTHS.get(column, MAX_CELL)
-        if "\x00" in value:
-            errors.append(RowError(row, column, "contains a NUL character"))
-        elif len(value) > limit:
-            message = f"is {len(value):,} characters long; at most {limit} are allowed"
-            errors.append(RowError(row, column, message))
-        else:
-            continue
-        bad.add(column)
-    return bad
-
-
 class _RowChecker:
     """Parses one data row, recording every problem instead of stopping at the first."""
 
     def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
         self.row, self.errors = row, errors
-        self.bad = _cell_problems(row, values, errors)
+        self.bad = cell_problems(row, values, errors)
         self.values = {k: v for k, v in values.items() if k not in self.bad}
         self.ok = not self.bad
 
@@ -336,63 +322,6 @@ def _locate(check: _RowChecker, postcode: str) -> _Place | None:
     return p.lat, p.lon, "pc4", p.gemeente_code, p.gemeente_name, p.province, shown
 
 
-def _header(
-    cells: list[str], aliases: dict[str, tuple[str, ...]], errors: list[RowError]
-) -> tuple[list[str], dict[str, str]]:
-    """Canonical column per header cell and canonical -> the name as written."""
-    lookup = column_lookup(aliases)
-    columns = [lookup.get(normalise_header(cell), cell) for cell in cells]
-    shown: dict[str, str] = {}
-    for column, cell in zip(columns, cells, strict=True):
-        shown.setdefault(column, cell)
-    for column in aliases:
-        if column not in columns and column in REQUIRED_COLUMNS + PAIR_COLUMNS:
-            errors.append(RowError(0, column, "missing required column"))
-    for column, cell in zip(columns, cells, strict=True):
-        if column not in aliases:
-            errors.append(RowError(0, cell or "(empty)", "unknown column"))
-    if len(set(columns)) != len(columns):
-        errors.append(RowError(0, ",".join(cells), "a column name is repeated"))
-    return columns, shown
-
-
-def _read_rows(
-    rows: list[list[str]], aliases: dict[str, tuple[str, ...]]
-) -> tuple[list[dict[str, str]], list[RowError], dict[str, str]]:
-    """Map data rows to canonical-column dicts; header problems are row-0 errors.
-
-    Returns the row dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the
-    errors, and canonical column -> the header as written (errors name the user's column).
-    """
-    errors: list[RowError] = []
-    header, data = (rows[0], rows[1:]) if rows else ([], [])
-    if not any(header):
-        return [], [RowError(0, "file", t("import.file_empty", "en"))], {}
-    columns, shown = _header(header, aliases, errors)
-    if errors:
-        return [], errors, shown
-    out: list[dict[str, str]] = []
-    for number, cells in enumerate(data, start=1):
-        if not any(cells):
-            out.append({})  # blank line: skipped, but keeps row numbers aligned
-            continue
-        if len(cells) != len(columns):
-            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(columns)}"))
-            out.append({})
-            continue
-        out.append(dict(zip(columns, cells, strict=True)))
-    return out, errors, shown
-
-
-def _as_written(errors: list[RowError], shown: dict[str, str]) -> list[RowError]:
-    return [RowError(e.row, shown.get(e.field, e.field), e.message) for e in errors]
-
-
-def _text_rows(text: str, source: str) -> list[list[str]]:
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return parse_csv(text, sniff_delimiter(text), source)
-
-
 def read_firms_csv(text: str, *, source: str = "smes.csv", empty_ok: bool = False) -> list[FirmRow]:
     """Parse and validate SMES.csv text (``,``, ``;`` or tab, detected) into firms.
 
@@ -400,7 +329,7 @@ def read_firms_csv(text: str, *, source: str = "smes.csv", empty_ok: bool = Fals
     """
     if not text.strip():
         raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
-    return read_firms_rows(_text_rows(text, source), source=source, empty_ok=empty_ok)
+    return read_firms_rows(text_rows(text, source), source=source, empty_ok=empty_ok)
 
 
 def read_firms_rows(
@@ -432,7 +361,7 @@ def read_firms_rows(
         ids, bad KvK numbers, unknown SBI codes, empty needs.  Errors name the column as
         the header wrote it.
     """
-    table, errors, shown = _read_rows(rows, FIRM_ALIASES)
+    table, errors, shown = read_rows(rows, FIRM_ALIASES, REQUIRED_COLUMNS)
     if not errors and not empty_ok and not any(table):
         message = t("import.header_only", "en")
         raise InputFileError(source, [RowError(0, "file", message)])
@@ -452,70 +381,8 @@ def read_firms_rows(
             firms.append(firm)
     if errors:
         errors.sort(key=lambda e: e.row)
-        raise InputFileError(source, _as_written(errors, shown))
+        raise InputFileError(source, as_written(errors, shown))
     return firms
-
-
-def read_pairs_csv(
-    text: str, *, source: str, known_ids: Collection[str] | None = None
-) -> list[tuple[str, str]]:
-    """Parse a competitors or partners CSV text; like :func:`read_pairs_rows`."""
-    if not text.strip():
-        raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
-    return read_pairs_rows(_text_rows(text, source), source=source, known_ids=known_ids)
-
-
-def read_pairs_rows(
-    rows: list[list[str]], *, source: str, known_ids: Collection[str] | None = None
-) -> list[tuple[str, str]]:
-    """Validate rows of a competitors or partners table (columns ``sme_a,sme_b``).
-
-    Parameters
-    ----------
-    rows
-        The header row, then the data rows (``[]`` for a blank row).
-    source
-        File name used in error messages.
-    known_ids
-        When given, both ids of every pair must be in it (the firms' external ids).
-
-    Returns
-    -------
-    list of (str, str)
-        Unordered pairs in file order; repeats (either orientation) are dropped.
-
-    Raises
-    ------
-    InputFileError
-        Listing every problem: missing columns, empty ids, a firm paired with itself,
-        ids not in ``known_ids``.
-    """
-    table, errors, shown = _read_rows(rows, PAIR_ALIASES)
-    seen: set[frozenset[str]] = set()
-    pairs: list[tuple[str, str]] = []
-    for number, values in enumerate(table, start=1):
-        if not values:
-            continue
-        a, b = values["sme_a"], values["sme_b"]
-        bad = unreadable = bool(_cell_problems(number, values, errors))
-        for column, value in (("sme_a", a), ("sme_b", b)):
-            if unreadable:
-                break
-            if not value:
-                errors.append(RowError(number, column, "required value is empty"))
-                bad = True
-            elif known_ids is not None and value not in known_ids:
-                errors.append(RowError(number, column, f"unknown firm id {value!r}"))
-                bad = True
-        if not bad and a and a == b:
-            errors.append(RowError(number, "sme_b", f"firm {a!r} is paired with itself"))
-            bad = True
-        if not bad and frozenset((a, b)) not in seen:
-            seen.add(frozenset((a, b)))
-            pairs.append((a, b))
-    if errors:
-        raise InputFileError(source, _as_written(errors, shown))
-    return pairs
 
 
 def firms_to_csv(firms: Iterable[Firm], *, coordinates: bool = False) -> str:
@@ -545,24 +412,4 @@ def firms_to_csv(firms: Iterable[Firm], *, coordinates: bool = False) -> str:
     for f in firms:
         values = {**f.to_dict(), "needs": ";".join(f.needs)}
         writer.writerow(["" if values[c] is None else values[c] for c in columns])
-    return out.getvalue()
-
-
-def pairs_to_csv(pairs: Iterable[tuple[str, str]]) -> str:
-    """Write pairs as ``sme_a,sme_b`` CSV text.
-
-    Parameters
-    ----------
-    pairs
-        Pairs of external ids.
-
-    Returns
-    -------
-    str
-        CSV text with a header.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PAIR_COLUMNS)
-    writer.writerows(pairs)
     return out.getvalue()
