@@ -3,7 +3,7 @@
 :func:`read_table` turns the bytes of a file into rows of text cells and says what it read
 (:class:`ReadAs`): the format, and for CSV the encoding (UTF-8, cp1252 as older Dutch Excel
 writes it, or UTF-16 with a BOM) and the delimiter; for ``.xlsx`` the sheet.  It validates
-nothing: :func:`matching.firms.read_firms_rows` and :func:`matching.firms.read_pairs_rows`
+nothing: :func:`matching.firms.read_firms_rows` and :func:`matching.pairs.read_pairs_rows`
 check the cells, with row and column in every error, whatever the file format was.
 
 Problems with the file itself (empty, unreadable, not a workbook, no such sheet) raise one
