@@ -472,6 +472,13 @@ class RunGroups(BaseModel):
     stats: dict[str, Any] | None
 
 
+class PageTexts(BaseModel):
+    """The words of a page (the map) in one language, from the message catalogue."""
+
+    lang: Literal["nl", "en"]
+    texts: dict[str, str] = Field(description="Catalogue key -> text with {named} placeholders")
+
+
 # --- health -----------------------------------------------------------------------------
 
 

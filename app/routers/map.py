@@ -13,12 +13,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
+from app.deps import LangDep
 from app.errors import NotFoundError, problem_responses
+from app.schemas import PageTexts
 from geodata.boundaries import boundaries_geojson
+from texts import catalogue
 
 GEOJSON = "application/geo+json"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "map"
@@ -77,3 +80,25 @@ def read_boundaries(
 def _boundaries_json(layer: Layer) -> bytes:
     """The layer serialised once per process (the files are static)."""
     return json.dumps(boundaries_geojson(layer), separators=(",", ":")).encode()
+
+
+@router.get(
+    "/api/v1/texts",
+    operation_id="map-texts",
+    response_model=PageTexts,
+    responses=problem_responses(422),
+)
+def read_texts(
+    response: Response,
+    lang_header: LangDep,
+    lang: Annotated[
+        Literal["nl", "en"] | None,
+        Query(description="nl or en; without it the Accept-Language header decides (nl)"),
+    ] = None,
+) -> PageTexts:
+    """The map page's labels and messages from the message catalogue (public, no key)."""
+    chosen = lang or lang_header
+    response.headers["Content-Language"] = chosen
+    response.headers["Cache-Control"] = "no-cache"
+    words = {k: v for k, v in catalogue(chosen).items() if k.startswith("map.")}
+    return PageTexts(lang=chosen, texts=words)

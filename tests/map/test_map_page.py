@@ -78,7 +78,7 @@ def test_clicking_a_group_lists_its_members(
     _open_run(page, live_server)
     page.click(f'.group-item[data-group-id="{group["id"]}"]')
     page.wait_for_selector("#group-detail:not([hidden])")
-    assert f"Group {group['number']} ·" in page.inner_text("#detail-title")
+    assert f"Groep {group['number']} ·" in page.inner_text("#detail-title")  # Dutch default
     rows = page.locator("#member-table tbody tr")
     assert rows.count() == len(group["members"])
     names = sorted(rows.nth(i).locator("td").first.inner_text() for i in range(rows.count()))
@@ -100,7 +100,7 @@ def test_group_list_works_from_the_keyboard(
     page.wait_for_selector("#group-detail:not([hidden])")
     second = groups["groups"][1]
     assert page.get_attribute(".group-item >> nth=1", "aria-pressed") == "true"
-    assert f"Group {second['number']} ·" in page.inner_text("#detail-title")
+    assert f"Groep {second['number']} ·" in page.inner_text("#detail-title")
 
 
 def test_need_filter_hides_groups_without_that_theme(
@@ -176,7 +176,7 @@ def test_a_running_run_is_drawn_once_it_has_finished(
     page.wait_for_selector(f"body[data-run='{run_id}']", timeout=240_000)
     groups = live_server.get(f"/api/v1/runs/{run_id}/groups")
     assert page.locator(".group-item").count() == len(groups["groups"])
-    assert "succeeded" in page.inner_text(f"#run-select option[value='{run_id}']")
+    assert "gelukt" in page.inner_text(f"#run-select option[value='{run_id}']")
     assert errors == []
 
 
@@ -187,7 +187,7 @@ def test_wrong_api_key_shows_a_clear_message(
     page = open_browser()
     _enter_key(page, live_server, "not-a-real-key")
     message = page.wait_for_selector("#message:not([hidden])")
-    assert "API key was not accepted" in message.inner_text()
+    assert "API-sleutel werd niet geaccepteerd" in message.inner_text()
     assert page.is_visible("#key-form")
     assert page.locator(".group-item").count() == 0
     assert page.evaluate("sessionStorage.getItem('kring.apiKey')") is None
@@ -217,4 +217,30 @@ def test_page_fits_a_phone_width_screen(
     assert page.is_visible("#map")
     assert page.locator(".group-item").first.is_visible()
     page.screenshot(path=str(artifacts / "map-390x844.png"))
+    assert errors == []
+
+
+def test_page_is_dutch_by_default_and_english_with_lang_en(
+    live_server: LiveServer, open_browser: OpenBrowser
+) -> None:
+    """Labels, group titles and reasons come from the catalogue: Dutch, or English with lang=en."""
+    groups, _ = _expected(live_server)
+    group = groups["groups"][0]
+    reason = groups["unassigned"][0]
+    page = open_browser()
+    errors = _errors(page)
+    _open_run(page, live_server)
+    assert page.inner_text("#groups-title").startswith("Groepen")
+    assert page.get_attribute("html", "lang") == "nl"
+    assert page.inner_text("label[for=filter-need]") == "Thema of vraag"
+    assert reason["reason_label"] in page.inner_text("#unassigned-list")  # Dutch by default
+    english = open_browser()
+    english.goto(f"{live_server.base_url}/map?run={live_server.run_id}&lang=en")
+    english.fill("#key-input", live_server.key)
+    english.press("#key-input", "Enter")
+    english.wait_for_selector(f"body[data-run='{live_server.run_id}']")
+    assert english.inner_text("#groups-title").startswith("Groups")
+    english.click(f'.group-item[data-group-id="{group["id"]}"]')
+    assert f"Group {group['number']} ·" in english.inner_text("#detail-title")
+    assert " firms, " in english.inner_text("#detail-explanation")
     assert errors == []

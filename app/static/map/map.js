@@ -6,6 +6,8 @@
  *   GET api/v1/needs                            labels for themes and needs
  *   GET api/v1/runs/{id}/groups                 groups, members, explanations, unassigned
  *   GET api/v1/runs/{id}/groups.geojson         firm points and group hulls
+ *   GET api/v1/texts?lang=nl|en                 every label and message (the catalogue)
+ * Dutch by default, English with ?lang=en; API answers come in the same language.
  * No tiles, no CDN: the page works offline.
  */
 (function () {
@@ -19,14 +21,8 @@
   ];
   var GREY = "#8c8c8c";
   var MANY_GROUPS = 30; // above this, outlines of all groups at once are a tangle: off by default
-  // Theme labels of the taxonomy (GET /needs lists needs; their theme is the code prefix).
-  var THEME_LABELS = {
-    hr: "Workforce and employership",
-    train: "Training and lifelong learning",
-    dig: "Digitalisation",
-    auto: "Automation and robotics",
-    biz: "Business and strategy",
-  };
+  var LANG = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "nl";
+  var TEXTS = {};
   // Hull outline per group status: proposed thin, accepted thick, rejected dashed.
   var HULL = {
     proposed: { weight: 1.5, dashArray: null },
@@ -48,9 +44,47 @@
   };
 
   var el = function (id) { return document.getElementById(id); };
+
+  // --- texts (GET api/v1/texts: the message catalogue) ---------------------------------
+
+  // The catalogue text of key with {named} placeholders filled in (the key itself if absent).
+  function T(key, params) {
+    var text = TEXTS[key];
+    if (text === undefined) return key;
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      var value = params ? params[name] : undefined;
+      return value === undefined || value === null ? "" : String(value);
+    });
+  }
+
+  function applyTexts() {
+    document.documentElement.lang = LANG;
+    document.querySelectorAll("[data-t]").forEach(function (node) {
+      node.textContent = T(node.dataset.t);
+    });
+    document.querySelectorAll("[data-t-title]").forEach(function (node) {
+      node.title = T(node.dataset.tTitle);
+    });
+    document.querySelectorAll("[data-t-aria-label]").forEach(function (node) {
+      node.setAttribute("aria-label", T(node.dataset.tAriaLabel));
+    });
+  }
+
+  function loadTexts() {
+    return fetch("api/v1/texts?lang=" + LANG, { headers: { Accept: "application/json" } })
+      .then(function (res) { return res.json(); })
+      .then(function (body) { TEXTS = body.texts || {}; applyTexts(); });
+  }
+
+  function decimal(value, digits) {
+    var text = Number(value).toFixed(digits);
+    return LANG === "nl" ? text.replace(".", ",") : text;
+  }
+
+  function km(value) { return value === null || value === undefined ? "?" : decimal(value, 1); }
+
   var map = L.map("map", { zoomSnap: 0.25, minZoom: 6, maxZoom: 14, attributionControl: true });
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution("Boundaries: CBS, Kadaster (CC BY 4.0)");
   map.fitBounds(NL_BOUNDS);
   var layers = {
     hulls: L.layerGroup().addTo(map),
@@ -68,7 +102,8 @@
   }
 
   function api(path) {
-    var headers = { Accept: "application/json, application/geo+json, application/problem+json" };
+    var headers = { Accept: "application/json, application/geo+json, application/problem+json",
+      "Accept-Language": LANG };
     if (state.key) headers["X-API-Key"] = state.key;
     return fetch(path, { headers: headers }).then(function (res) {
       if (res.ok) return res.json();
@@ -90,15 +125,12 @@
   function setStatus(text) { el("status").textContent = text; }
 
   function explainError(err) {
-    if (err.status === 401) {
-      return "The API key was not accepted (HTTP 401: " + (err.detail || err.title) + "). " +
-        "Check the key and enter it again.";
+    if (err.status === 401) return T("map.error.401", { detail: err.detail || err.title });
+    if (err.status === 403) return T("map.error.403", { detail: err.detail || err.title });
+    if (err instanceof ApiError) {
+      return T("map.error.http", { status: err.status, message: err.message });
     }
-    if (err.status === 403) {
-      return "This API key may not read runs (HTTP 403: " + (err.detail || err.title) + ").";
-    }
-    if (err instanceof ApiError) return "The service answered HTTP " + err.status + ": " + err.message;
-    return "Could not reach the kring service: " + (err && err.message ? err.message : err);
+    return T("map.error.network", { message: err && err.message ? err.message : err });
   }
 
   // --- base layer ----------------------------------------------------------------------
@@ -137,7 +169,7 @@
   function useKey(key) {
     state.key = key;
     showMessage("");
-    setStatus("Loading runs…");
+    setStatus(T("map.loading_runs"));
     return Promise.all([api("api/v1/me"), api("api/v1/runs?limit=100"), api("api/v1/needs")])
       .then(function (answers) {
         sessionStorage.setItem(KEY_STORAGE, key);
@@ -162,10 +194,11 @@
 
   function needLabel(code) {
     var need = state.needs[code];
-    if (need) return need.label_en;
+    var field = LANG === "en" ? "label_en" : "label_nl";
+    if (need) return need[field];
     var theme = state.themes[code];
-    if (theme) return theme.label_en;
-    return THEME_LABELS[code] || code || "—";
+    if (theme) return theme[field];
+    return code || "—";
   }
 
   // --- runs ----------------------------------------------------------------------------
@@ -174,7 +207,9 @@
 
   function runLabel(run) {
     var when = (run.finished_at || run.created_at || "").slice(0, 16).replace("T", " ");
-    return "Run " + run.id + " · " + run.purpose + " · " + run.status + (when ? " · " + when : "");
+    var label = T("map.run_label", { id: run.id, purpose: T("map.purpose." + run.purpose),
+      status: T("map.run_status." + run.status) });
+    return label + (when ? " · " + when : "");
   }
 
   function loadRuns(body) {
@@ -182,8 +217,8 @@
     var select = el("run-select");
     select.textContent = "";
     if (!state.runs.length) {
-      select.appendChild(new Option("(no runs yet)", ""));
-      setStatus("Your organisation has no runs yet: start one with POST /api/v1/runs.");
+      select.appendChild(new Option(T("map.no_runs_option"), ""));
+      setStatus(T("map.no_runs"));
       return;
     }
     var firstDone = null;
@@ -199,7 +234,7 @@
     var wanted = Number(new URLSearchParams(location.search).get("run")) ||
       (firstDone !== null ? firstDone : firstActive);
     if (wanted === null) {
-      setStatus("No finished run yet; the map fills in when a run has succeeded.");
+      setStatus(T("map.no_finished_run"));
       return;
     }
     select.value = String(wanted);
@@ -222,12 +257,12 @@
       if (run.status === "succeeded") {
         selectRun(runId);
       } else if (ACTIVE.indexOf(run.status) >= 0) {
-        setStatus("Run " + runId + " is " + run.status + " (" + Math.round(100 * run.progress) +
-          " %); the map fills in when it has finished.");
+        setStatus(T("map.run_progress", { id: runId, status: T("map.run_status." + run.status),
+          percent: Math.round(100 * run.progress) }));
         state.watch = setTimeout(function () { watchRun(runId); }, 2000);
       } else {
-        setStatus("Run " + runId + " " + run.status + (run.error ? ": " + run.error : "") +
-          "; it has no groups.");
+        setStatus(T("map.run_ended", { id: runId, status: T("map.run_status." + run.status),
+          error: run.error ? ": " + run.error : "" }));
       }
     }).catch(function (err) {
       if (err.status === 401) askForKey(explainError(err));
@@ -257,7 +292,7 @@
     state.runId = runId;
     var known = knownRun(runId);
     if (!known || known.status !== "succeeded") return watchRun(runId);
-    setStatus("Loading run " + runId + "…");
+    setStatus(T("map.loading_run", { id: runId }));
     var base = "api/v1/runs/" + encodeURIComponent(runId);
     return Promise.all([api(base + "/groups"), api(base + "/groups.geojson?unassigned=true")])
       .then(function (answers) {
@@ -384,7 +419,7 @@
     var list = el("unassigned-list");
     state.unassigned.forEach(function (u) {
       var li = document.createElement("li");
-      li.textContent = (u.name || u.external_id || "erased firm") + " — " + reasonText(u.reason);
+      li.textContent = (u.name || u.external_id || T("map.erased_firm")) + " — " + reasonText(u);
       list.appendChild(li);
       if (!u.feature) return;
       var c = u.feature.geometry.coordinates;
@@ -397,8 +432,10 @@
     el("unassigned-count").textContent = "(" + state.unassigned.length + ")";
   }
 
-  function reasonText(reason) {
-    return String(reason || "no reason given").replace(/_/g, " ");
+  // The reason's label from the API (and the failed rule of an ineligible firm).
+  function reasonText(u) {
+    var label = u.reason_label || u.reason || T("map.no_reason");
+    return u.rule ? label + ": " + u.rule : label;
   }
 
   function esc(text) {
@@ -408,17 +445,19 @@
   }
 
   function firmPopup(p, g) {
-    var lines = ["<strong>" + esc(p.name || p.external_id || "erased firm") + "</strong>"];
+    var lines = ["<strong>" + esc(p.name || p.external_id || T("map.erased_firm")) + "</strong>"];
     if (p.gemeente_name) lines.push(esc(p.gemeente_name) + (p.province ? ", " + esc(p.province) : ""));
-    if (p.employees !== null && p.employees !== undefined) lines.push(esc(p.employees) + " employees");
-    if (p.needs && p.needs.length) lines.push("Needs: " + esc(p.needs.map(needLabel).join(", ")));
-    if (g) lines.push("Group " + esc(g.number) + " (" + esc(needLabel(g.theme)) + ")");
-    else lines.push("Unassigned: " + esc(reasonText(p.reason)));
+    if (p.employees !== null && p.employees !== undefined) lines.push(esc(T("map.employees", { n: p.employees })));
+    if (p.needs && p.needs.length) {
+      lines.push(esc(T("map.needs", { needs: p.needs.map(needLabel).join(", ") })));
+    }
+    if (g) lines.push(esc(T("map.group_of", { number: g.number, theme: needLabel(g.theme) })));
+    else lines.push(esc(T("map.unassigned_reason", { reason: reasonText(p) })));
     return lines.join("<br>");
   }
 
   function groupTitle(g) {
-    return "Group " + g.number + " · " + needLabel(g.theme);
+    return T("map.group_title", { number: g.number, theme: needLabel(g.theme) });
   }
 
   // --- filters -------------------------------------------------------------------------
@@ -444,7 +483,7 @@
     Object.keys(byTheme).sort().forEach(function (theme) {
       var optgroup = document.createElement("optgroup");
       optgroup.label = needLabel(theme);
-      optgroup.appendChild(new Option("All of " + needLabel(theme), theme));
+      optgroup.appendChild(new Option(T("map.all_of", { theme: needLabel(theme) }), theme));
       Object.keys(byTheme[theme]).sort().forEach(function (code) {
         if (code !== theme) optgroup.appendChild(new Option(needLabel(code), code));
       });
@@ -481,9 +520,9 @@
       });
     }
     renderGroupList();
-    el("group-count").textContent = "(" + shown + " of " + state.groups.length + ")";
-    setStatus("Run " + state.runId + ": " + state.groups.length + " groups, " +
-      state.unassigned.length + " unassigned firms.");
+    el("group-count").textContent = T("map.count_of", { shown: shown, total: state.groups.length });
+    setStatus(T("map.run_summary", { id: state.runId, groups: state.groups.length,
+      unassigned: state.unassigned.length }));
     if (state.selected && !state.groupById[state.selected].visible) closeDetail();
   }
 
@@ -520,11 +559,10 @@
       button.innerHTML =
         '<span class="swatch"></span>' +
         '<span class="title">Group ' + esc(g.number) + " · " + esc(needLabel(g.theme)) +
-        (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(g.status) + "</span>" : "") +
+        (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(T("map.status." + g.status)) + "</span>" : "") +
         "</span>" +
-        '<span class="facts">' + esc(g.members.length) + " firms · " +
-        (g.diameter_km === null || g.diameter_km === undefined ? "?" : esc(g.diameter_km.toFixed(1))) +
-        " km across · " + esc(g.status) + "</span>" +
+        '<span class="facts">' + esc(T("map.group_facts", { n: g.members.length,
+          km: km(g.diameter_km), status: T("map.status." + g.status) })) + "</span>" +
         '<span class="why">' + esc(explanationText(g.explanation)) + "</span>";
       button.querySelector(".swatch").style.background = g.colour;  // CSSOM: allowed by the CSP
       button.addEventListener("click", function () { selectGroup(g.id); });
@@ -535,7 +573,7 @@
     if (!list.children.length) {
       var empty = document.createElement("li");
       empty.className = "hint";
-      empty.textContent = "No group matches the filters.";
+      empty.textContent = T("map.no_match");
       list.appendChild(empty);
     }
   }
@@ -565,16 +603,15 @@
 
   function showDetail(g) {
     el("detail-title").textContent = groupTitle(g);
-    el("detail-meta").textContent = g.members.length + " firms · " +
-      (g.diameter_km === null || g.diameter_km === undefined ? "?" : g.diameter_km.toFixed(1)) +
-      " km across · status " + g.status + (g.score !== null && g.score !== undefined
-        ? " · score " + g.score.toFixed(2) : "");
+    el("detail-meta").textContent = T("map.detail_meta", { n: g.members.length,
+      km: km(g.diameter_km), status: T("map.status." + g.status) }) +
+      (g.score !== null && g.score !== undefined ? T("map.score", { score: decimal(g.score, 2) }) : "");
     renderExplanation(el("detail-explanation"), g);
     var body = document.querySelector("#member-table tbody");
     body.textContent = "";
     g.members.forEach(function (m) {
       var tr = document.createElement("tr");
-      var cells = m.erased ? ["(erased)", "", "", ""] : [
+      var cells = m.erased ? [T("map.erased"), "", "", ""] : [
         m.name || m.external_id, m.gemeente_name || "",
         m.employees === null || m.employees === undefined ? "" : String(m.employees),
         (m.needs || []).map(needLabel).join(", "),
@@ -601,18 +638,20 @@
     var d = g.details || {};
     var facts = [];
     if (d.shared_needs && d.shared_needs.length) {
-      facts.push("Shared needs: " + d.shared_needs.map(function (s) {
+      facts.push(T("map.shared_needs", { needs: d.shared_needs.map(function (s) {
         return needLabel(s.need) + " (" + s.count + ")";
-      }).join(", "));
+      }).join(", ") }));
     }
-    if (d.employees) facts.push("Employees: " + d.employees.min + "–" + d.employees.max);
+    if (d.employees) {
+      facts.push(T("map.employees_range", { low: d.employees.min, high: d.employees.max }));
+    }
     if (d.sectors && d.sectors.length) {
-      facts.push("Sectors (SBI section): " + d.sectors.map(function (s) {
+      facts.push(T("map.sectors", { sectors: d.sectors.map(function (s) {
         return s.section + " " + s.count;
-      }).join(", "));
+      }).join(", ") }));
     }
     if (d.diameter_pair && d.diameter_pair.length === 2) {
-      facts.push("Widest pair: " + d.diameter_pair.join(" – "));
+      facts.push(T("map.widest_pair", { pair: d.diameter_pair.join(" – ") }));
     }
     if (!facts.length) return;
     var ul = document.createElement("ul");
@@ -658,10 +697,11 @@
 
   // --- wiring --------------------------------------------------------------------------
 
+  var textsReady = loadTexts().catch(function () { /* the page keeps its built-in words */ });
   el("key-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var key = el("key-input").value.trim();
-    if (key) useKey(key);
+    if (key) textsReady.then(function () { useKey(key); });
   });
   el("change-key").addEventListener("click", function () { clearRun(); askForKey(""); });
   el("run-select").addEventListener("change", function (event) {
@@ -684,8 +724,11 @@
     if (button) button.focus();
   });
 
-  loadBoundaries().catch(function (err) { showMessage(explainError(err)); });
-  var stored = sessionStorage.getItem(KEY_STORAGE);
-  if (stored) useKey(stored);
-  else askForKey("");
+  textsReady.then(function () {
+    map.attributionControl.addAttribution(T("map.attribution"));
+    loadBoundaries().catch(function (err) { showMessage(explainError(err)); });
+    var stored = sessionStorage.getItem(KEY_STORAGE);
+    if (stored) useKey(stored);
+    else askForKey("");
+  });
 })();
