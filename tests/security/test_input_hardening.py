@@ -162,7 +162,8 @@ def test_csv_and_xlsx_exports_are_formula_safe(world: World) -> None:
         r = w.client.get(url, headers=auth(w.a["admin"]))
         assert r.status_code == 200, (path, r.text)
         cells = _cells(r.content, r.headers["content-type"])
-        assert "'" + EVIL_NAME in cells, path
+        if "/template." not in path:  # the firm import templates hold no stored data
+            assert "'" + EVIL_NAME in cells, path
         assert not [c for c in cells if c.startswith(FORMULA)], path
         exports += 1
     assert exports >= 1
