@@ -10,11 +10,13 @@ from typing import Annotated
 
 import typer
 
+from texts import t
+
 BAD_INPUT = 2
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str, lang: str = "nl") -> typer.Exit:
+    typer.echo(t("cli.error", lang, message=message), err=True)
     return typer.Exit(BAD_INPUT)
 
 
@@ -63,14 +65,14 @@ def generate(
     )
 
 
-def _read(path: Path) -> list[list[str]]:
+def _read(path: Path, lang: str = "nl") -> list[list[str]]:
     """Rows of a CSV (``,``/``;``, UTF-8/cp1252, detected) or .xlsx file (first sheet)."""
     from matching.tabular import read_table
 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail(f"{path}: cannot read ({exc})") from None
+        raise _fail(t("cli.cannot_read", lang, path=path, error=exc), lang) from None
     return read_table(data, source=str(path), filename=path.name).rows
 
 
@@ -99,14 +101,20 @@ def solve(
         str | None,
         typer.Option(help="pair_sum | member_mean (default: member_mean for peer, else pair_sum)."),
     ] = None,
+    lang: Annotated[
+        str, typer.Option(help="Language of messages and OUT.json texts: nl or en.")
+    ] = "nl",
 ) -> None:
     """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
     import json
 
+    from matching.explanation import reason_label, render_explanation
     from matching.firms import InputFileError, read_firms_rows, read_pairs_rows
     from matching.pipeline import solve_firms
     from matching.settings import RunSettings, SettingsError
 
+    if lang not in ("nl", "en"):
+        raise typer.BadParameter("nl or en", param_hint="--lang")
     try:
         settings = RunSettings(
             purpose=purpose,  # type: ignore[arg-type]
@@ -118,31 +126,36 @@ def solve(
             group_score=group_score,  # type: ignore[arg-type]
         )
     except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(str(exc), lang) from None
     try:
-        firms = read_firms_rows(_read(smes), source=str(smes))
+        firms = read_firms_rows(_read(smes, lang), source=str(smes))
         ids = {f.external_id for f in firms}
         pairs = {
             name: []
             if path is None
-            else read_pairs_rows(_read(path), source=str(path), known_ids=ids)
+            else read_pairs_rows(_read(path, lang), source=str(path), known_ids=ids)
             for name, path in (("competitors", competitors), ("partners", partners))
         }
     except InputFileError as exc:
         for error in exc.errors:
             typer.echo(f"{exc.source}: {error}", err=True)
-        raise _fail(f"{exc.source}: {len(exc.errors)} invalid entries; nothing written") from None
+        count = len(exc.errors)
+        raise _fail(t("cli.invalid_file", lang, source=exc.source, count=count), lang) from None
     with _ProgressBar(time_limit) as update:
         report = solve_firms(firms, pairs["competitors"], pairs["partners"], settings,
                              progress=update)  # fmt: skip
-    _write_atomic(out, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    data = report.to_dict()
+    for group in data["groups"]:  # the words in the asked language; the codes stay
+        group["explanation"] = render_explanation(group["explanation_parts"], lang)
+    for item in data["unassigned"]:
+        item["reason_label"] = reason_label(item["reason"], lang)
+    _write_atomic(out, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     stats = report.stats
-    typer.echo(
-        f"{stats['groups']} groups, {stats['placed']}/{stats['firms']} firms placed "
-        f"(upper bound {stats.get('upper_bound_placed', '-')}), verified={stats['verified']}"
-        f" -> {out}",
-        err=True,
-    )
+    verified = t("cli.yes", lang) if stats["verified"] else t("cli.no", lang)
+    summary = t("cli.summary", lang, groups=stats["groups"], placed=stats["placed"],
+                firms=stats["firms"], bound=stats.get("upper_bound_placed", "-"),
+                verified=verified, out=out)  # fmt: skip
+    typer.echo(summary, err=True)
 
 
 class _ProgressBar:

@@ -106,3 +106,28 @@ def test_solve_group_score_is_recorded_and_checked(tmp_path: Path) -> None:
     result = runner.invoke(app, [*base, "--group-score", "biggest"])
     assert result.exit_code == 2 and "group_score" in result.output
     assert not out.exists()
+
+
+def test_solve_speaks_dutch_by_default_and_english_with_lang_en(tmp_path: Path) -> None:
+    """`kring solve` messages and OUT.json texts are Dutch by default, English with --lang en."""
+    import json
+
+    out = tmp_path / "out.json"
+    base = ["solve", str(DATA / "smes_small.csv"), "--min-size", "4", "--max-size", "6",
+            "--time-limit", "1", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, base)
+    assert (
+        result.exit_code == 0
+        and " van de " in result.output
+        and "gecontroleerd: ja" in result.output
+    )
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert " bedrijven, " in data["groups"][0]["explanation"]
+    assert data["unassigned"][0]["reason_label"]
+    result = runner.invoke(app, [*base, "--lang", "en"])
+    assert result.exit_code == 0 and "verified: yes" in result.output
+    assert " firms, " in json.loads(out.read_text(encoding="utf-8"))["groups"][0]["explanation"]
+    bad = runner.invoke(app, ["solve", str(tmp_path / "none.csv"), "--out", str(out)])
+    assert (
+        bad.exit_code == 2 and "fout: " in bad.output and "kan het bestand niet lezen" in bad.output
+    )
