@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import re
 import string
 from pathlib import Path
 
 import pytest
 
 import texts
+from matching.relax_answer import Change
+from matching.unassigned import REASONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("app", "matching", "geodata", "texts")
@@ -96,3 +99,36 @@ def test_number_rounds_and_uses_the_decimal_comma_in_dutch() -> None:
     assert texts.number(0.92, "nl", 2) == "0,92"
     assert texts.number(0.92, "en", 2) == "0.92"
     assert texts.number(51.0, "nl", 1) == "51"
+
+
+def test_keys_built_from_codes_exist() -> None:
+    """Keys made from codes (reasons, relaxation settings, rules, problem slugs) all exist."""
+    keys = [f"reason.{r}.{part}" for r in REASONS for part in ("label", "explanation")]
+    settings = ("max_pair_km", "min_size", "max_size", "min_theme_share", "min_weight",
+                "max_weight", "max_same_division", "competitor_link")  # fmt: skip
+    keys += [f"relax.change.{s}" for s in settings]
+    assert "setting" in Change.__dataclass_fields__
+    rules = ("eligible_provinces", "eligible_max_employees", "scheme.firm_size.max_employees",
+             "scheme.regions", "scheme.sbi.excluded_sections", "scheme.sbi.sections",
+             "scheme.funded_needs")  # fmt: skip
+    keys += [f"rule.{r}" for r in rules]
+    slugs = ("unauthorized", "forbidden", "not-found", "conflict", "payload-too-large",
+             "invalid-input", "invalid-location", "method-not-allowed", "internal")  # fmt: skip
+    keys += [f"problem.{s}.title" for s in slugs]
+    assert [k for k in keys if not texts.has(k)] == []
+
+
+def test_every_key_the_map_page_uses_exists() -> None:
+    """Every T("...") in map.js and every data-t key in index.html is in the catalogue."""
+    folder = ROOT / "app" / "static" / "map"
+    script = (folder / "map.js").read_text(encoding="utf-8")
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    used = {k for k in re.findall(r'\bT\("([a-z0-9_.\-]+)"', script) if not k.endswith(".")}
+    used |= set(re.findall(r'data-t(?:-title|-aria-label)?="([^"]+)"', page))
+    assert len(used) > 40
+    assert sorted(k for k in used if not texts.has(k)) == []
+    built = [f"map.status.{s}" for s in ("proposed", "accepted", "rejected")]
+    built += [f"map.purpose.{p}" for p in ("training", "subsidy", "peer")]
+    built += [f"map.run_status.{s}" for s in ("queued", "running", "succeeded", "failed",
+                                              "cancelled", "cancelling")]  # fmt: skip
+    assert [k for k in built if not texts.has(k)] == []
