@@ -192,3 +192,10 @@ def test_broken_workbooks_and_row_limits_are_file_errors() -> None:
         with pytest.raises(InputFileError, match="more than 5 rows") as info:
             read_table(data, max_rows=5)
         assert info.value.errors[0].field == "rows"
+
+
+def test_excel_unicode_text_utf16_tab_separated() -> None:
+    """Excel's 'Unicode text' (UTF-16 with BOM, tab-separated) reads like the plain CSV."""
+    plain, _ = _firms(_csv([HEADER, *ROWS]).encode())
+    data = _csv([HEADER, *ROWS], "\t").encode("utf-16")
+    assert _firms(data) == (plain, ReadAs("csv", "utf-16", "\t"))
