@@ -148,7 +148,8 @@ async def _input_file_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _geodata_error(request: Request, exc: Exception) -> JSONResponse:
     members = {k: v for k, v in vars(exc).items() if isinstance(v, str | int | float)}
-    return problem(request, 422, "invalid-location", "Invalid location", str(exc), **members)
+    detail = i18n.geodata_detail(exc, i18n.scope_lang(request.scope))
+    return problem(request, 422, "invalid-location", "Invalid location", detail, **members)
 
 
 async def _matching_error(request: Request, exc: Exception) -> JSONResponse:

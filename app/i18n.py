@@ -97,3 +97,14 @@ def service_detail(exc: Exception, lang: str) -> str:
     if text is not None and has(text[0]):
         return t(text[0], lang, **text[1])
     return str(getattr(exc, "detail", exc))
+
+
+def geodata_detail(exc: Exception, lang: str) -> str:
+    """A geodata error (malformed or unknown postcode, outside NL) in ``lang``."""
+    key = getattr(exc, "key", None)
+    if not isinstance(key, str) or not has(key):
+        return str(exc)
+    params = dict(getattr(exc, "params", {}))
+    if "reason_code" in params:
+        params["reason"] = t(f"geodata.reason.{params.pop('reason_code')}", lang)
+    return t(key, lang, **params)

@@ -42,7 +42,7 @@ def normalise_postcode(text: str) -> tuple[str, str]:
     """
     compact = "".join(text.split()).upper()
     if not compact:
-        raise MalformedPostcodeError(text, "empty")
+        raise MalformedPostcodeError(text, "empty", "empty")
     match = _PC6.fullmatch(compact)
     if match is not None:
         pc4, form = match.group(1), "pc6"
@@ -51,7 +51,7 @@ def normalise_postcode(text: str) -> tuple[str, str]:
     else:
         raise MalformedPostcodeError(text, "expected 4 digits, optionally followed by 2 letters")
     if pc4.startswith("0"):
-        raise MalformedPostcodeError(text, "a Dutch postcode never starts with 0")
+        raise MalformedPostcodeError(text, "a Dutch postcode never starts with 0", "leading_zero")
     return pc4, form
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.i18n import geodata_detail
+from geodata.errors import GeodataError
+from geodata.postcodes import normalise_postcode
 from matching.unassigned import REASONS
 from tests.app.conftest import auth
 from tests.app.test_review import FAST
@@ -114,3 +117,14 @@ def test_reasons_are_an_enum_in_the_live_spec(client: TestClient) -> None:
     assert all(f"`{r}`" in reason["description"] for r in REASONS)
     item = spec["components"]["schemas"]["UnassignedRead"]["properties"]
     assert {"reason_label", "reason_explanation", "rule", "rule_code"} <= set(item)
+
+
+def test_postcode_errors_are_said_in_the_readers_language() -> None:
+    """A malformed postcode's problem detail is Dutch by default and English on request."""
+    try:
+        normalise_postcode("0000 AA")
+    except GeodataError as exc:
+        error = exc
+    nl = geodata_detail(error, "nl")
+    assert nl == "ongeldige postcode '0000 AA': een Nederlandse postcode begint nooit met 0"
+    assert geodata_detail(error, "en") == str(error)
