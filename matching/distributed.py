@@ -38,6 +38,7 @@ from matching.heuristics.regions import split_regions
 from matching.objective import evaluate, group_pair_sums, group_values
 from matching.params import SolveParams
 from matching.problem import Instance
+from matching.progress import Progress
 from matching.result import Result, SolveStatus
 from matching.solution import Solution
 from matching.solve import solve
@@ -233,7 +234,7 @@ def solve_window(
         seed=seed,
         use_cpsat=use_cpsat,
         should_stop=should_stop,
-        progress=None if progress is None else (lambda fraction, _best: progress(fraction)),
+        progress=None if progress is None else (lambda report: progress(report.fraction)),
     )
     groups, iterations = _solve_part(instance, core, params)
     placed = {i for g in groups for i in g}
@@ -696,8 +697,9 @@ def solve_in_windows(
             seconds = max(left * len(plan.core) / max(n_placeable - done, 1), 0.5)
 
         def report(fraction: float, base: int = done, size: int = len(plan.core)) -> None:
-            if params.progress is not None:
-                params.progress((base + fraction * size) / n_placeable, 0.0)
+            if params.progress is not None:  # placed: what the finished windows grouped
+                placed = sum(len(g) for r in results for g in r.groups)
+                params.progress(Progress((base + fraction * size) / n_placeable, placed))
 
         stopped = params.should_stop is not None and params.should_stop()
         results.append(

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from matching.errors import InvalidParamsError
+from matching.progress import Progress
 
-ProgressCallback = Callable[[float, float], None]
+ProgressCallback = Callable[[Progress], None]
 StopCallback = Callable[[], bool]
 
 
@@ -39,8 +40,9 @@ class SolveParams:
         Compute the cheap placement upper bound (``Result.bound_placed``); a caller that
         solves a part of a larger instance (the border repair) has no use for it.
     progress
-        Called now and then with ``(fraction_done, best_objective_so_far)``; the objective is
-        ``placed * big + affinity`` as one float.  Must be cheap and must not raise.
+        Called now and then with a :class:`~matching.progress.Progress` (fraction of the
+        budget used, firms placed, bound on placed firms, mean affinity, phase).  Must be
+        cheap and must not raise.
     should_stop
         Polled between search chunks; returning ``True`` ends the search early with the
         best verified solution so far (cancellation).

@@ -15,19 +15,28 @@ clustering that breaks a hard constraint is never reported) -> :func:`build_repo
 against it and a small reserve is kept back for verification and the report, so the
 solver gets what is left.  Numba compilation (:func:`matching.warmup.warm_kernels`, only
 on a cold cache) happens before the clock starts and is reported as ``stats["compile_s"]``.
-Progress is reported as the share of the whole time limit used.
+Progress (:class:`matching.progress.Progress`) is reported as the share of the whole time
+limit used, with firms placed, the bound on placed firms, the mean affinity and the
+phase.  ``stats["placed_bound"]`` is the one bound a person reads (:func:`placed_bound`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
 
 from matching.build import build_instance
 from matching.errors import UnverifiedSolutionError
 from matching.firms import Firm
+from matching.objective import group_pair_sums
 from matching.params import ProgressCallback, SolveParams, StopCallback
+from matching.problem import Instance
+from matching.progress import Phase, Progress, mates_of_groups
 from matching.report import Report, build_report
+from matching.result import Result
 from matching.schemes import failed_rules
 from matching.settings import RunSettings
 
@@ -58,11 +67,46 @@ def _whole_run_progress(
         return progress
     outer = progress
 
-    def report(fraction: float, best: float) -> None:
-        del fraction  # the solver's own share; the run's clock is what the user set
-        outer(min(0.99, (time.perf_counter() - started) / limit_s), best)
+    def report(part: Progress) -> None:
+        # the solver's own share is replaced: the run's clock is what the user set
+        outer(replace(part, fraction=min(0.99, (time.perf_counter() - started) / limit_s)))
 
     return report
+
+
+def placed_bound(stats: dict[str, object]) -> int | None:
+    """The tightest valid upper bound on the firms any solution could place.
+
+    The minimum of the report's bound (``upper_bound_placed``: cores of the compatibility
+    graph, or the star test on the left-out firms) and the solver's (``solver_bound_placed``:
+    the cheap core bound, or the windows' star test); both are valid, so is the smaller.
+    """
+    bounds = [b for k in ("upper_bound_placed", "solver_bound_placed")
+              if isinstance(b := stats.get(k), int)]  # fmt: skip
+    return min(bounds) if bounds else None
+
+
+def _tell(progress: ProgressCallback | None, part: Progress) -> None:
+    if progress is not None:
+        progress(part)
+
+
+def mean_affinity(instance: Instance, groups: Sequence[Sequence[int]]) -> float | None:
+    """Mean over the placed firms of their mean affinity to their group mates (``None``
+    when nobody is placed): the member-weighted mean of the groups' ``mean_affinity``."""
+    placed = sum(len(g) for g in groups)
+    if not placed:
+        return None
+    sizes = np.array([len(g) for g in groups], np.int64)
+    return round(mates_of_groups(sizes, group_pair_sums(instance, groups)) / placed, 4)
+
+
+def _reporting(instance: Instance, result: Result, limit_s: float | None, used: float) -> Progress:
+    """The solver's outcome as the progress of the verifying and reporting phase."""
+    fraction = min(0.99, used / limit_s) if limit_s else 0.99
+    groups = [] if result.solution is None else result.solution.groups
+    return Progress(fraction, result.placed, result.bound_placed,
+                    mean_affinity(instance, groups), Phase.REPORTING)  # fmt: skip
 
 
 def solve_firms(
@@ -87,7 +131,10 @@ def solve_firms(
     settings
         The run settings; ``settings.to_dict()`` is copied into ``stats["settings"]``.
     progress
-        Called now and then with ``(fraction_done, best_objective_so_far)``; must be cheap.
+        Called now and then with a :class:`~matching.progress.Progress`: the share of
+        ``settings.time_limit_s`` used, firms placed, the bound on placed firms, the mean
+        affinity and the phase (``warming_up`` while the numba kernels load, ``building``,
+        ``solving``, ``reporting``); must be cheap.
     should_stop
         Polled by the search; returning ``True`` ends it early with the best verified
         solution so far (cancellation).
@@ -117,7 +164,9 @@ def solve_firms(
     from matching.verify import verify
     from matching.warmup import warm_kernels
 
+    _tell(progress, Progress(0.0, phase=Phase.WARMING_UP))
     compile_s = warm_kernels()  # before the clock: compile time is not the user's budget
+    _tell(progress, Progress(0.0, phase=Phase.BUILDING))
     started = time.perf_counter()
     if not firms:
         return Report((), (), {"firms": 0, "groups": 0, "placed": 0, "coverage": 0.0,
@@ -138,6 +187,8 @@ def solve_firms(
     )
     result = solve_in_windows(instance, params) if in_windows else solve(instance, params)
     solved = time.perf_counter()
+    reporting = _reporting(instance, result, settings.time_limit_s, solved - started)
+    _tell(progress, reporting)
     violations = [] if result.solution is None else verify(instance, result.solution)
     if violations:
         raise UnverifiedSolutionError(violations)
@@ -156,5 +207,9 @@ def solve_firms(
     report = build_report(
         firms, instance, result, violations=violations, extra_stats=extra, rules=rules
     )
+    report.stats["placed_bound"] = bound = placed_bound(report.stats)
+    if bound:
+        report.stats["coverage_of_bound"] = round(report.stats["placed"] / bound, 4)
+    report.stats["mean_affinity"] = reporting.mean_affinity
     report.stats["total_s"] = round(time.perf_counter() - started, 3)
     return report

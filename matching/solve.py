@@ -18,6 +18,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,10 +30,11 @@ from matching.errors import UnverifiedSolutionError
 from matching.heuristics import ccp_search
 from matching.heuristics.regions import split_regions
 from matching.heuristics.search import run_window
-from matching.heuristics.window import make_window
-from matching.objective import evaluate
+from matching.heuristics.window import Window, make_window
+from matching.objective import evaluate, group_pair_sums
 from matching.params import SolveParams
 from matching.problem import Instance
+from matching.progress import Progress, mates_of_assignment, mates_of_groups
 from matching.result import Result, SolveStatus
 from matching.solution import Solution
 from matching.stop import Budget
@@ -44,6 +49,9 @@ ITERATIONS_PER_ROUND = 200
 
 CCP_ITERATIONS_PER_OFFSPRING = 1000
 """In budget mode the CCP memetic search produces ``max_iterations // 1000`` offspring."""
+
+PROGRESS_EVERY_S = 0.25
+"""Least time between two progress reports of the window search (each reads the pairs)."""
 
 OUTCOME_KINDS = frozenset({"size", "weight", "require_all", "group_count", "pinned"})
 """Violations that mean "no feasible solution found" when the instance demands coverage."""
@@ -84,6 +92,49 @@ def _keep_pins_together(
     return [np.nonzero(where == k)[0].astype(np.int64) for k in range(len(windows))]
 
 
+def _mates(window: Window, slot: NDArray[np.int64], n_slots: int) -> tuple[int, float]:
+    return mates_of_assignment(slot, n_slots, window.indptr, window.nbr, window.nbr_aff)
+
+
+def _locked_mates(instance: Instance) -> tuple[int, float]:
+    """Firms in locked groups and the sum of their mean affinity to group mates."""
+    groups = [list(g) for g in instance.locked_groups]
+    if not groups:
+        return 0, 0.0
+    sizes = np.array([len(g) for g in groups], np.int64)
+    return int(sizes.sum()), mates_of_groups(sizes, group_pair_sums(instance, groups))
+
+
+class _Tracker:
+    """Progress of the window search: the finished windows' groups plus the current best."""
+
+    def __init__(self, instance: Instance, params: SolveParams, budget: Budget) -> None:
+        self.params, self.budget = params, budget
+        self.placed, self.mates = _locked_mates(instance) if params.progress else (0, 0.0)
+        self.last = -np.inf
+
+    def add(self, window: Window, slot: NDArray[np.int64], n_slots: int) -> None:
+        """Count a finished window's best assignment."""
+        placed, mates = _mates(window, slot, n_slots)
+        self.placed, self.mates = self.placed + placed, self.mates + mates
+
+    def chunk(
+        self, window: Window, n_slots: int, base: int
+    ) -> Callable[[int, NDArray[np.int64] | None], None]:
+        """The ``on_chunk`` callback of one window whose search starts at iteration ``base``."""
+
+        def report(done: int, slot: NDArray[np.int64] | None) -> None:
+            self.budget.iterations.used = base + done
+            if self.params.progress is None or time.monotonic() - self.last < PROGRESS_EVERY_S:
+                return  # reading the assignment costs a pass over the pairs: not every chunk
+            self.last = time.monotonic()
+            placed, mates = (0, 0.0) if slot is None else _mates(window, slot, n_slots)
+            fraction = self.budget.fraction_done()
+            self.params.progress(Progress.of(fraction, self.placed + placed, self.mates + mates))
+
+        return report
+
+
 def _search_windows(
     instance: Instance, params: SolveParams, budget: Budget, time_share: float
 ) -> tuple[list[list[int]], int]:
@@ -94,6 +145,7 @@ def _search_windows(
     windows = _keep_pins_together(instance, split_regions(instance, placeable))
     groups: list[list[int]] = []
     iterations = 0
+    tracker = _Tracker(instance, params, budget)
     remaining = len(placeable)
     for firms in windows:
         if params.should_stop is not None and params.should_stop():
@@ -108,11 +160,6 @@ def _search_windows(
         for slot, g in enumerate(in_window):
             initial[[local[i] for i in g]] = slot
 
-        def report(done: int, best: float, base: int = iterations) -> None:
-            if params.progress is not None:
-                budget.iterations.used = base + done
-                params.progress(budget.fraction_done(), best)
-
         out = run_window(
             window,
             n_slots=n_slots,
@@ -121,11 +168,15 @@ def _search_windows(
             max_iterations=budget.iterations.share(share),
             deadline=budget.clock.deadline(share * time_share),
             should_stop=params.should_stop,
-            on_chunk=report,
+            on_chunk=None
+            if params.progress is None
+            else tracker.chunk(window, n_slots, iterations),
             fixed_groups=instance.n_groups is not None,
         )
         iterations += out.iterations
         budget.iterations.used = iterations
+        if params.progress is not None and np.isfinite(out.score):
+            tracker.add(window, out.slot, n_slots)
         for slot in range(n_slots):
             members = firms[out.slot == slot]
             if len(members):
@@ -137,13 +188,12 @@ def _search_ccp(instance: Instance, params: SolveParams, budget: Budget) -> list
     offspring = None
     if params.max_iterations is not None:
         offspring = params.max_iterations // CCP_ITERATIONS_PER_OFFSPRING
-    assert instance.affinity_matrix is not None
-    big = 1.0 + float(np.abs(instance.affinity_matrix).sum()) / 2.0
 
     def report(best: float, done: int) -> None:
         if params.progress is not None:
             budget.iterations.used = done * CCP_ITERATIONS_PER_OFFSPRING
-            params.progress(budget.fraction_done(), instance.n_firms * big + best)
+            placed = instance.n_firms if np.isfinite(best) else 0  # members place everyone
+            params.progress(Progress(budget.fraction_done(), placed))
 
     out = ccp_search.search_ccp(
         instance,
@@ -165,6 +215,18 @@ def _assemble(instance: Instance, groups: list[list[int]]) -> Solution:
     all_groups = [list(g) for g in instance.locked_groups] + groups
     themes = [c.best_theme(instance, g) for g in all_groups]
     return Solution.from_groups(instance.n_firms, all_groups, themes)
+
+
+def _with_bound(params: SolveParams, bound: int | None) -> SolveParams:
+    """``params`` whose progress reports carry ``bound`` as their ``placed_bound``."""
+    outer = params.progress
+    if outer is None or bound is None:
+        return params
+
+    def report(progress: Progress) -> None:
+        outer(dataclasses.replace(progress, placed_bound=bound))
+
+    return dataclasses.replace(params, progress=report)
 
 
 def solve(instance: Instance, params: SolveParams | None = None) -> Result:
@@ -189,8 +251,9 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
         If the search produced a solution that breaks a hard constraint (a bug).
     """
     params = params or SolveParams()
-    budget = Budget(params)
     bound_placed = c.placement_upper_bound(instance) if params.compute_bound else None
+    params = _with_bound(params, bound_placed)
+    budget = Budget(params)
     if _proven_infeasible(instance):
         return Result(
             None,

@@ -17,9 +17,10 @@ from numpy.typing import NDArray
 from matching import constraints as c
 from matching.cpsat.model import ClusteringModel
 from matching.heuristics.window import make_window
-from matching.objective import group_values
+from matching.objective import group_pair_sums, group_values
 from matching.params import SolveParams
 from matching.problem import Instance
+from matching.progress import Progress, mates_of_groups
 from matching.stop import Budget
 from matching.verify import check_group
 
@@ -28,9 +29,6 @@ MAX_FREE = 60
 
 ROUND_LIMIT_S = 2.0
 """Wall-clock cap of one CP-SAT call."""
-
-PROGRESS_BIG = 1e6
-"""Weight of one placed firm in the single objective number reported as progress."""
 
 DETERMINISTIC_LIMIT = 0.25
 """CP-SAT deterministic-time cap of one call in budget mode."""
@@ -168,6 +166,8 @@ def improve(
             groups = better
         done += 1
         if params.progress is not None:
-            n_placed, total = _value(instance, groups)
-            params.progress(budget.fraction_done(), n_placed * PROGRESS_BIG + total)
+            everything = [list(g) for g in instance.locked_groups] + groups
+            sizes = np.array([len(g) for g in everything], np.int64)
+            mates = mates_of_groups(sizes, group_pair_sums(instance, everything))
+            params.progress(Progress.of(budget.fraction_done(), int(sizes.sum()), mates))
     return groups, done

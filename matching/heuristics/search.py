@@ -141,7 +141,7 @@ def run_window(
     max_iterations: int | None,
     deadline: float | None,
     should_stop: Callable[[], bool] | None = None,
-    on_chunk: Callable[[int, float], None] | None = None,
+    on_chunk: Callable[[int, NDArray[np.int64] | None], None] | None = None,
     tuning: Tuning | None = None,
     fixed_groups: bool = False,
 ) -> SearchOutcome:
@@ -164,7 +164,8 @@ def run_window(
     should_stop
         Cancellation poll, checked between chunks.
     on_chunk
-        Called after each chunk with ``(iterations_done, best_score)``.
+        Called after each chunk with ``(iterations_done, best_slot)``: the best assignment
+        so far (``None`` while none is feasible; read it, do not keep or change it).
     tuning
         Search settings (defaults: :class:`Tuning`).
     fixed_groups
@@ -196,7 +197,7 @@ def run_window(
     ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0], best])
     done, chunk = 0, 0
     if on_chunk is not None:  # construction done: the service's progress moves at once
-        on_chunk(0, float(ctl[tabu.C_BEST]))
+        on_chunk(0, keep[0] if np.isfinite(ctl[tabu.C_BEST]) else None)
     while max_iterations is None or done < max_iterations:
         if deadline is not None and time.monotonic() >= deadline:
             break
@@ -207,7 +208,7 @@ def run_window(
         done += n
         chunk += 1
         if on_chunk is not None:
-            on_chunk(done, float(ctl[tabu.C_BEST]))
+            on_chunk(done, keep[0] if np.isfinite(ctl[tabu.C_BEST]) else None)
     return SearchOutcome(
         keep[0].copy(), n_slots, done, float(ctl[tabu.C_BEST]), float(F[tabu.F_BIG])
     )

@@ -15,6 +15,7 @@ from matching.ccp import parse_ccp
 from matching.heuristics import ccp_search as ccp
 from matching.heuristics.ccp_search import applies, search_ccp
 from matching.problem import Instance
+from matching.progress import Progress
 from matching.solution import Solution
 
 TINY = "4 2 ds 2 5 2 5 W 1 2 3 1\n0 1 5.0\n2 3 4.0\n0 2 1.5\n"
@@ -192,20 +193,16 @@ def test_cancellation_ends_every_population_early() -> None:
 
 
 def test_solve_reports_progress_on_the_ccp_path() -> None:
-    """solve() calls params.progress with a growing fraction and the best objective so far."""
+    """solve() calls params.progress with a growing fraction and the firms placed so far."""
     inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
-    seen: list[tuple[float, float]] = []
-    params = SolveParams(
-        time_limit_s=None, max_iterations=6000, seed=1, progress=lambda f, b: seen.append((f, b))
-    )
+    seen: list[Progress] = []
+    params = SolveParams(time_limit_s=None, max_iterations=6000, seed=1, progress=seen.append)
     result = solve(inst, params)
     assert seen
-    fractions = [f for f, _ in seen]
+    fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[0] >= 0.0 and fractions[-1] <= 1.0
-    assert inst.affinity_matrix is not None
-    big = 1.0 + float(np.abs(inst.affinity_matrix).sum()) / 2.0
-    assert 0.0 < seen[-1][1] - 30 * big <= result.affinity + 1e-6  # affinity so far
-    assert [b for _, b in seen] == sorted(b for _, b in seen)
+    assert seen[-1].placed == result.placed == 30  # every firm, as CCP demands
+    assert all(p.placed_bound == 30 and p.placed in (0, 30) for p in seen)
 
 
 def test_warm_up_leaves_budget_mode_results_unchanged() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from matching.generate import Cohort, generate_cohort
 from matching.pipeline import _solver_limit_s, solve_firms
+from matching.progress import Progress
 from matching.settings import RunSettings
 from matching.warmup import warm_kernels
 
@@ -46,17 +47,15 @@ def test_cancel_ends_a_long_run_quickly_with_a_verified_report(cohort: Cohort) -
 
 def test_progress_is_the_share_of_the_whole_budget(cohort: Cohort) -> None:
     """Progress comes regularly, rises, stays in [0, 0.99] and ends near the time limit."""
-    calls: list[tuple[float, float]] = []
+    calls: list[Progress] = []
     settings = RunSettings(purpose="peer", time_limit_s=1.5, seed=1)
-    solve_firms(
-        cohort.firms, cohort.competitors, (), settings, progress=lambda f, b: calls.append((f, b))
-    )
-    fractions = [f for f, _ in calls]
+    solve_firms(cohort.firms, cohort.competitors, (), settings, progress=calls.append)
+    fractions = [p.fraction for p in calls]
     assert len(calls) >= 3
     assert all(0.0 <= f <= 0.99 for f in fractions)
     assert fractions == sorted(fractions)
     assert fractions[0] < 0.5 and fractions[-1] > 0.7
-    assert calls[-1][1] > 0
+    assert (calls[-1].placed or 0) > 0
 
 
 def test_solver_limit_keeps_a_reserve_and_a_minimum() -> None:

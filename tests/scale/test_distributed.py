@@ -194,7 +194,7 @@ def test_solving_in_windows_in_one_process_is_verified_deterministic_and_cancell
     params = SolveParams(time_limit_s=None, max_iterations=600, seed=2)
     seen: list[float] = []
     first = d.solve_in_windows(
-        instance, replace(params, progress=lambda f, _b: seen.append(f)), n_windows=4
+        instance, replace(params, progress=lambda p: seen.append(p.fraction)), n_windows=4
     )
     again = d.solve_in_windows(instance, params, n_windows=4)
     assert first.solution is not None and again.solution is not None
