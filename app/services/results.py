@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.convert import row_to_firm
 from app.errors import ConflictError
+from app.i18n import with_text
 from app.models import Firm, Group, GroupMember, Run, RunStatus, UnassignedFirm
 from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
@@ -30,7 +31,12 @@ _FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "em
 def _finished_run(db: Session, run_id: int) -> Run:
     run = get_run(db, run_id)
     if run.status != RunStatus.succeeded:
-        raise ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded")
+        raise with_text(
+            ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded"),
+            "problem.conflict.not_succeeded",
+            run=run_id,
+            status=run.status.value,
+        )
     return run
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import ConflictError, NotFoundError
+from app.i18n import with_text
 from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
 from app.services import audit
 from app.services.organisations import Caller
@@ -36,7 +37,12 @@ def succeeded_run(db: Session, run_id: int) -> Run:
     if run is None:
         raise NotFoundError("run", run_id)
     if run.status != RunStatus.succeeded:
-        raise ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded")
+        raise with_text(
+            ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded"),
+            "problem.conflict.not_succeeded",
+            run=run_id,
+            status=run.status.value,
+        )
     return run
 
 
