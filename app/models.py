@@ -304,6 +304,15 @@ class Run(OrgScoped, Base):
     )
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     best_objective: Mapped[float | None] = mapped_column(Float)
+    """Unused since rel2 (it was ``placed * 10**6 + affinity``); kept for old rows."""
+    progress_placed: Mapped[int | None] = mapped_column(Integer)
+    """Firms placed in the best solution so far (the final count once succeeded)."""
+    progress_placed_bound: Mapped[int | None] = mapped_column(Integer)
+    """Tightest valid upper bound known on the firms any solution could place."""
+    progress_mean_affinity: Mapped[float | None] = mapped_column(Float)
+    """Mean over placed firms of their mean affinity to their group mates."""
+    progress_phase: Mapped[str | None] = mapped_column(String(16))
+    """loading, warming_up, building, solving, reporting, storing; null when not running."""
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("profile.id", ondelete="SET NULL"))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

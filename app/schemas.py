@@ -29,6 +29,8 @@ from texts import t
 
 Purpose = Literal["training", "subsidy", "peer"]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+RunReadStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
+RunPhase = Literal["loading", "warming_up", "building", "solving", "reporting", "storing"]
 RoleName = Literal["viewer", "member", "manager", "admin"]
 
 
@@ -371,9 +373,31 @@ class RunRead(BaseModel):
 
     id: int
     purpose: str
-    status: RunStatusName
-    progress: float = Field(description="0-1")
-    best_objective: float | None
+    status: RunReadStatus = Field(
+        description="`cancelling`: a running run asked to stop; it ends `cancelled` with the "
+        "best groups so far discarded"
+    )
+    progress: float = Field(description="Share of the time limit (or iteration budget) used, 0-1")
+    phase: RunPhase | None = Field(
+        None,
+        description="What a running run does now: `loading` its firms, `warming_up` (loading "
+        "the search kernels; the first run after an install can spend most of a minute "
+        "here with progress 0), `building` distances and pairs, `solving`, `reporting` "
+        "(verifying, reasons, explanations), `storing`; null when not running",
+    )
+    placed: int | None = Field(
+        None, description="Firms placed in the best solution so far (final count when done)"
+    )
+    placed_bound: int | None = Field(
+        None,
+        description="The tightest valid upper bound known on the firms any solution could "
+        "place (never below `placed`); `placed == placed_bound` means no better coverage exists",
+    )
+    mean_affinity: float | None = Field(
+        None,
+        description="Mean over the placed firms of their mean affinity to their group mates "
+        "(the member-weighted mean of the groups' mean_affinity)",
+    )
     profile_id: int | None
     profile_version: int | None = Field(None, description="The profile version the run used")
     mode: Literal["full", "fill"] = "full"

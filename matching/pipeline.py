@@ -211,5 +211,6 @@ def solve_firms(
     if bound:
         report.stats["coverage_of_bound"] = round(report.stats["placed"] / bound, 4)
     report.stats["mean_affinity"] = reporting.mean_affinity
+    _tell(progress, replace(reporting, placed_bound=bound))  # the report's bound is tighter
     report.stats["total_s"] = round(time.perf_counter() - started, 3)
     return report

@@ -6,11 +6,14 @@ Heavy imports happen inside the commands, so ``kring --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from texts import t
+from texts import number, t
+
+if TYPE_CHECKING:
+    from matching.progress import Progress
 
 BAD_INPUT = 2
 
@@ -141,7 +144,7 @@ def solve(
             typer.echo(f"{exc.source}: {error}", err=True)
         count = len(exc.errors)
         raise _fail(t("cli.invalid_file", lang, source=exc.source, count=count), lang) from None
-    with _ProgressBar(time_limit) as update:
+    with _ProgressBar(time_limit, lang) as update:
         report = solve_firms(firms, pairs["competitors"], pairs["partners"], settings,
                              progress=update)  # fmt: skip
     data = report.to_dict()
@@ -153,34 +156,61 @@ def solve(
     stats = report.stats
     verified = t("cli.yes", lang) if stats["verified"] else t("cli.no", lang)
     summary = t("cli.summary", lang, groups=stats["groups"], placed=stats["placed"],
-                firms=stats["firms"], bound=stats.get("upper_bound_placed", "-"),
+                firms=stats["firms"], bound=stats.get("placed_bound", "-"),
                 verified=verified, out=out)  # fmt: skip
     typer.echo(summary, err=True)
 
 
+def progress_line(report: Progress, lang: str = "nl") -> str:
+    """One progress report in words: phase, firms placed of the bound, mean affinity."""
+    phase = t(f"progress.phase.{report.phase}", lang)
+    if report.placed is None:
+        return phase
+    bound = "-" if report.placed_bound is None else report.placed_bound
+    mean = report.mean_affinity
+    affinity = "-" if mean is None else number(mean, lang, 2)
+    return f"{phase}: " + t("progress.line", lang, placed=report.placed, bound=bound,
+                            affinity=affinity)  # fmt: skip
+
+
 class _ProgressBar:
-    """A rich progress bar on stderr fed by the solver's progress callback."""
+    """A rich progress bar on stderr fed by the solver's progress callback: the phase, the
+    share of the time limit, firms placed of at most how many, and the mean affinity.  When
+    stderr is no terminal, a line per phase and a last line instead."""
 
-    def __init__(self, time_limit: float) -> None:
+    def __init__(self, time_limit: float, lang: str = "nl") -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
 
-        self.bar = Progress(
-            TextColumn("solving"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+        self.lang, self.last, self.phase = lang, None, ""
+        self.console = Console(stderr=True)
+        self.bar = Bar(
+            BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[line]}"),
+            TimeElapsedColumn(), console=self.console, transient=True,
         )  # fmt: skip
-        self.task = self.bar.add_task("solve", total=1.0, best="-")
+        self.task = self.bar.add_task("solve", total=1.0, line="")
 
-    def update(self, fraction: float, best: float) -> None:
-        self.bar.update(self.task, completed=min(max(fraction, 0.0), 1.0), best=f"{best:.1f}")
+    def update(self, report: Progress) -> None:
+        self.last = report
+        line = progress_line(report, self.lang)
+        if self.console.is_terminal:
+            fraction = min(max(report.fraction, 0.0), 1.0)
+            self.bar.update(self.task, completed=fraction, line=line)
+        elif report.phase != self.phase:
+            self.console.print(line, highlight=False, soft_wrap=True)
+        self.phase = report.phase
 
     def __enter__(self):  # type: ignore[no-untyped-def]
-        self.bar.start()
+        if self.console.is_terminal:
+            self.bar.start()
         return self.update
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
+        if self.console.is_terminal:
+            self.bar.stop()
+        elif self.last is not None and self.last.placed is not None:
+            self.console.print(progress_line(self.last, self.lang), highlight=False, soft_wrap=True)
 
 
 def bench_smes(

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep, get_lang
 from app.errors import problem_responses
-from app.models import Run
+from app.models import Run, RunStatus
 from app.schemas import ApplicationPack, RunCreate, RunGroups, RunList, RunRead
 from app.services import exports, rendered, results
 from app.services import runs as service
@@ -20,13 +20,23 @@ router = APIRouter(
 )
 
 
+def _status(run: Run) -> str:
+    """The run's status as people read it: a running run asked to stop is `cancelling`."""
+    if run.status == RunStatus.running and run.cancel_requested:
+        return "cancelling"
+    return run.status.value
+
+
 def _read(run: Run, positions: dict[int, int] | None = None) -> RunRead:
     return RunRead(
         id=run.id,
         purpose=run.purpose,
-        status=run.status.value,
+        status=_status(run),
         progress=run.progress,
-        best_objective=run.best_objective,
+        phase=run.progress_phase if run.status == RunStatus.running else None,
+        placed=run.progress_placed,
+        placed_bound=run.progress_placed_bound,
+        mean_affinity=run.progress_mean_affinity,
         profile_id=run.profile_id,
         profile_version=run.profile_version,
         mode=run.mode,
@@ -83,15 +93,27 @@ def list_runs(
 
 @router.get("/{run_id}", operation_id="runs-get", response_model=RunRead)
 def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
-    """A run's status, progress (0-1, best objective so far), queue position and statistics."""
+    """A run's status, progress (share of the budget, phase, firms placed, their bound, mean
+    affinity), queue position and statistics."""
     run = service.get_run(db, run_id)
     return _read(run, service.queue_positions(db) if run.status == "queued" else None)
 
 
-@router.post("/{run_id}/cancel", operation_id="runs-cancel", response_model=RunRead)
-def cancel_run(run_id: int, caller: MemberDep, db: DbDep) -> RunRead:
-    """Cancel a queued or running run."""
-    return _read(service.cancel_run(db, run_id, caller))
+@router.post(
+    "/{run_id}/cancel",
+    operation_id="runs-cancel",
+    response_model=RunRead,
+    responses={
+        202: {"model": RunRead, "description": "A running run was asked to stop: `cancelling`"}
+    },
+)
+def cancel_run(run_id: int, caller: MemberDep, db: DbDep, response: Response) -> RunRead:
+    """Cancel a queued run at once (200, `cancelled`), or ask a running one to stop (202,
+    `cancelling`; it ends `cancelled` when the search next checks, about once a second)."""
+    read = _read(service.cancel_run(db, run_id, caller))
+    if read.status == "cancelling":
+        response.status_code = status.HTTP_202_ACCEPTED
+    return read
 
 
 NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` matches the `ETag`"}}

@@ -34,6 +34,7 @@ from app.services import review
 from app.services.links import links_of
 from app.services.runs import Lease
 from matching.errors import MatchingError
+from matching.progress import Progress
 from matching.settings import RunSettings
 
 log = structlog.get_logger("kring.execution")
@@ -71,7 +72,8 @@ class _Reporter:
 
     def __init__(self, settings: Settings, lease: Lease) -> None:
         self.settings, self.lease = settings, lease
-        self._written = self._checked = 0.0
+        self._written = self._checked = self._fraction = 0.0
+        self._phase = ""
         self._stop = False
         self.lost = False
 
@@ -80,14 +82,30 @@ class _Reporter:
             log.warning("run_lease_lost", run_id=self.lease.run_id, attempt=self.lease.attempt)
         self.lost = self._stop = True
 
-    def progress(self, fraction: float, best_objective: float | None = None) -> None:
+    def progress(self, report: Progress) -> None:
+        """Write a progress report: at most once a second, except when the phase changes.
+
+        The fraction never goes back; a field the report leaves ``None`` keeps its value.
+        """
         now = time.monotonic()
-        if self.lost or now - self._written < THROTTLE_S:
+        changed = str(report.phase) != self._phase
+        if self.lost or (not changed and now - self._written < THROTTLE_S):
             return
-        self._written = now
-        values: dict[str, Any] = {"progress": min(max(float(fraction), 0.0), 0.99)}
-        if best_objective is not None:
-            values["best_objective"] = float(best_objective)
+        self._written, self._phase = now, str(report.phase)
+        self._fraction = max(self._fraction, min(max(float(report.fraction), 0.0), 0.99))
+        values: dict[str, Any] = {"progress": self._fraction, "progress_phase": self._phase}
+        parts = {"progress_placed": report.placed, "progress_placed_bound": report.placed_bound,
+                 "progress_mean_affinity": report.mean_affinity}  # fmt: skip
+        values.update((k, v) for k, v in parts.items() if v is not None)
+        self._write(values)
+
+    def phase(self, name: str) -> None:
+        """Enter a phase of the service's own (``loading``, ``storing``): written at once."""
+        if not self.lost and name != self._phase:
+            self._phase, self._written = name, time.monotonic()
+            self._write({"progress_phase": name})
+
+    def _write(self, values: dict[str, Any]) -> None:
         values["heartbeat_at"] = utcnow()
         with open_session(self.settings) as db:
             done = db.execute(update(Run).where(*self.lease.owns()).values(**values))
@@ -226,6 +244,7 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
 
+    reporter.phase("loading")
     inputs = load_inputs(db, run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
     if early:
@@ -245,13 +264,15 @@ def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], 
     if early:
         report["stats"]["settings"] = inputs.settings.to_dict()  # as requested
         report["stats"]["finished_early"] = {"code": "nobody_placeable", "reason": NOBODY}
+    reporter.phase("storing")
     return report, inputs.by_external_id
 
 
 def _finish(settings: Settings, lease: Lease, **values: Any) -> bool:
     """End the run with ``values`` if ``lease`` is still its owner; whether it was."""
     with open_session(settings) as db:
-        done = db.execute(update(Run).where(*lease.owns()).values(finished_at=utcnow(), **values))
+        ended = {"finished_at": utcnow(), "progress_phase": None, **values}
+        done = db.execute(update(Run).where(*lease.owns()).values(**ended))
         db.commit()
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -273,6 +294,18 @@ def take(db: Session, lease: Lease) -> None:
         raise LeaseLostError(f"run {lease.run_id} attempt {lease.attempt} is no longer running")
 
 
+DEBUG_STATS = ("upper_bound_placed", "upper_bound_method", "solver_bound_placed",
+               "solver_bound_affinity")  # fmt: skip
+"""The raw bounds ``placed_bound`` is the minimum of: kept under ``stats["debug"]``."""
+
+
+def readable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with the raw bounds moved under ``debug``: one bound (``placed_bound``)."""
+    out = {k: v for k, v in stats.items() if k not in DEBUG_STATS}
+    out["debug"] = {**stats.get("debug", {}), **{k: stats[k] for k in DEBUG_STATS if k in stats}}
+    return out
+
+
 def store_success(
     db: Session,
     run: Run,
@@ -289,11 +322,10 @@ def store_success(
     take(db, lease or Lease(run.id, run.attempts))
     _store_report(db, run, report, rows)
     review.carry_decisions(db, run)
-    stats = {**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)}
+    stats = readable_stats({**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)})
     run.status, run.progress, run.stats = RunStatus.succeeded, 1.0, stats
-    objective = stats.get("objective")
-    if isinstance(objective, int | float):
-        run.best_objective = float(objective)
+    run.progress_placed, run.progress_placed_bound = stats.get("placed"), stats.get("placed_bound")
+    run.progress_mean_affinity, run.progress_phase = stats.get("mean_affinity"), None
     run.finished_at = utcnow()
     db.commit()
 

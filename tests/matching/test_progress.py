@@ -35,7 +35,9 @@ def test_budget_run_reports_named_parts_in_phase_order(cohort: Cohort, purpose: 
     )
     phases = [p.phase for p in seen]
     assert phases[:2] == [Phase.WARMING_UP, Phase.BUILDING] and phases[-1] == Phase.REPORTING
-    assert set(phases[2:-1]) == {Phase.SOLVING} and len(phases) > 3
+    assert set(phases[2:-2]) == {Phase.SOLVING} and len(phases) > 4
+    assert phases[-2:] == [Phase.REPORTING] * 2  # the solver's outcome, then the report's bound
+    assert seen[-1].placed_bound is not None and seen[-1].placed_bound <= seen[-2].placed_bound  # type: ignore[operator]
     assert seen[0].fraction == 0.0 and seen[0].placed is None
     solving = seen[2:]
     assert all(p.placed is not None and p.placed_bound is not None for p in solving)
