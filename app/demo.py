@@ -98,7 +98,10 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
                 settings,
             )
         run = db.scalar(
-            select(Run).where(Run.status != RunStatus.failed).order_by(Run.id.desc()).limit(1)
+            select(Run)
+            .where(Run.status != RunStatus.failed)
+            .order_by(Run.created_at.desc())
+            .limit(1)
         )
         if run is None:
             body = RunCreate(purpose="training", time_limit_s=time_limit_s, seed=0)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import (
 )
 
 from app.db import Base
+from app.ids import column_default
 
 ORG_KEY = "organisation_id"
 
@@ -130,7 +131,7 @@ class ApiKey(OrgScoped, Base):
 
     __tablename__ = "api_key"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, default=column_default("api_key"))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
@@ -233,7 +234,7 @@ class Profile(OrgScoped, Base):
     __tablename__ = "profile"
     __table_args__ = (UniqueConstraint(ORG_KEY, "name"), {"sqlite_autoincrement": True})
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, default=column_default("profile"))
     name: Mapped[str] = mapped_column(String(200))
     purpose: Mapped[str] = mapped_column(String(16))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -277,7 +278,7 @@ class AuditEntry(OrgScoped, Base):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_org_at", ORG_KEY, "at"), {"sqlite_autoincrement": True})
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, default=column_default("audit_entry"))
     at: Mapped[datetime] = _ts()
     actor_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id", ondelete="SET NULL"))
     actor_role: Mapped[str] = mapped_column(String(16))
@@ -297,7 +298,7 @@ class Run(OrgScoped, Base):
         {"sqlite_autoincrement": True},  # ids are never reused (audit entries, URLs)
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, default=column_default("run"))
     purpose: Mapped[str] = mapped_column(String(16))
     status: Mapped[RunStatus] = mapped_column(
         _enum(RunStatus, "run_status"), default=RunStatus.queued

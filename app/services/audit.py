@@ -38,5 +38,7 @@ def list_entries(
     if resource is not None:
         query = query.where(AuditEntry.resource == resource)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    rows = db.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+    ).all()
     return list(rows), total

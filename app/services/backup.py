@@ -3,7 +3,8 @@
 The export is generic over the schema: every table with an ``organisation_id`` column
 (firms, pairs, profiles, runs, groups, members, unassigned firms, and whatever tables later
 releases add) is written in dependency order.  Database ids are renumbered 1..n per table
-(in id order) and foreign keys between exported tables follow the renumbering, so
+(in id order; tables with random ids, :mod:`app.ids`, in the order of their rows' content)
+and foreign keys between exported tables follow the renumbering, so
 ``export(import(export(org))) == export(org)`` holds exactly.  API keys are secrets and are
 not exported; references to them become ``null``.  The import writes everything in one
 transaction: any error leaves the database as it was.
@@ -12,6 +13,7 @@ transaction: any error leaves the database as it was.
 from __future__ import annotations
 
 import enum
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Base
 from app.errors import ConflictError, InvalidInputError
+from app.ids import RANDOM_TABLES
 from app.models import ORG_KEY, ApiKey, Organisation
 from app.services.organisations import find_organisation
 
@@ -82,20 +85,20 @@ def export_organisation(db: Session, organisation: Organisation) -> dict[str, An
         rows = db.execute(
             select(table).where(table.c[ORG_KEY] == organisation.id).order_by(table.c.id)
         ).mappings()
-        numbering: dict[int, int] = {}
-        out = []
-        for n, row in enumerate(rows, start=1):
-            numbering[row["id"]] = n
-            record: dict[str, Any] = {"id": n}
+        records: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            record: dict[str, Any] = {}
             for name, value in row.items():
                 if name in ("id", ORG_KEY):
                     continue
                 if name in fks and value is not None:
                     value = numbers.get(fks[name], {}).get(value)
                 record[name] = _encode(value)
-            out.append(record)
-        numbers[table.name] = numbering
-        tables[table.name] = out
+            records.append((row["id"], record))
+        if table.name in RANDOM_TABLES:  # random ids (app.ids): order by content instead
+            records.sort(key=lambda item: json.dumps(item[1], sort_keys=True, default=str))
+        numbers[table.name] = {old: n for n, (old, _) in enumerate(records, start=1)}
+        tables[table.name] = [{"id": n, **r} for n, (_, r) in enumerate(records, start=1)]
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -198,7 +198,11 @@ def revoke_key(db: Session, key_id: int) -> ApiKey:
 
 def list_keys(db: Session, organisation: Organisation) -> list[ApiKey]:
     """Return the keys of ``organisation`` (hashes and prefixes only), oldest first."""
-    query = select(ApiKey).where(ApiKey.organisation_id == organisation.id).order_by(ApiKey.id)
+    query = (
+        select(ApiKey)
+        .where(ApiKey.organisation_id == organisation.id)
+        .order_by(ApiKey.created_at, ApiKey.id)
+    )
     return list(db.scalars(query))
 
 

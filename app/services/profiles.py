@@ -153,7 +153,7 @@ def _commit(db: Session, name: str) -> None:
 def list_profiles(db: Session, caller: Caller) -> list[Profile]:
     """The organisation's profiles, built-in ones first."""
     ensure_builtins(db, caller.organisation_id)
-    query = select(Profile).order_by(Profile.builtin.desc(), Profile.id)
+    query = select(Profile).order_by(Profile.builtin.desc(), Profile.created_at, Profile.id)
     return list(db.scalars(query).all())
 
 

@@ -146,7 +146,9 @@ def get_run(db: Session, run_id: int) -> Run:
 def list_runs(db: Session, *, limit: int, offset: int) -> tuple[list[Run], int]:
     """Return one page of runs, newest first, and the total."""
     total = db.scalar(select(func.count()).select_from(Run)) or 0
-    runs = db.scalars(select(Run).order_by(Run.id.desc()).limit(limit).offset(offset)).all()
+    runs = db.scalars(
+        select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit).offset(offset)
+    ).all()
     return list(runs), total
 
 
@@ -205,7 +207,7 @@ def _fair_candidates(settings: Settings) -> Select[tuple[int, int]]:
             .scalar_subquery()
         )
         query = query.where(running < limit)
-    return query.order_by(last_claim.asc().nulls_first(), Run.id)
+    return query.order_by(last_claim.asc().nulls_first(), Run.created_at, Run.id)
 
 
 def claim(settings: Settings, run_id: int | None = None) -> Lease | None:
@@ -272,7 +274,7 @@ def queue_positions(db: Session) -> dict[int, int]:
     queued = db.execute(
         select(table.c.id, table.c.organisation_id)
         .where(table.c.status == RunStatus.queued.value)
-        .order_by(table.c.id)
+        .order_by(table.c.created_at, table.c.id)  # ids are random (app.ids)
     ).all()
     orgs = {org for _, org in queued}
     last = dict.fromkeys(orgs, 0.0)
@@ -283,14 +285,14 @@ def queue_positions(db: Session) -> dict[int, int]:
     ).all()
     for org, at in claimed_at:
         last[org] = 0.0 if at is None else 1.0 + _aware(at).timestamp()
-    waiting: dict[int, list[int]] = {}
-    for run_id, org in queued:
-        waiting.setdefault(org, []).append(run_id)
+    waiting: dict[int, list[tuple[int, int]]] = {}  # org -> (place in creation order, run id)
+    for place, (run_id, org) in enumerate(queued):
+        waiting.setdefault(org, []).append((place, run_id))
     positions: dict[int, int] = {}
     clock = max(last.values(), default=0.0)
     while waiting:
         org = min(waiting, key=lambda o: (last[o], waiting[o][0]))
-        positions[waiting[org].pop(0)] = len(positions) + 1
+        positions[waiting[org].pop(0)[1]] = len(positions) + 1
         clock += 1.0
         last[org] = clock
         if not waiting[org]:

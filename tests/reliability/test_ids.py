@@ -1,4 +1,5 @@
-"""Run, group, profile and audit-entry ids are never reused (SQLite AUTOINCREMENT, serial on
+"""Run, group, profile and audit-entry ids are never reused (random ids that skip every id
+in the table or named by the audit, app.ids; groups: SQLite AUTOINCREMENT, serial on
 PostgreSQL), and the migration that makes them so keeps every row."""
 
 from __future__ import annotations
@@ -6,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from app.db import dispose_engine, get_engine, open_session
+from app.ids import IdSpaceExhaustedError, new_id
 from app.migrate import upgrade
-from app.models import Group, Organisation, Role, Run
+from app.models import AuditEntry, Group, Organisation, Role, Run
 from tests.app.conftest import issue_key, make_settings
 
 PARENTS_FIRST = ("organisation", "profile", "profile_version", "run", "group", "group_member",
@@ -19,7 +22,8 @@ PARENTS_FIRST = ("organisation", "profile", "profile_version", "run", "group", "
 
 
 def test_deleted_newest_run_and_group_ids_are_never_handed_out_again(tmp_path: Path) -> None:
-    """After the newest group and run are deleted, new rows get higher ids, not theirs."""
+    """After the newest group and its audited run are deleted, neither id is handed out again:
+    the run's id is named by its audit entry, the group's id lies below the sequence."""
     settings = make_settings(tmp_path / "ids.db")
     upgrade(settings)
     issue_key(settings, "north", Role.member)
@@ -31,6 +35,9 @@ def test_deleted_newest_run_and_group_ids_are_never_handed_out_again(tmp_path: P
             run = Run(organisation_id=org_id, purpose="training", params={}, filters={})
             run.groups.append(Group(organisation_id=org_id, number=1))
             db.add(run)
+            db.flush()
+            db.add(AuditEntry(organisation_id=org_id, actor_role="member", action="run.create",
+                              resource="run", resource_id=str(run.id)))  # fmt: skip
             db.commit()
             return run.id, run.groups[0].id
 
@@ -38,7 +45,11 @@ def test_deleted_newest_run_and_group_ids_are_never_handed_out_again(tmp_path: P
         db.delete(db.get(Run, run_id))
         db.commit()
         again = run_with_group()
-    assert again[0] > run_id and again[1] > group_id
+        conn = db.connection()
+        with pytest.raises(IdSpaceExhaustedError):
+            new_id(conn, "run", low=run_id, high=run_id)
+        assert new_id(conn, "run", low=run_id, high=run_id + 1) == run_id + 1
+    assert again[0] != run_id and again[1] > group_id
     dispose_engine(settings.database_url)
 
 
