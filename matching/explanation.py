@@ -46,10 +46,23 @@ def explanation_parts(
         "train.vocational"}}, {"key": "group.explanation.also", ...}, ...]``.
     """
     n = len(members)
+    have = 0 if theme is None else sum(theme in f.needs for f in members)
+    emp = [f.employees for f in members]
+    return _phrases(n, theme, have, shared, km, min(emp), max(emp))
+
+
+def _phrases(
+    n: int,
+    theme: str | None,
+    have: int,
+    shared: Sequence[tuple[str, int]],
+    km: float,
+    low: int,
+    high: int,
+) -> list[ExplanationPart]:
     others = [(c, k) for c, k in shared if c != theme]
     parts: list[ExplanationPart] = []
     if theme is not None:
-        have = sum(theme in f.needs for f in members)
         if have == n:
             parts.append({"key": "group.explanation.all_need", "params": {"n": n, "need": theme}})
         else:
@@ -64,12 +77,11 @@ def explanation_parts(
             parts.append({"key": "group.explanation.common",
                           "params": {"count": others[0][1], "need": others[0][0]}})  # fmt: skip
     parts.append({"key": "group.explanation.distance", "params": {"km": round(km, 3)}})
-    emp = [f.employees for f in members]
-    if min(emp) == max(emp):
-        parts.append({"key": "group.explanation.employees_same", "params": {"n": min(emp)}})
+    if low == high:
+        parts.append({"key": "group.explanation.employees_same", "params": {"n": low}})
     else:
         parts.append({"key": "group.explanation.employees",
-                      "params": {"low": min(emp), "high": max(emp)}})  # fmt: skip
+                      "params": {"low": low, "high": high}})  # fmt: skip
     return parts
 
 
@@ -210,3 +222,39 @@ def reason_label(code: str, lang: str = "nl") -> str:
 def reason_explanation(code: str, lang: str = "nl") -> str:
     """The one-sentence explanation of an unassigned reason."""
     return texts.t(f"reason.{code}.explanation", lang)
+
+
+def parts_from_details(
+    details: dict[str, Any], theme: str | None, km: float | None
+) -> list[ExplanationPart] | None:
+    """The explanation phrases of a group stored before phrases were kept, from its details.
+
+    Parameters
+    ----------
+    details
+        The group's stored report fields (``size``, ``shared_needs``, ``employees``).
+    theme
+        Its theme need code or ``None``.
+    km
+        Its diameter in km.
+
+    Returns
+    -------
+    list of dict or None
+        The same phrases :func:`explanation_parts` gives; ``None`` when a field is missing.
+    """
+    try:
+        n = int(details["size"])
+        shared = [(str(s["need"]), int(s["count"])) for s in details.get("shared_needs") or ()]
+        low, high = int(details["employees"]["min"]), int(details["employees"]["max"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if km is None or n < 1:
+        return None
+    have = 0
+    if theme is not None:
+        counts = dict(shared)
+        if theme not in counts and n > 1:
+            return None  # how many have the theme is not stored
+        have = counts.get(theme, 1)
+    return _phrases(n, theme, have, shared, km, low, high)

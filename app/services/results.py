@@ -20,7 +20,13 @@ from app.services.runs import get_run
 from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from app.services.spreadsheet import write_csv
 from matching.errors import MatchingError
-from matching.explanation import reason_explanation, reason_label, render_explanation, rule_text
+from matching.explanation import (
+    parts_from_details,
+    reason_explanation,
+    reason_label,
+    render_explanation,
+    rule_text,
+)
 from matching.schemes import settings_rule
 from matching.settings import RunSettings
 
@@ -70,9 +76,18 @@ def _kept(group: Group, firms: dict[int, Firm]) -> list[Firm]:
     return [firms[m.firm_id] for m in group.members if m.firm_id in firms]
 
 
+def explanation_phrases(group: Group) -> list[dict[str, Any]]:
+    """The explanation's phrases: stored with the run, or rebuilt from older runs' details."""
+    details = group.details or {}
+    stored = details.get("explanation_parts")
+    if stored:
+        return list(stored)
+    return parts_from_details(details, group.theme, group.diameter_km) or []
+
+
 def explanation(group: Group, lang: str) -> str | None:
-    """The group's explanation in ``lang`` (the stored words for runs without phrases)."""
-    parts = (group.details or {}).get("explanation_parts")
+    """The group's explanation in ``lang`` (the stored words when no phrases can be had)."""
+    parts = explanation_phrases(group)
     if not parts:
         return group.explanation
     try:
@@ -149,7 +164,7 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
                 "diameter_km": g.diameter_km,
                 "score": g.score,
                 "explanation": explanation(g, lang),
-                "explanation_parts": (g.details or {}).get("explanation_parts") or [],
+                "explanation_parts": explanation_phrases(g),
                 "details": view.details(g.details, _kept(g, firms)),
                 "members": [_member(m, firms, view) for m in g.members],
             }

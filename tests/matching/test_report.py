@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from matching.build import build_instance
+from matching.explanation import parts_from_details
 from matching.firms import Firm, read_firms_csv
 from matching.needs import NEED_CODES
 from matching.objective import evaluate
@@ -130,3 +131,11 @@ def test_explain_partial_theme_and_peer() -> None:
     peer = explain([a, b], None, [("dig.data", 2)], 3.04)
     assert peer.startswith("2 bedrijven; 2 met de vraag ") and "hooguit 3 km uit elkaar" in peer
     assert mean_need_jaccard([a, b]) == 0.5
+
+
+def test_phrases_of_older_runs_are_rebuilt_from_their_details(firms: list[Firm]) -> None:
+    """A group stored without phrases gets the same phrases back from size, needs and staff."""
+    for g in _report(firms, RunSettings(min_size=4, max_size=5), []).to_dict()["groups"]:
+        details = {k: v for k, v in g.items() if k != "explanation_parts"}
+        rebuilt = parts_from_details(details, g["theme"], g["diameter_km"])
+        assert rebuilt == g["explanation_parts"]
