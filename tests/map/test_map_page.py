@@ -221,7 +221,7 @@ def test_page_fits_a_phone_width_screen(
 
 
 def test_page_is_dutch_by_default_and_english_with_lang_en(
-    live_server: LiveServer, open_browser: OpenBrowser
+    live_server: LiveServer, open_browser: OpenBrowser, artifacts: Path
 ) -> None:
     """Labels, group titles and reasons come from the catalogue: Dutch, or English with lang=en."""
     groups, _ = _expected(live_server)
@@ -234,6 +234,7 @@ def test_page_is_dutch_by_default_and_english_with_lang_en(
     assert page.get_attribute("html", "lang") == "nl"
     assert page.inner_text("label[for=filter-need]") == "Thema of vraag"
     assert reason["reason_label"] in (page.text_content("#unassigned-list") or "")  # Dutch
+    page.screenshot(path=str(artifacts / "map-nl.png"))
     english = open_browser()
     english.goto(f"{live_server.base_url}/map?run={live_server.run_id}&lang=en")
     english.fill("#key-input", live_server.key)
@@ -243,4 +244,5 @@ def test_page_is_dutch_by_default_and_english_with_lang_en(
     english.click(f'.group-item[data-group-id="{group["id"]}"]')
     assert f"Group {group['number']} ·" in english.inner_text("#detail-title")
     assert " firms, " in english.inner_text("#detail-explanation")
+    english.screenshot(path=str(artifacts / "map-en.png"))
     assert errors == []

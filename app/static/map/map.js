@@ -558,7 +558,7 @@
       button.setAttribute("aria-pressed", String(state.selected === g.id));
       button.innerHTML =
         '<span class="swatch"></span>' +
-        '<span class="title">Group ' + esc(g.number) + " · " + esc(needLabel(g.theme)) +
+        '<span class="title">' + esc(groupTitle(g)) +
         (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(T("map.status." + g.status)) + "</span>" : "") +
         "</span>" +
         '<span class="facts">' + esc(T("map.group_facts", { n: g.members.length,
