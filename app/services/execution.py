@@ -242,9 +242,9 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
+    reporter.phase("loading")
     from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
 
-    reporter.phase("loading")
     inputs = load_inputs(db, run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
     if early:
