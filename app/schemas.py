@@ -448,8 +448,7 @@ class ExplanationPart(BaseModel):
 class GroupRead(BaseModel):
     """A proposed group (kring) with its explanation."""
 
-    id: int
-    number: int
+    number: int = Field(description="The group's number in its run: the one URLs take")
     status: Literal["proposed", "accepted", "rejected"]
     theme: str | None
     diameter_km: float | None
@@ -579,8 +578,7 @@ class GroupDecision(BaseModel):
     """A recorded decision on a group."""
 
     run_id: int
-    group_id: int
-    number: int
+    number: int = Field(description="The group's number in its run")
     status: Literal["proposed", "accepted", "rejected"]
     comment: str | None
     decided_at: UtcDatetime | None
@@ -596,17 +594,39 @@ class MovedFirm(BaseModel):
     to_group: int = Field(description="Group number in the second run")
 
 
+class GroupMatch(BaseModel):
+    """A group of the first run and its match in the second, by shared members."""
+
+    a: int = Field(description="Group number in the first run")
+    b: int = Field(description="Group number in the second run")
+    shared: int = Field(description="Firms in both")
+    same_members: bool = Field(description="The same group, even if its number differs")
+
+
 class RunComparison(BaseModel):
     """What changed from run `run_id` to run `other_run_id`."""
 
     run_id: int
     other_run_id: int
+    comparable: bool = Field(
+        description="Both runs score groups the same way (group_score, affinity weights); "
+        "if not, the affinity deltas are null"
+    )
+    comparable_note: str | None = Field(description="Why not comparable (Accept-Language)")
     coverage: dict[str, float] = Field(description="`a`, `b`, `delta` (share placed)")
     placed: dict[str, int] = Field(description="`a`, `b`, `delta` (firms placed)")
     groups: dict[str, int] = Field(description="`a`, `b`, `delta` (number of groups)")
-    mean_affinity: dict[str, float] = Field(description="`a`, `b`, `delta` (mean group score)")
-    total_affinity: dict[str, float] = Field(description="`a`, `b`, `delta` (objective)")
-    unchanged_groups: list[dict[str, int]] = Field(description="`{a, b}` group numbers")
+    mean_affinity: dict[str, float | None] = Field(
+        description="`a`, `b`, `delta` (mean group score; delta null if scored differently)"
+    )
+    total_affinity: dict[str, float | None] = Field(
+        description="`a`, `b`, `delta` (objective; delta null if not `comparable`)"
+    )
+    group_matching: str = Field(description="How groups are matched (Accept-Language)")
+    matched_groups: list[GroupMatch] = Field(description="Groups matched by member overlap")
+    unchanged_groups: list[dict[str, int]] = Field(
+        description="`{a, b}` group numbers of matched groups with the same members"
+    )
     moved: list[MovedFirm]
     newly_placed: list[str]
     dropped: list[str]
@@ -680,7 +700,6 @@ class ApplicationPack(BaseModel):
     """A joint-application pack for one group."""
 
     run_id: int
-    group_id: int
     group_number: int
     status: str
     theme: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from app.deps import DbDep, LangDep, ManagerDep, ViewerDep
 from app.errors import problem_responses
@@ -20,7 +20,6 @@ router = APIRouter(
 def _decision(group: Group, decided_by: str | None = None) -> GroupDecision:
     return GroupDecision(
         run_id=group.run_id,
-        group_id=group.id,
         number=group.number,
         status=group.status.value,
         comment=group.decision_comment,
@@ -30,38 +29,60 @@ def _decision(group: Group, decided_by: str | None = None) -> GroupDecision:
     )
 
 
+def _decide(
+    db: DbDep, caller: ManagerDep, run_id: int, number: int, status: GroupStatus,
+    body: ReviewCreate | None,
+) -> GroupDecision:  # fmt: skip
+    """Decide; a body without ``comment`` (or no body) keeps the comment of a repeat."""
+    sent = body is not None and "comment" in body.model_fields_set
+    comment = body.comment if body is not None else None
+    group = review.decide(db, caller, run_id, number, status, comment, keep_comment=not sent)
+    return _decision(group, caller.holder)
+
+
+GroupNumber = Annotated[int, Path(description="The group's number in its run (as shown)")]
+
+
 @router.post(
-    "/{run_id}/groups/{group_id}/accept", operation_id="review-accept", response_model=GroupDecision
+    "/{run_id}/groups/{group_number}/accept",
+    operation_id="review-accept",
+    response_model=GroupDecision,
 )
 def accept_group(
-    run_id: int, group_id: int, caller: ManagerDep, db: DbDep, body: ReviewCreate | None = None
+    run_id: int,
+    group_number: GroupNumber,
+    caller: ManagerDep,
+    db: DbDep,
+    body: ReviewCreate | None = None,
 ) -> GroupDecision:
-    """Accept a group (optional comment); recorded with who and when."""
-    comment = body.comment if body else None
-    return _decision(
-        review.decide(db, caller, run_id, group_id, GroupStatus.accepted, comment), caller.holder
-    )
+    """Accept a group (optional comment; none sent keeps the comment); who and when."""
+    return _decide(db, caller, run_id, group_number, GroupStatus.accepted, body)
 
 
 @router.post(
-    "/{run_id}/groups/{group_id}/reject", operation_id="review-reject", response_model=GroupDecision
+    "/{run_id}/groups/{group_number}/reject",
+    operation_id="review-reject",
+    response_model=GroupDecision,
 )
 def reject_group(
-    run_id: int, group_id: int, caller: ManagerDep, db: DbDep, body: ReviewCreate | None = None
+    run_id: int,
+    group_number: GroupNumber,
+    caller: ManagerDep,
+    db: DbDep,
+    body: ReviewCreate | None = None,
 ) -> GroupDecision:
-    """Reject a group (optional comment); recorded with who and when."""
-    comment = body.comment if body else None
-    return _decision(
-        review.decide(db, caller, run_id, group_id, GroupStatus.rejected, comment), caller.holder
-    )
+    """Reject a group (optional comment; none sent keeps the comment); who and when."""
+    return _decide(db, caller, run_id, group_number, GroupStatus.rejected, body)
 
 
 @router.get(
     "/{run_id}/compare/{other_run_id}", operation_id="review-compare", response_model=RunComparison
 )
-def compare_runs(run_id: int, other_run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
-    """Coverage and affinity deltas, unchanged groups, moved, new and dropped firms, settings."""
-    return compare.compare_runs(db, run_id, other_run_id)
+def compare_runs(
+    run_id: int, other_run_id: int, caller: ViewerDep, db: DbDep, lang: LangDep
+) -> dict[str, Any]:
+    """Coverage and affinity deltas, matched groups, moved, new and dropped firms, settings."""
+    return compare.compare_runs(db, run_id, other_run_id, lang=lang)
 
 
 @router.get(

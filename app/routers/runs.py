@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.deps import DbDep, ExecutorDep, MemberDep, SettingsDep, ViewerDep, get_lang
+from app.deps import DbDep, ExecutorDep, LangDep, MemberDep, SettingsDep, ViewerDep, get_lang
 from app.errors import problem_responses
 from app.models import Run, RunStatus
 from app.schemas import ApplicationPack, RunCreate, RunGroups, RunList, RunRead
 from app.services import exports, rendered, results
 from app.services import runs as service
+from app.services.spreadsheet import Dialect
 
 PREFIX = "/api/v1"
 router = APIRouter(
@@ -33,7 +34,7 @@ def _read(run: Run, positions: dict[int, int] | None = None) -> RunRead:
         purpose=run.purpose,
         status=_status(run),
         progress=run.progress,
-        phase=(run.progress_phase or "loading") if run.status == RunStatus.running else None,
+        phase=run.progress_phase if run.status == RunStatus.running else None,
         placed=run.progress_placed,
         placed_bound=run.progress_placed_bound,
         mean_affinity=run.progress_mean_affinity,
@@ -116,6 +117,15 @@ def cancel_run(run_id: int, caller: MemberDep, db: DbDep, response: Response) ->
     return read
 
 
+DialectQuery = Annotated[
+    Dialect,
+    Query(
+        description="`rfc4180` (default: `,`, no BOM) or `excel-nl` (`;`, UTF-8 BOM, every "
+        "text field quoted, decimal commas: opens in Dutch Excel)"
+    ),
+]
+GroupNumber = Annotated[int, Path(description="The group's number in its run (as shown)")]
+
 NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` matches the `ETag`"}}
 
 
@@ -143,7 +153,7 @@ def get_geojson(
     db: DbDep,
     request: Request,
     unassigned: Annotated[
-        bool, Query(description="Also a Point per unassigned firm (group_id null, reason)")
+        bool, Query(description="Also a Point per unassigned firm (group_number null, reason)")
     ] = False,
 ) -> Response:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
@@ -157,10 +167,13 @@ def get_geojson(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One line per member"}},
 )
-def get_csv(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
-    """The groups as CSV, one line per member."""
+def get_csv(
+    run_id: int, caller: ViewerDep, db: DbDep, lang: LangDep, dialect: DialectQuery = "rfc4180"
+) -> Response:
+    """The groups as CSV, one line per member (header in the request's language)."""
     headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.csv"'}
-    return Response(results.run_csv(db, run_id), media_type="text/csv", headers=headers)
+    body = results.run_csv(db, run_id, lang, dialect)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -172,31 +185,41 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "Overview sheet + one per group"}},
 )
-def get_xlsx(run_id: int, caller: ViewerDep, db: DbDep) -> Response:
-    """The groups as an Excel workbook: an overview sheet and one sheet per group."""
+def get_xlsx(run_id: int, caller: ViewerDep, db: DbDep, lang: LangDep) -> Response:
+    """The groups as an Excel workbook: overview, a sheet per group, unassigned, settings."""
     headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.xlsx"'}
-    return Response(exports.groups_xlsx(db, run_id), media_type=XLSX, headers=headers)
+    return Response(exports.groups_xlsx(db, run_id, lang), media_type=XLSX, headers=headers)
 
 
 @router.get(
-    "/{run_id}/groups/{group_id}/application",
+    "/{run_id}/groups/{group_number}/application",
     operation_id="runs-group-application",
     response_model=ApplicationPack,
 )
-def get_application(run_id: int, group_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
+def get_application(
+    run_id: int, group_number: GroupNumber, caller: ViewerDep, db: DbDep, lang: LangDep
+) -> dict[str, Any]:
     """The joint-application pack: scheme, lead applicant, members with eligibility checks."""
-    return exports.application_pack(db, run_id, group_id)
+    return exports.application_pack(db, run_id, group_number, lang)
 
 
 @router.get(
-    "/{run_id}/groups/{group_id}/application.csv",
+    "/{run_id}/groups/{group_number}/application.csv",
     operation_id="runs-group-application-csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One line per member"}},
 )
-def get_application_csv(run_id: int, group_id: int, caller: ViewerDep, db: DbDep) -> Response:
+def get_application_csv(
+    run_id: int,
+    group_number: GroupNumber,
+    caller: ViewerDep,
+    db: DbDep,
+    lang: LangDep,
+    dialect: DialectQuery = "rfc4180",
+) -> Response:
     """The joint-application pack as CSV, one line per member."""
-    pack = exports.application_pack(db, run_id, group_id)
-    name = f"run-{run_id}-group-{pack['group_number']}-application.csv"
+    pack = exports.application_pack(db, run_id, group_number, lang)
+    name = f"run-{run_id}-group-{group_number}-application.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(exports.application_csv(pack), media_type="text/csv", headers=headers)
+    body = exports.application_csv(pack, lang, dialect)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

@@ -9,6 +9,8 @@ CSV also quotes text and neutralises a trigger after a separator
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,59 +18,145 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.convert import row_to_firm
-from app.errors import NotFoundError
 from app.models import Firm, Group, Run
 from app.services.privacy import FirmView, firm_view
-from app.services.review import groups_of, succeeded_run
-from app.services.spreadsheet import spreadsheet_safe, write_csv
-from matching.needs import need_by_code
+from app.services.results import explanation, unassigned_words
+from app.services.review import group_by_number, groups_of, succeeded_run
+from app.services.spreadsheet import (
+    RFC4180,
+    Dialect,
+    csv_header,
+    format_sheet,
+    spreadsheet_safe,
+    write_csv,
+)
+from matching.errors import MatchingError
+from matching.explanation import need_label
 from matching.schemes import scheme_by_id, settings_rule
 from matching.settings import RunSettings
+from texts import has, t
 
-OVERVIEW = ("group", "status", "theme", "theme_label", "size", "diameter_km", "score",
-            "explanation", "decision_comment")  # fmt: skip
+OVERVIEW = ("group", "status", "theme", "size", "diameter_km", "score", "explanation",
+            "decision_comment")  # fmt: skip
 MEMBER = ("external_id", "name", "kvk_number", "postcode", "gemeente_name", "province",
           "sbi_code", "employees", "digital_level", "needs")  # fmt: skip
+UNASSIGNED = ("external_id", "name", "postcode", "gemeente_name", "reason", "reason_label",
+              "reason_explanation", "rule")  # fmt: skip
+SETTINGS = ("setting", "code", "value")
+RUN_FACTS = ("run_id", "purpose", "mode", "profile_id", "profile_version", "keep_accepted_from",
+             "created_at", "finished_at")  # fmt: skip
 
 
-def _firms(db: Session, groups: list[Group]) -> dict[int, Firm]:
-    ids = {m.firm_id for g in groups for m in g.members if m.firm_id is not None}
-    return {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))} if ids else {}
+def _firms(db: Session, ids: Iterable[int | None]) -> dict[int, Firm]:
+    wanted = {i for i in ids if i is not None}
+    query = select(Firm).where(Firm.id.in_(wanted))
+    return {f.id: f for f in db.scalars(query)} if wanted else {}
 
 
-def _label(theme: str | None) -> str | None:
-    return None if theme is None else need_by_code(theme).label_nl
+def _members(db: Session, groups: list[Group]) -> dict[int, Firm]:
+    return _firms(db, (m.firm_id for g in groups for m in g.members))
 
 
-def _member_row(firm: Firm | None, external_id: str | None, view: FirmView) -> list[Any]:
+def _label(theme: str | None, lang: str = "nl") -> str | None:
+    return None if theme is None else need_label(theme, lang)
+
+
+def column(name: str, lang: str) -> str:
+    """A column header of the xlsx exports in ``lang``."""
+    return t(f"export.column.{name}", lang)
+
+
+def _needs(codes: Iterable[str], lang: str) -> str:
+    return "; ".join(need_label(c, lang) for c in codes)
+
+
+def _member_row(firm: Firm | None, external_id: str | None, view: FirmView, lang: str) -> list[Any]:
     if firm is None:
-        return [external_id, "(erased)"] + [None] * (len(MEMBER) - 2)
+        return [external_id, t("export.erased", lang)] + [None] * (len(MEMBER) - 2)
     values = view.fields(firm, MEMBER)
-    values["needs"] = ";".join(firm.needs)
+    values["needs"] = _needs(firm.needs, lang)
     return [spreadsheet_safe(values[c]) for c in MEMBER]
 
 
-def groups_xlsx(db: Session, run_id: int) -> bytes:
-    """A workbook: sheet ``Overview`` (one row per group), then ``Group <n>`` per group."""
-    succeeded_run(db, run_id)
+def _sheet(book: Workbook, title: str, header: Iterable[str], rows: Iterable[list[Any]]) -> None:
+    sheet = book.create_sheet(title[:31])  # Excel's limit on sheet names
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([spreadsheet_safe(v) for v in row])
+    format_sheet(sheet)
+
+
+def _overview(groups: list[Group], lang: str) -> list[list[Any]]:
+    return [[g.number, t(f"export.status.{g.status.value}", lang), _label(g.theme, lang),
+             len(g.members), g.diameter_km, g.score, explanation(g, lang), g.decision_comment]
+            for g in groups]  # fmt: skip
+
+
+def _unassigned(db: Session, run: Run, view: FirmView, lang: str) -> list[list[Any]]:
+    firms = _firms(db, (u.firm_id for u in run.unassigned))
+    try:
+        settings: RunSettings | None = RunSettings.from_dict(run.params or {})
+    except (MatchingError, ValueError, TypeError, KeyError):
+        settings = None
+    rows = []
+    for u in run.unassigned:
+        firm = firms.get(u.firm_id) if u.firm_id is not None else None
+        place = view.fields(firm, UNASSIGNED[1:4]) if firm is not None else {}
+        words = unassigned_words(u, firm, settings, lang)
+        name = place.get("name") if firm is not None else t("export.erased", lang)
+        rows.append([u.external_id, name, place.get("postcode"), place.get("gemeente_name"),
+                     u.reason, words["reason_label"], words["reason_explanation"],
+                     words["rule"]])  # fmt: skip
+    return rows
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, bool | None):
+        return "" if value is None else str(value).lower()
+    if isinstance(value, int | float | str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _settings(run: Run, lang: str) -> list[list[Any]]:
+    """Facts of the run (id, purpose, profile id and version, ...), then every setting."""
+    facts = {"run_id": run.id, "purpose": run.purpose, "mode": run.mode,
+             "profile_id": run.profile_id, "profile_version": run.profile_version,
+             "keep_accepted_from": run.keep_accepted_from,
+             "created_at": run.created_at and run.created_at.isoformat(),
+             "finished_at": run.finished_at and run.finished_at.isoformat()}  # fmt: skip
+    rows = [[t(f"export.run.{k}", lang), k, _value(v)] for k, v in facts.items()]
+    params = {**(run.params or {}), "filters": run.filters or {}}
+    for key in sorted(params):
+        label = f"export.setting.{key}"
+        rows.append([t(label, lang) if has(label) else key, key, _value(params[key])])
+    return rows
+
+
+def groups_xlsx(db: Session, run_id: int, lang: str = "nl") -> bytes:
+    """A workbook in ``lang``: overview, one sheet per group, unassigned firms, settings.
+
+    Every sheet has a bold, frozen header row with filters and fitted column widths; needs
+    and themes are labels, reasons and statuses words.
+    """
+    run = succeeded_run(db, run_id)
     groups = groups_of(db, run_id)
-    firms = _firms(db, groups)
+    firms = _members(db, groups)
     view = firm_view(db)
     book = Workbook()
-    overview = book.active
-    assert overview is not None
-    overview.title = "Overview"
-    overview.append(list(OVERVIEW))
+    assert book.active is not None
+    book.remove(book.active)
+    _sheet(book, t("export.sheet.overview", lang), (column(c, lang) for c in OVERVIEW),
+           _overview(groups, lang))  # fmt: skip
     for g in groups:
-        row = [g.number, g.status.value, g.theme, _label(g.theme), len(g.members),
-               g.diameter_km, g.score, g.explanation, g.decision_comment]  # fmt: skip
-        overview.append([spreadsheet_safe(v) for v in row])
-    for g in groups:
-        sheet = book.create_sheet(f"Group {g.number}")
-        sheet.append(list(MEMBER))
-        for m in g.members:
-            firm = firms.get(m.firm_id) if m.firm_id is not None else None
-            sheet.append(_member_row(firm, m.external_id, view))
+        rows = [_member_row(firms.get(m.firm_id) if m.firm_id is not None else None,
+                            m.external_id, view, lang) for m in g.members]  # fmt: skip
+        _sheet(book, t("export.sheet.group", lang, number=g.number),
+               (column(c, lang) for c in MEMBER), rows)  # fmt: skip
+    _sheet(book, t("export.sheet.unassigned", lang), (column(c, lang) for c in UNASSIGNED),
+           _unassigned(db, run, view, lang))  # fmt: skip
+    _sheet(book, t("export.sheet.settings", lang), (column(c, lang) for c in SETTINGS),
+           _settings(run, lang))  # fmt: skip
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -93,15 +181,13 @@ def _checks(scheme: dict[str, Any] | None, size: int) -> list[str]:
     return out + list(scheme["notes"])
 
 
-def application_pack(db: Session, run_id: int, group_id: int) -> dict[str, Any]:
-    """The joint-application pack of one group: scheme, lead applicant, checked members."""
+def application_pack(db: Session, run_id: int, number: int, lang: str = "nl") -> dict[str, Any]:
+    """The joint-application pack of group ``number``: scheme, lead, checked members."""
     run: Run = succeeded_run(db, run_id)
-    group = db.scalar(select(Group).where(Group.id == group_id, Group.run_id == run_id))
-    if group is None:
-        raise NotFoundError("group", group_id)
+    group = group_by_number(db, run_id, number)
     settings = RunSettings.from_dict(run.params)
     scheme = None if settings.scheme_id is None else scheme_by_id(settings.scheme_id).to_dict()
-    firms = _firms(db, [group])
+    firms = _members(db, [group])
     view = firm_view(db)
     members = []
     for m in group.members:
@@ -117,8 +203,8 @@ def application_pack(db: Session, run_id: int, group_id: int) -> dict[str, Any]:
             "failed_rule": "erased" if firm is None else (failed and str(failed)),
         })  # fmt: skip
     return {
-        "run_id": run.id, "group_id": group.id, "group_number": group.number,
-        "status": group.status.value, "theme": group.theme, "theme_label": _label(group.theme),
+        "run_id": run.id, "group_number": group.number, "status": group.status.value,
+        "theme": group.theme, "theme_label": _label(group.theme, lang),
         "scheme": scheme, "lead_applicant": _lead(scheme, members), "members": members,
         "all_eligible": all(m["eligible"] for m in members),
         "checks": _checks(scheme, len(members)),
@@ -130,10 +216,15 @@ PACK_COLUMNS = ("scheme_id", "group_number", "theme", "lead_applicant", "kvk_num
                 "has_theme", "eligible", "failed_rule")  # fmt: skip
 
 
-def application_csv(pack: dict[str, Any]) -> str:
-    """The pack as CSV: one line per member with the group's scheme, theme and lead."""
+def application_csv(pack: dict[str, Any], lang: str = "nl", dialect: Dialect = RFC4180) -> str:
+    """The pack as CSV: one line per member with the group's scheme, theme and lead.
+
+    The header is in ``lang`` (:func:`~app.services.spreadsheet.csv_header`); ``dialect`` as in
+    :func:`app.services.spreadsheet.write_csv`.
+    """
     common = {"scheme_id": pack["scheme"] and pack["scheme"]["id"],
               "group_number": pack["group_number"], "theme": pack["theme"],
               "lead_applicant": pack["lead_applicant"]["suggested_member"]}  # fmt: skip
     rows = ({**common, **member} for member in pack["members"])
-    return write_csv(PACK_COLUMNS, ([row[c] for c in PACK_COLUMNS] for row in rows))
+    header = csv_header(PACK_COLUMNS, lang)
+    return write_csv(header, ([row[c] for c in PACK_COLUMNS] for row in rows), dialect)

@@ -17,8 +17,8 @@ from app.i18n import with_text
 from app.models import Firm, Group, GroupMember, Run, RunStatus, UnassignedFirm
 from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
+from app.services.spreadsheet import RFC4180, Dialect, csv_header, write_csv
 from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
-from app.services.spreadsheet import write_csv
 from matching.errors import MatchingError
 from matching.explanation import (
     parts_from_details,
@@ -157,7 +157,6 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
         "status": run.status.value,
         "groups": [
             {
-                "id": g.id,
                 "number": g.number,
                 "status": g.status.value,
                 "theme": g.theme,
@@ -185,11 +184,10 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
 def _point(member: GroupMember, group: Group, firm: Firm, view: FirmView) -> dict[str, Any]:
     return {
         "type": "Feature",
-        "id": f"member-{member.id}",
+        "id": f"member-{group.number}-{member.position}",
         "geometry": {"type": "Point", "coordinates": view.coordinates(firm)},
         "properties": {
             "kind": "firm",
-            "group_id": group.id,
             "group_number": group.number,
             "external_id": firm.external_id,
             **view.fields(firm, _FIRM_FIELDS),
@@ -198,7 +196,7 @@ def _point(member: GroupMember, group: Group, firm: Firm, view: FirmView) -> dic
 
 
 def _unassigned_points(db: Session, run: Run, view: FirmView, lang: str) -> list[dict[str, Any]]:
-    """A Point per unassigned (not erased) firm: ``group_id`` null, reason and rule set."""
+    """A Point per unassigned (not erased) firm: ``group_number`` null, reason and rule set."""
     firms = _unassigned_firms(db, run)
     settings = _settings(run)
     points = []
@@ -206,7 +204,7 @@ def _unassigned_points(db: Session, run: Run, view: FirmView, lang: str) -> list
         firm = firms.get(u.firm_id) if u.firm_id is not None else None
         if firm is not None:
             coordinates = view.coordinates(firm)
-            properties = {"kind": "firm", "group_id": None, "group_number": None,
+            properties = {"kind": "firm", "group_number": None,
                           "external_id": firm.external_id,
                           **unassigned_words(u, firm, settings, lang),
                           **view.fields(firm, _FIRM_FIELDS)}  # fmt: skip
@@ -221,7 +219,7 @@ def run_geojson(
 ) -> dict[str, Any]:
     """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm.
 
-    With ``unassigned`` also a Point per unassigned firm (``group_id`` null, ``reason``,
+    With ``unassigned`` also a Point per unassigned firm (``group_number`` null, ``reason``,
     ``reason_label``, and ``rule`` for ineligible firms).  Texts are in ``lang``.
     """
     run = _finished_run(db, run_id)
@@ -235,11 +233,10 @@ def run_geojson(
             features.append(
                 {
                     "type": "Feature",
-                    "id": f"group-{g.id}",
+                    "id": f"group-{g.number}",
                     "geometry": hull,
                     "properties": {
                         "kind": "group",
-                        "group_id": g.id,
                         "group_number": g.number,
                         "theme": g.theme,
                         "diameter_km": g.diameter_km,
@@ -259,7 +256,6 @@ def run_geojson(
 
 
 CSV_COLUMNS = (
-    "group_id",
     "group_number",
     "theme",
     "diameter_km",
@@ -272,10 +268,15 @@ CSV_COLUMNS = (
     "employees",
     "needs",
 )
+"""The column codes of groups.csv; headers are in the reader's language (csv_header)."""
 
 
-def run_csv(db: Session, run_id: int) -> str:
-    """Return one CSV line per group member (erased members keep an empty id)."""
+def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC4180) -> str:
+    """Return one CSV line per group member (erased members keep an empty id).
+
+    The header is in ``lang`` (English: the column codes); ``dialect`` ``excel-nl`` gives
+    ``;``, a byte-order mark and every text field quoted (see ``spreadsheet.write_csv``).
+    """
     _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
@@ -286,7 +287,6 @@ def run_csv(db: Session, run_id: int) -> str:
             member = _member(m, firms, view)
             needs = ";".join(member.get("needs") or [])
             row = {
-                "group_id": g.id,
                 "group_number": g.number,
                 "theme": g.theme,
                 "diameter_km": g.diameter_km,
@@ -294,4 +294,4 @@ def run_csv(db: Session, run_id: int) -> str:
                 "needs": needs,
             }
             rows.append([row.get(c) for c in CSV_COLUMNS])
-    return write_csv(CSV_COLUMNS, rows)
+    return write_csv(csv_header(CSV_COLUMNS, lang), rows, dialect)

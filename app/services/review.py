@@ -51,24 +51,38 @@ def groups_of(db: Session, run_id: int) -> list[Group]:
     return list(db.scalars(query.options(selectinload(Group.members))).all())
 
 
+def group_by_number(db: Session, run_id: int, number: int) -> Group:
+    """The group of a succeeded run by its per-run number (the number people see)."""
+    succeeded_run(db, run_id)
+    group = db.scalar(select(Group).where(Group.run_id == run_id, Group.number == number))
+    if group is None:
+        raise NotFoundError("group", f"{number} of run {run_id}")
+    return group
+
+
 def decide(
     db: Session,
     caller: Caller,
     run_id: int,
-    group_id: int,
+    number: int,
     status: GroupStatus,
     comment: str | None,
+    *,
+    keep_comment: bool = False,
 ) -> Group:
-    """Accept or reject one group of a succeeded run, recording who, when and why."""
-    succeeded_run(db, run_id)
-    group = db.scalar(select(Group).where(Group.id == group_id, Group.run_id == run_id))
-    if group is None:
-        raise NotFoundError("group", group_id)
+    """Accept or reject group ``number`` of a succeeded run, recording who, when and why.
+
+    With ``keep_comment`` (no comment sent) a repeated decision keeps the group's comment;
+    a changed decision without a comment clears it.
+    """
+    group = group_by_number(db, run_id, number)
+    if keep_comment and group.status == status:
+        comment = group.decision_comment
     group.status, group.decided_at = status, utcnow()
     group.decided_by_key_id, group.decision_comment = caller.key_id, comment
     action = "group.accept" if status == GroupStatus.accepted else "group.reject"
-    audit.record(db, caller, action, "group", group.id, run_id=run_id, number=group.number,
-                 comment=comment)  # fmt: skip
+    audit.record(db, caller, action, "group", f"run {run_id} group {number}", run_id=run_id,
+                 group_number=number, comment=comment)  # fmt: skip
     db.commit()
     return group
 

@@ -26,9 +26,9 @@ def test_every_action_is_audited(client: TestClient, keys: dict[str, str]) -> No
     first, second = groups(client, keys["viewer"], run_id)[:2]
     base = f"/api/v1/runs/{run_id}/groups"
     client.post(
-        f"{base}/{first['id']}/accept", json={"comment": "ok"}, headers=auth(keys["manager"])
+        f"{base}/{first['number']}/accept", json={"comment": "ok"}, headers=auth(keys["manager"])
     )
-    client.post(f"{base}/{second['id']}/reject", headers=auth(keys["admin"]))
+    client.post(f"{base}/{second['number']}/reject", headers=auth(keys["admin"]))
     r = client.get("/api/v1/audit", headers=auth(keys["manager"]))
     assert r.status_code == 200, r.text
     items = r.json()["items"]
@@ -43,7 +43,8 @@ def test_every_action_is_audited(client: TestClient, keys: dict[str, str]) -> No
     assert all(e["actor_key_id"] and e["at"] for e in items)
     by_action = {e["action"]: e for e in items}
     assert by_action["group.accept"]["details"]["comment"] == "ok"
-    assert by_action["group.accept"]["resource_id"] == str(first["id"])
+    assert by_action["group.accept"]["resource_id"] == f"run {run_id} group {first['number']}"
+    assert by_action["group.accept"]["details"]["group_number"] == first["number"]
     assert by_action["run.create"]["resource_id"] == str(run_id)
     assert by_action["profile.update"]["details"]["version"] == 2
     only = client.get("/api/v1/audit?action=group.accept", headers=auth(keys["admin"])).json()

@@ -18,20 +18,22 @@ JTF = "jtf-groningen-personeel-scholing"
 def test_xlsx_opens_with_overview_and_one_sheet_per_group(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    """The workbook has Overview + 'Group n' sheets with every member; formulas are escaped."""
+    """Overview, 'Group n' per group with its members, unassigned, settings; formulas escaped."""
     load_small(client, keys["member"])
     evil = '=HYPERLINK("http://x")'
     r = client.patch("/api/v1/firms/g01", json={"name": evil}, headers=auth(keys["member"]))
     assert r.status_code == 200, r.text
     run_id = start_run(client, keys["member"], FAST)
-    r = client.get(f"/api/v1/runs/{run_id}/groups.xlsx", headers=auth(keys["viewer"]))
+    r = client.get(f"/api/v1/runs/{run_id}/groups.xlsx",
+                   headers={**auth(keys["viewer"]), "Accept-Language": "en"})  # fmt: skip
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     found = groups(client, keys["viewer"], run_id)
-    assert book.sheetnames == ["Overview"] + [f"Group {g['number']}" for g in found]
+    assert book.sheetnames == (["Overview"] + [f"Group {g['number']}" for g in found]
+                               + ["Unassigned", "Settings"])  # fmt: skip
     overview = list(book["Overview"].iter_rows(values_only=True))
-    assert overview[0][:3] == ("group", "status", "theme") and len(overview) == 1 + len(found)
+    assert overview[0][:3] == ("Group", "Status", "Theme") and len(overview) == 1 + len(found)
     for g in found:
         rows = list(book[f"Group {g['number']}"].iter_rows(values_only=True))
         assert [row[0] for row in rows[1:]] == members(g)
@@ -46,7 +48,7 @@ def test_application_pack_json_and_csv(client: TestClient, keys: dict[str, str])
     load_small(client, keys["member"])
     run_id = start_run(client, keys["member"], {**FAST, "purpose": "subsidy", "scheme_id": JTF})
     group = groups(client, keys["viewer"], run_id)[0]
-    url = f"/api/v1/runs/{run_id}/groups/{group['id']}/application"
+    url = f"/api/v1/runs/{run_id}/groups/{group['number']}/application"
     pack = client.get(url, headers=auth(keys["manager"])).json()  # viewers: KvK only w/ consent
     assert pack["scheme"]["id"] == JTF and pack["theme"] == group["theme"]
     assert pack["lead_applicant"]["suggested_member"] in members(group)
@@ -58,7 +60,9 @@ def test_application_pack_json_and_csv(client: TestClient, keys: dict[str, str])
     assert not g01 or g01[0]["kvk_number"] == "12345678"
     r = client.get(f"{url}.csv", headers=auth(keys["viewer"]))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.text)))  # Dutch headers by default
+    assert set(rows[0]) >= {"regeling", "groep", "id", "naam", "komt_in_aanmerking"}
+    rows = [{"external_id": row["id"], "scheme_id": row["regeling"]} for row in rows]
     assert [row["external_id"] for row in rows] == members(group)
     assert {row["scheme_id"] for row in rows} == {JTF}
     assert client.get(f"/api/v1/runs/{run_id}/groups/999/application",

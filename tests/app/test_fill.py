@@ -21,7 +21,7 @@ def test_fill_places_newcomers_without_moving_accepted_members(
     first = start_run(client, keys["member"], body)
     accepted = groups(client, keys["viewer"], first)
     for g in accepted:
-        r = client.post(f"/api/v1/runs/{first}/groups/{g['id']}/accept",
+        r = client.post(f"/api/v1/runs/{first}/groups/{g['number']}/accept",
                         headers=auth(keys["manager"]))  # fmt: skip
         assert r.status_code == 200
     seen = {m for g in accepted for m in members(g)}
@@ -52,7 +52,7 @@ def test_full_accepted_groups_stay_locked_in_fill_mode(
     first = start_run(client, keys["member"], FAST)
     full = [g for g in groups(client, keys["viewer"], first) if len(g["members"]) == 5]
     assert full, "with this cohort and seed one group is full"
-    r = client.post(f"/api/v1/runs/{first}/groups/{full[0]['id']}/accept",
+    r = client.post(f"/api/v1/runs/{first}/groups/{full[0]['number']}/accept",
                     headers=auth(keys["manager"]))  # fmt: skip
     assert r.status_code == 200
     fill = start_run(client, keys["member"], {**FAST, "mode": "fill", "keep_accepted_from": first})

@@ -145,11 +145,12 @@ def test_feature_ids_are_unique_and_stable(solved: dict[str, Any]) -> None:
 
 
 def test_group_hulls_and_points_match_the_groups(solved: dict[str, Any]) -> None:
-    """One hull per group covering its members, one point per member, same group ids."""
-    groups = {g["id"]: g for g in solved["groups"]["groups"]}
+    """One hull per group covering its members, one point per member, same group numbers."""
+    groups = {g["number"]: g for g in solved["groups"]["groups"]}
     features = solved["geojson"][0].json()["features"]
-    hulls = {f["properties"]["group_id"]: f for f in features if f["geometry"]["type"] != "Point"}
-    points = [f for f in features if f["properties"].get("group_id") is not None and
+    hulls = {f["properties"]["group_number"]: f for f in features
+             if f["geometry"]["type"] != "Point"}  # fmt: skip
+    points = [f for f in features if f["properties"].get("group_number") is not None and
               f["geometry"]["type"] == "Point"]  # fmt: skip
     assert set(hulls) == set(groups)
     assert len(points) == sum(len(g["members"]) for g in groups.values())
@@ -159,9 +160,9 @@ def test_group_hulls_and_points_match_the_groups(solved: dict[str, Any]) -> None
         assert hull["properties"]["theme"] == groups[group_id]["theme"]
         assert hull["properties"]["status"] == groups[group_id]["status"]
     for point in points:
-        group = groups[point["properties"]["group_id"]]
+        group = groups[point["properties"]["group_number"]]
         assert point["properties"]["external_id"] in {m["external_id"] for m in group["members"]}
-        area = shape(hulls[group["id"]]["geometry"]).buffer(1e-9)
+        area = shape(hulls[group["number"]]["geometry"]).buffer(1e-9)
         assert area.covers(Point(point["geometry"]["coordinates"]))
 
 
@@ -182,13 +183,13 @@ def test_firm_points_are_pc4_centroids(solved: dict[str, Any]) -> None:
 def test_unassigned_firms_are_points_with_their_reason_only_on_request(
     solved: dict[str, Any],
 ) -> None:
-    """``?unassigned=true`` adds one Point per unassigned firm, group_id null, with its reason."""
+    """``?unassigned=true`` adds one Point per unassigned firm, group_number null, with reason."""
     reasons = {u["external_id"]: u["reason"] for u in solved["groups"]["unassigned"]}
     assert reasons, "the run left some firms out"
     features = solved["geojson"][0].json()["features"]
-    loose = [f for f in features if f["properties"].get("group_id") is None]
+    loose = [f for f in features if f["properties"].get("group_number") is None]
     assert {f["properties"]["external_id"]: f["properties"]["reason"] for f in loose} == reasons
     assert all(f["geometry"]["type"] == "Point" for f in loose)
     assert all(f["properties"]["kind"] == "firm" for f in loose)
     plain = solved["plain"].json()["features"]
-    assert plain == [f for f in features if f["properties"].get("group_id") is not None]
+    assert plain == [f for f in features if f["properties"].get("group_number") is not None]

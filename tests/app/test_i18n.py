@@ -103,7 +103,8 @@ def test_every_ineligible_firm_names_its_rule_and_places(
     url = f"/api/v1/runs/{run_id}/groups.geojson?unassigned=true"
     geo = client.get(url, headers={**auth(keys["viewer"]), **EN}).json()
     props = [f["properties"] for f in geo["features"]]
-    points = {p["external_id"]: p for p in props if p["kind"] == "firm" and p["group_id"] is None}
+    loose = [p for p in props if p["kind"] == "firm" and p["group_number"] is None]
+    points = {p["external_id"]: p for p in loose}
     assert points["f01"]["rule"] == "Leeuwarden is outside Groningen and Emmen municipality"
     assert points["f01"]["reason_label"] == "Not eligible"
     assert all(points[u["external_id"]]["rule"] for u in ineligible)

@@ -134,7 +134,7 @@ def test_decisions_and_audit_entries_name_the_key_holder(
     load_small(client, keys["member"])
     run_id = start_run(client, keys["member"], FAST)
     first = groups(client, keys["viewer"], run_id)[0]
-    r = client.post(f"/api/v1/runs/{run_id}/groups/{first['id']}/accept", headers=auth(anna))
+    r = client.post(f"/api/v1/runs/{run_id}/groups/{first['number']}/accept", headers=auth(anna))
     assert r.status_code == 200, r.text
     assert r.json()["decided_by"] == "Anna Bakker"
     items = client.get("/api/v1/audit", headers=auth(anna)).json()["items"]

@@ -40,21 +40,22 @@ def test_accept_and_reject_record_comment_who_and_when(
     load_small(client, keys["member"])
     run_id = start_run(client, keys["member"], FAST)
     first, second = groups(client, keys["viewer"], run_id)[:2]
-    url = f"/api/v1/runs/{run_id}/groups/{first['id']}"
+    url = f"/api/v1/runs/{run_id}/groups/{first['number']}"
     assert client.post(f"{url}/accept", headers=auth(keys["member"])).status_code == 403
     r = client.post(f"{url}/accept", json={"comment": "Goede mix"}, headers=auth(keys["manager"]))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "accepted" and body["comment"] == "Goede mix"
     assert body["decided_at"] and body["decided_by_key_id"]
-    r = client.post(f"/api/v1/runs/{run_id}/groups/{second['id']}/reject",
+    r = client.post(f"/api/v1/runs/{run_id}/groups/{second['number']}/reject",
                     headers=auth(keys["admin"]))  # fmt: skip
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert r.json()["comment"] is None
-    stored = {g["id"]: g["status"] for g in groups(client, keys["viewer"], run_id)}
-    assert stored[first["id"]] == "accepted" and stored[second["id"]] == "rejected"
+    stored = {g["number"]: g["status"] for g in groups(client, keys["viewer"], run_id)}
+    assert stored[first["number"]] == "accepted" and stored[second["number"]] == "rejected"
     with open_session(settings) as db:
-        row = db.scalar(select(Group).where(Group.id == first["id"]))
+        query = select(Group).where(Group.run_id == run_id, Group.number == first["number"])
+        row = db.scalar(query)
         assert row is not None and row.decision_comment == "Goede mix"
         assert row.decided_by_key_id == body["decided_by_key_id"]
     south = issue_key(settings, "south", Role.manager)
@@ -71,7 +72,7 @@ def test_accepted_groups_survive_a_rerun_byte_for_byte(
     run_id = start_run(client, keys["member"], FAST)
     accepted = groups(client, keys["viewer"], run_id)[:2]
     for g in accepted:
-        r = client.post(f"/api/v1/runs/{run_id}/groups/{g['id']}/accept",
+        r = client.post(f"/api/v1/runs/{run_id}/groups/{g['number']}/accept",
                         headers=auth(keys["manager"]))  # fmt: skip
         assert r.status_code == 200
     rerun = {**FAST, "seed": 7, "constraints": {**FAST["constraints"], "max_pair_km": 45},
@@ -103,3 +104,23 @@ def test_keep_accepted_from_must_be_a_succeeded_run_of_yours(
     assert r.status_code == 404
     r = client.post("/api/v1/runs", json={**FAST, "mode": "fill"}, headers=auth(keys["member"]))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "keep_accepted_from"
+
+
+def test_accepting_again_without_a_body_keeps_the_comment(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A repeat accept with no body (or no comment member) keeps the comment; null clears it."""
+    load_small(client, keys["member"])
+    run_id = start_run(client, keys["member"], FAST)
+    url = f"/api/v1/runs/{run_id}/groups/1"
+    h = auth(keys["manager"])
+    assert client.post(f"{url}/accept", json={"comment": "Goede mix"}, headers=h).is_success
+    again = client.post(f"{url}/accept", headers=h)
+    assert again.status_code == 200 and again.json()["comment"] == "Goede mix"
+    assert client.post(f"{url}/accept", json={}, headers=h).json()["comment"] == "Goede mix"
+    assert client.post(f"{url}/accept", json={"comment": None}, headers=h).json()["comment"] is None
+    assert client.post(f"{url}/accept", json={"comment": "Nu toch"}, headers=h).is_success
+    changed = client.post(f"{url}/reject", headers=h).json()
+    assert changed["status"] == "rejected" and changed["comment"] is None
+    stored = {g["number"]: g for g in groups(client, keys["viewer"], run_id)}
+    assert stored[1]["status"] == "rejected"

@@ -71,11 +71,12 @@ def test_full_flow_import_run_groups_geojson(client: TestClient, keys: dict[str,
     for point in points:
         lon, lat = point["geometry"]["coordinates"]
         assert round(lon, 6) == lon and round(lat, 6) == lat
-        assert point["properties"]["group_id"] in {g["id"] for g in body["groups"]}
+        assert point["properties"]["group_number"] in {g["number"] for g in body["groups"]}
+        assert "group_id" not in point["properties"]
     again = client.get(f"/api/v1/runs/{run_id}/groups.geojson", headers=auth(keys["viewer"]))
     assert again.json() == geo.json()
     csv_text = client.get(f"/api/v1/runs/{run_id}/groups.csv", headers=auth(keys["viewer"])).text
-    assert csv_text.splitlines()[0].startswith("group_id,group_number,theme")
+    assert csv_text.splitlines()[0].startswith("groep,thema,diameter_km,id,naam")
     assert len(csv_text.splitlines()) == 1 + len(placed)
 
 
@@ -84,7 +85,7 @@ def test_competitors_never_share_a_group(client: TestClient, keys: dict[str, str
     load_small(client, keys["member"])
     run_id = start_run(client, keys["member"])
     groups = client.get(f"/api/v1/runs/{run_id}/groups", headers=auth(keys["member"])).json()
-    where = {m["external_id"]: g["id"] for g in groups["groups"] for m in g["members"]}
+    where = {m["external_id"]: g["number"] for g in groups["groups"] for m in g["members"]}
     pairs = client.get("/api/v1/competitors", headers=auth(keys["member"])).json()["items"]
     assert pairs
     for pair in pairs:

@@ -49,7 +49,7 @@ def test_page_draws_every_group_and_firm_without_console_errors(
     groups, geojson = _expected(live_server)
     kinds = Counter(
         "hull" if f["geometry"]["type"] != "Point"
-        else "firm" if f["properties"].get("group_id") is not None
+        else "firm" if f["properties"].get("group_number") is not None
         else "unassigned"
         for f in geojson["features"]
     )  # fmt: skip
@@ -76,7 +76,7 @@ def test_clicking_a_group_lists_its_members(
     group = groups["groups"][-1]
     page = open_browser()
     _open_run(page, live_server)
-    page.click(f'.group-item[data-group-id="{group["id"]}"]')
+    page.click(f'.group-item[data-group-id="{group["number"]}"]')
     page.wait_for_selector("#group-detail:not([hidden])")
     assert f"Groep {group['number']} ·" in page.inner_text("#detail-title")  # Dutch default
     rows = page.locator("#member-table tbody tr")
@@ -117,7 +117,7 @@ def test_need_filter_hides_groups_without_that_theme(
     page.select_option("#filter-need", theme)
     shown = page.locator(".group-item")
     assert shown.count() == count < len(groups["groups"])
-    expected_ids = sorted(str(g["id"]) for g in groups["groups"] if g["theme"] == theme)
+    expected_ids = sorted(str(g["number"]) for g in groups["groups"] if g["theme"] == theme)
     ids = sorted(shown.nth(i).get_attribute("data-group-id") for i in range(shown.count()))
     assert ids == expected_ids
     assert page.locator("path.kring-hull").count() == count
@@ -241,7 +241,7 @@ def test_page_is_dutch_by_default_and_english_with_lang_en(
     english.press("#key-input", "Enter")
     english.wait_for_selector(f"body[data-run='{live_server.run_id}']")
     assert english.inner_text("#groups-title").startswith("Groups")
-    english.click(f'.group-item[data-group-id="{group["id"]}"]')
+    english.click(f'.group-item[data-group-id="{group["number"]}"]')
     assert f"Group {group['number']} ·" in english.inner_text("#detail-title")
     assert " firms, " in english.inner_text("#detail-explanation")
     english.screenshot(path=str(artifacts / "map-en.png"))

@@ -36,14 +36,14 @@ pytestmark = pytest.mark.slow
 
 
 def groups_of(settings: Settings, run_id: int) -> dict[int, GroupStatus]:
-    """The stored groups of a run: id -> status."""
+    """The stored groups of a run: number -> status."""
     with open_session(settings) as db:
-        rows = db.execute(select(Group.id, Group.status).where(Group.run_id == run_id)).all()
+        rows = db.execute(select(Group.number, Group.status).where(Group.run_id == run_id)).all()
     return dict(rows)  # type: ignore[arg-type]
 
 
 def accept_first(client: httpx.Client, key: str, settings: Settings, run_id: int) -> int:
-    """Accept the run's first group as a manager; its id."""
+    """Accept the run's first group as a manager; its number."""
     group_id = min(groups_of(settings, run_id))
     r = client.post(f"/api/v1/runs/{run_id}/groups/{group_id}/accept", headers=auth(key))
     assert r.status_code == 200, r.text
@@ -61,7 +61,7 @@ def assert_decision_kept(settings: Settings, run_id: int, group_id: int, before:
         run = db.get(Run, run_id)
         assert run is not None
         attempts = run.attempts
-    assert [e.resource_id for e in entries] == [str(group_id)]
+    assert [e.resource_id for e in entries] == [f"run {run_id} group {group_id}"]
     return attempts  # type: ignore[return-value]
 
 

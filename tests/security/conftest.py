@@ -50,7 +50,7 @@ class World:
     a: dict[str, str]
     b: dict[str, str]
     run_id: int
-    group_id: int
+    group_number: int
     profile_id: int
     exact_firm: str
     firm_ids: list[str] = field(default_factory=list)
@@ -96,14 +96,14 @@ def build_world(settings: Settings, client: TestClient) -> World:
         db.add(profile)
         db.commit()
         profile_id = profile.id
-        group_id = db.scalar(select(Group.id).where(Group.run_id == run_id).limit(1))
+        number = db.scalar(select(Group.number).where(Group.run_id == run_id).limit(1))
     return World(
         settings=settings,
         client=client,
         a=a,
         b=b,
         run_id=run_id,
-        group_id=int(group_id or 0),
+        group_number=int(number or 0),
         profile_id=profile_id,
         exact_firm=exact,
         firm_ids=[f["external_id"] for f in firms],
@@ -175,8 +175,7 @@ def object_params(w: World) -> dict[str, Any]:
         "a": w.run_id,
         "b": w.run_id,
         "other_run_id": w.run_id,
-        "group_id": w.group_id,
-        "gid": w.group_id,
+        "group_number": w.group_number,
         "profile_id": w.profile_id,
     }
 

@@ -46,10 +46,10 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         group = next(g for g in groups if "g01" in {m["external_id"] for m in g["members"]})
         base = f"/api/v1/runs/{run_id}"
         urls = {"groups": f"{base}/groups.csv",
-                "application": f"{base}/groups/{group['id']}/application.csv"}  # fmt: skip
+                "application": f"{base}/groups/{group['number']}/application.csv"}  # fmt: skip
         out = {}
         for name, url in urls.items():
-            r = client.get(url, headers=h)
+            r = client.get(url, headers={**h, "Accept-Language": "en"})  # column codes
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
             out[name] = r.text
     dispose_engine(settings.database_url)
@@ -87,12 +87,12 @@ def test_text_is_quoted_and_reads_back_with_apostrophes(
 def test_normal_values_stay_plain_rfc4180(exports: dict[str, str]) -> None:
     """Header unquoted, numbers bare, ordinary text only quoted; every row has every column."""
     lines = exports["groups"].splitlines()
-    assert lines[0] == ("group_id,group_number,theme,diameter_km,external_id,name,postcode,"
+    assert lines[0] == ("group_number,theme,diameter_km,external_id,name,postcode,"
                         "gemeente_name,province,sbi_code,employees,needs")  # fmt: skip
     rows = list(csv.reader(io.StringIO(exports["groups"])))
-    assert {len(r) for r in rows} == {12}
+    assert {len(r) for r in rows} == {11}
     plain = next(line for line in lines[1:] if '"g05"' in line or '"g06"' in line)
-    assert plain.split(",")[0].isdigit() and plain.split(",")[1].isdigit()
+    assert plain.split(",")[0].isdigit() and plain.split(",")[1].startswith('"')
     assert "'" not in plain
 
 

@@ -41,8 +41,8 @@ class Erased:
     client: TestClient
     keys: dict[str, str]
     run_id: int
-    group_id: int
-    other_group_id: int
+    group_number: int
+    other_group_number: int
     cached_before: str
     stored_before: dict[str, Any]
 
@@ -53,9 +53,10 @@ def _geojson(c: TestClient, run_id: int, key: str) -> str:
     return r.text
 
 
-def _group_row(settings: Settings, group_id: int) -> Group:
+def _group_row(settings: Settings, run_id: int, number: int) -> Group:
     with open_session(settings) as db:
-        query = select(Group).where(Group.id == group_id).options(selectinload(Group.members))
+        query = select(Group).where(Group.run_id == run_id, Group.number == number)
+        query = query.options(selectinload(Group.members))
         group = db.scalar(query)
         assert group is not None
         return group
@@ -76,16 +77,16 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Erased]:
         run_id = c.post("/api/v1/runs", json=RUN, headers=m).json()["id"]
         groups = c.get(f"/api/v1/runs/{run_id}/groups", headers=m).json()["groups"]
         mine = next(g for g in groups if "g01" in {x["external_id"] for x in g["members"]})
-        other = next(g for g in groups if g["id"] != mine["id"])
+        other = next(g for g in groups if g["number"] != mine["number"])
         review = f"/api/v1/runs/{run_id}/groups"
         comment = f"{NAME} (KvK {KVK}) trekt; BOUWBEDRIJF  bakker belt {OTHER}"
-        r = c.post(f"{review}/{mine['id']}/accept", json={"comment": comment}, headers=mgr)
+        r = c.post(f"{review}/{mine['number']}/accept", json={"comment": comment}, headers=mgr)
         assert r.is_success, r.text
-        r = c.post(f"{review}/{other['id']}/reject", json={"comment": f"zonder {NAME}, "
+        r = c.post(f"{review}/{other['number']}/reject", json={"comment": f"zonder {NAME}, "
                                                                         f"met {OTHER}"},
                    headers=mgr)  # fmt: skip
         assert r.is_success, r.text
-        stored = _group_row(settings, mine["id"])
+        stored = _group_row(settings, run_id, mine["number"])
         with open_session(settings) as db:  # a window as the Celery executor stores it
             db.add(RunWindow(run_id=run_id, number=7, plan={"core": ["g01", "g02"]},
                              result={"groups": [["g03", "g01"]]}))  # fmt: skip
@@ -93,7 +94,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Erased]:
         cached = _geojson(c, run_id, keys["member"])  # fills the rendered-result cache
         c.get(f"/api/v1/runs/{run_id}/groups", headers=m)
         assert c.delete("/api/v1/firms/g01", headers=auth(keys["admin"])).status_code == 204
-        yield Erased(settings, c, keys, run_id, mine["id"], other["id"], cached,
+        yield Erased(settings, c, keys, run_id, mine["number"], other["number"], cached,
                      {"hull": stored.hull, "details": stored.details})  # fmt: skip
     dispose_engine(settings.database_url)
 
@@ -105,7 +106,7 @@ def _corners(hull: dict[str, Any] | None) -> list[list[float]]:
 def test_outline_and_centroid_are_recomputed_without_the_erased_firm(erased: Erased) -> None:
     """The stored hull loses the erased firm's corner and equals the hull of the others."""
     assert [LON, LAT] in _corners(erased.stored_before["hull"])  # the point was a corner
-    group = _group_row(erased.settings, erased.group_id)
+    group = _group_row(erased.settings, erased.run_id, erased.group_number)
     assert [LON, LAT] not in _corners(group.hull)
     kept = [(x.lat, x.lon) for x in group.members if x.firm_id is not None]
     assert len(kept) == len(group.members) - 1 >= 3
@@ -180,13 +181,14 @@ def test_audit_route_xlsx_and_backup_are_redacted(erased: Erased) -> None:
 def test_outline_is_dropped_when_fewer_than_three_members_remain(erased: Erased) -> None:
     """Erasing members until two remain drops the stored outline and the GeoJSON polygon."""
     c, admin = erased.client, auth(erased.keys["admin"])
-    group = _group_row(erased.settings, erased.other_group_id)
+    group = _group_row(erased.settings, erased.run_id, erased.other_group_number)
     left = [x.external_id for x in group.members if x.firm_id is not None]
     for external_id in left[: len(left) - 2]:
         assert c.delete(f"/api/v1/firms/{external_id}", headers=admin).status_code == 204
-    assert _group_row(erased.settings, erased.other_group_id).hull is None
+    other = _group_row(erased.settings, erased.run_id, erased.other_group_number)
+    assert other.hull is None
     features = json.loads(_geojson(c, erased.run_id, erased.keys["member"]))["features"]
-    assert f"group-{erased.other_group_id}" not in {f["id"] for f in features}
+    assert f"group-{erased.other_group_number}" not in {f["id"] for f in features}
 
 
 def test_every_sqlite_connection_sets_secure_delete(tmp_path: Any) -> None:

@@ -35,7 +35,7 @@ class Privacy:
     client: TestClient
     keys: dict[str, str]
     run_id: int
-    group_id: int
+    group_number: int
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +57,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Privacy]:
         run_id = r.json()["id"]
         groups = client.get(f"/api/v1/runs/{run_id}/groups", headers=h).json()["groups"]
         group = next(g for g in groups if "g01" in {m["external_id"] for m in g["members"]})
-        yield Privacy(client, keys, run_id, group["id"])
+        yield Privacy(client, keys, run_id, group["number"])
     dispose_engine(settings.database_url)
 
 
 def _firm_reads(w: Privacy) -> list[str]:
     """Every GET route of the live spec that a viewer may call and that names run objects."""
     spec = w.client.get("/openapi.json").json()
-    values = {"run_id": w.run_id, "other_run_id": w.run_id, "group_id": w.group_id,
+    values = {"run_id": w.run_id, "other_run_id": w.run_id, "group_number": w.group_number,
               "external_id": "g01"}  # fmt: skip
     urls = []
     for path, item in spec["paths"].items():
@@ -101,7 +101,7 @@ def test_viewer_reads_never_show_exact_positions_or_unconsented_kvk(world: Priva
 
 def _group(w: Privacy, role: str) -> dict[str, Any]:
     groups = w.client.get(f"/api/v1/runs/{w.run_id}/groups", headers=auth(w.keys[role])).json()
-    return next(g for g in groups["groups"] if g["id"] == w.group_id)  # type: ignore[no-any-return]
+    return next(g for g in groups["groups"] if g["number"] == w.group_number)  # type: ignore[no-any-return]
 
 
 def test_viewer_geojson_points_and_hull_come_from_pc4_centroids(world: Privacy) -> None:
@@ -116,11 +116,11 @@ def test_viewer_geojson_points_and_hull_come_from_pc4_centroids(world: Privacy) 
     lat, lon = pc4_position(pc4)
     assert points["g01"]["geometry"]["coordinates"] == [round(lon, 6), round(lat, 6)]
     assert re.fullmatch(r"\d{4}", pc4)
-    hull = next(f for f in viewer if f["id"] == f"group-{world.group_id}")
+    hull = next(f for f in viewer if f["id"] == f"group-{world.group_number}")
     mine = [points[m["external_id"]] for m in _group(world, "viewer")["members"]]
     lons, lats = zip(*(p["geometry"]["coordinates"] for p in mine), strict=True)
     assert hull["geometry"] == hull_geojson(lats, lons)
-    stored = next(f for f in member if f["id"] == f"group-{world.group_id}")
+    stored = next(f for f in member if f["id"] == f"group-{world.group_number}")
     assert stored["geometry"] != hull["geometry"]
 
 
@@ -132,7 +132,7 @@ def test_viewer_sees_pc4_postcode_and_kvk_only_with_consent(world: Privacy) -> N
     assert rows and all(re.fullmatch(r"\d{4}", row["postcode"]) for row in rows)
     full = world.client.get(url, headers=auth(world.keys["member"])).text
     assert "9711 AB" in full
-    pack_url = f"/api/v1/runs/{world.run_id}/groups/{world.group_id}/application"
+    pack_url = f"/api/v1/runs/{world.run_id}/groups/{world.group_number}/application"
     pack = world.client.get(pack_url, headers=auth(world.keys["viewer"])).json()
     kvk = {m["external_id"]: m["kvk_number"] for m in pack["members"]}
     assert kvk["g01"] is None
@@ -162,7 +162,7 @@ def test_newer_routes_log_no_keys_or_firm_names(
     assert profile.status_code == 201, profile.text
     pid = profile.json()["id"]
     assert c.put(f"/api/v1/profiles/{pid}", json=body, headers=manager).is_success
-    review = f"/api/v1/runs/{run}/groups/{world.group_id}"
+    review = f"/api/v1/runs/{run}/groups/{world.group_number}"
     assert c.post(f"{review}/accept", json={"comment": "ok"}, headers=manager).is_success
     for url in (f"/api/v1/runs/{run}/groups.xlsx", f"{review}/application.csv",
                 f"/api/v1/runs/{run}/compare/{run}", "/api/v1/audit"):  # fmt: skip
@@ -186,8 +186,8 @@ def test_gdpr_erasure_reaches_exports_compare_and_audit(world: Privacy) -> None:
     assert c.delete(f"/api/v1/firms/{vid}", headers=h).status_code == 204
     base = f"/api/v1/runs/{run}"
     urls = [f"{base}/groups", f"{base}/groups.geojson?unassigned=true", f"{base}/groups.csv",
-            f"{base}/groups.xlsx", f"{base}/groups/{world.group_id}/application",
-            f"{base}/groups/{world.group_id}/application.csv", f"{base}/compare/{other_id}",
+            f"{base}/groups.xlsx", f"{base}/groups/{world.group_number}/application",
+            f"{base}/groups/{world.group_number}/application.csv", f"{base}/compare/{other_id}",
             f"/api/v1/runs/{other_id}", "/api/v1/audit?limit=1000", "/api/v1/runs"]  # fmt: skip
     for url in urls:
         r = c.get(url, headers=h)

@@ -59,12 +59,12 @@ def test_decisions_and_firm_edits_show_after_cached_reads(
     groups, _ = _reads(client, keys["viewer"], run_id)
     group = groups["groups"][0]
     assert _reads(client, keys["viewer"], run_id)[0] == groups  # served from the cache
-    base = f"/api/v1/runs/{run_id}/groups/{group['id']}"
+    base = f"/api/v1/runs/{run_id}/groups/{group['number']}"
     for decision, status in (("accept", "accepted"), ("reject", "rejected")):
         assert client.post(f"{base}/{decision}", headers=auth(keys["manager"])).is_success
         groups, geo = _reads(client, keys["viewer"], run_id)
         assert groups["groups"][0]["status"] == status
-        hull = next(f for f in geo["features"] if f["id"] == f"group-{group['id']}")
+        hull = next(f for f in geo["features"] if f["id"] == f"group-{group['number']}")
         assert hull["properties"]["status"] == status
     firm = group["members"][0]["external_id"]
     patch = {"name": "Nieuwe Naam BV"}
@@ -152,9 +152,9 @@ def test_etag_changes_after_accept_and_reject(world: tuple[TestClient, dict[str,
     h = auth(keys["viewer"])
     urls = [f"/api/v1/runs/{run_id}/{suffix}" for suffix in READS]
     seen = [{client.get(url, headers=h).headers["etag"]} for url in urls]
-    group_id = client.get(urls[0], headers=h).json()["groups"][0]["id"]
+    number = client.get(urls[0], headers=h).json()["groups"][0]["number"]
     for decision in ("accept", "reject"):
-        path = f"/api/v1/runs/{run_id}/groups/{group_id}/{decision}"
+        path = f"/api/v1/runs/{run_id}/groups/{number}/{decision}"
         assert client.post(path, headers=auth(keys["manager"])).is_success
         for url, tags in zip(urls, seen, strict=True):
             r = client.get(url, headers={**h, "If-None-Match": ", ".join(tags)})

@@ -156,6 +156,6 @@ def test_ids_past_32_bits_and_unparsable_bodies_are_422(db_world: World) -> None
     r = w.client.get(f"/api/v1/runs/{2**31}", headers=h)
     assert r.status_code in (404, 422), r.text  # SQLite holds it (not found), PostgreSQL not
     assert r.headers["content-type"].startswith("application/problem+json")
-    r = w.client.post(f"/api/v1/runs/{w.run_id}/groups/{w.group_id}/reject", content=b"d\xff",
+    r = w.client.post(f"/api/v1/runs/{w.run_id}/groups/{w.group_number}/reject", content=b"d\xff",
                       headers={**h, "content-type": "application/json"})  # fmt: skip
     assert _problems(r) == [(None, "body")]

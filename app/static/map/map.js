@@ -315,14 +315,14 @@
     geojson.features.forEach(function (f) {
       var p = f.properties || {};
       if (f.geometry && f.geometry.type === "Point") {
-        if (p.group_id === null || p.group_id === undefined) loosePoints.push(f);
-        else (firmFeatures[p.group_id] = firmFeatures[p.group_id] || []).push(f);
+        if (p.group_number === null || p.group_number === undefined) loosePoints.push(f);
+        else (firmFeatures[p.group_number] = firmFeatures[p.group_number] || []).push(f);
       } else if (f.geometry) {
-        hullFeatures[p.group_id] = f;
+        hullFeatures[p.group_number] = f;
       }
     });
     state.groups = body.groups.map(function (g) {
-      var points = firmFeatures[g.id] || [];
+      var points = firmFeatures[g.number] || [];
       var byExternal = {};
       points.forEach(function (f) { byExternal[f.properties.external_id] = f.properties; });
       var members = g.members.map(function (m) {
@@ -331,8 +331,8 @@
       });
       var provinces = {};
       members.forEach(function (m) { if (m.province) provinces[m.province] = true; });
-      return Object.assign({}, g, {
-        members: members, points: points, hull: hullFeatures[g.id] || null,
+      return Object.assign({}, g, {  // a group is known by its number in the run
+        id: g.number, members: members, points: points, hull: hullFeatures[g.number] || null,
         provinces: provinces, layers: [],
       });
     });
