@@ -34,7 +34,7 @@ def _read(run: Run, positions: dict[int, int] | None = None) -> RunRead:
         purpose=run.purpose,
         status=_status(run),
         progress=run.progress,
-        phase=run.progress_phase if run.status == RunStatus.running else None,
+        phase=(run.progress_phase or "loading") if run.status == RunStatus.running else None,
         placed=run.progress_placed,
         placed_bound=run.progress_placed_bound,
         mean_affinity=run.progress_mean_affinity,
