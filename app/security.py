@@ -16,7 +16,8 @@ middleware, so 500s carry the headers too) and adds to every HTTP response:
 :class:`AuthThrottleMiddleware` counts, per client address, the requests whose key was
 refused (401); after ``auth_failure_limit`` of them within ``auth_failure_window_s`` that
 address's requests with a key answer 429 problem+json with ``Retry-After``, without the key
-being checked, until the oldest failure leaves the window.  Requests without a key, other
+being checked; a keyed request refused that way counts as a failure too, so an address that
+keeps trying stays locked out until it has been quiet for the window.  Requests without a key, other
 addresses and successful keys are not affected.  Counts live in the web process (each
 uvicorn worker counts on its own).
 """
@@ -173,6 +174,7 @@ class AuthThrottleMiddleware:
         client = scope["client"][0] if scope.get("client") else "unknown"
         wait_s = counter.retry_after_s(client, time.monotonic())
         if wait_s is not None:
+            counter.fail(client, time.monotonic())  # trying on while locked out keeps it locked
             await _too_many(scope, send, wait_s)
             return
 

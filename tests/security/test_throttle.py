@@ -58,7 +58,7 @@ def test_500_wrong_keys_are_throttled_and_other_clients_are_not(throttled: Setti
         # the throttled address: keys are not even checked; requests without a key pass
         assert attacker.get("/api/v1/runs", headers=auth(good)).status_code == 429
         assert attacker.get("/health").status_code == 200
-        time.sleep(1.6)  # the window passes: the right key works again from there too
+        time.sleep(1.6)  # quiet for the window: the right key works again from there too
         assert attacker.get("/api/v1/runs", headers=auth(good)).status_code == 200
 
 
