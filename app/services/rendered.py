@@ -45,6 +45,7 @@ from app.schemas import RunGroups
 from app.services import results
 from app.services.privacy import bind_audience, firm_view
 from app.services.review import succeeded_run
+from texts import LANGS
 
 MAX_ENTRIES = 32
 GZIP_LEVEL = 6
@@ -147,7 +148,7 @@ def groups_geojson(db: Session, run_id: int, *, unassigned: bool, lang: str = "n
 
 
 def warm(db: Session, run_id: int) -> bool:
-    """Render a just-succeeded run's groups JSON and GeoJSON for members and viewers.
+    """Render a just-succeeded run's groups JSON and GeoJSON for members and viewers, per language.
 
     Called by the run executor when a run ends, so the first readers after a run (a map
     opened by several people at once) find the bodies ready instead of waiting for one
@@ -160,8 +161,9 @@ def warm(db: Session, run_id: int) -> bool:
     bind_organisation(db, run.organisation_id)
     for role in (Role.member, Role.viewer):
         bind_audience(db, role)
-        groups_json(db, run_id)
-        groups_geojson(db, run_id, unassigned=False)
+        for lang in LANGS:
+            groups_json(db, run_id, lang)
+            groups_geojson(db, run_id, unassigned=False, lang=lang)
     return True
 
 

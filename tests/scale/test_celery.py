@@ -156,7 +156,7 @@ def test_cancelling_a_celery_run_stops_its_windows(
                     break
             time.sleep(0.3)
         began = time.monotonic()
-        assert client.post(f"/api/v1/runs/{run_id}/cancel", headers=auth(key)).status_code == 200
+        assert client.post(f"/api/v1/runs/{run_id}/cancel", headers=auth(key)).status_code == 202
         run = wait_run(client, key, run_id, 120)
     assert run["status"] == "cancelled" and time.monotonic() - began < 60
     with open_session(settings) as db:

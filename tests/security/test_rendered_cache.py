@@ -236,7 +236,7 @@ def test_importing_other_firms_keeps_the_cached_body_but_editing_a_left_out_firm
 def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
     tmp_path: Path,
 ) -> None:
-    """The executor's warm() fills the cache for members and viewers; the reads then hit it."""
+    """The executor's warm() fills the cache for members and viewers in both languages."""
     settings = make_settings(tmp_path / "warm.db")
     upgrade(settings)
     key = issue_key(settings, "north", Role.member)
@@ -249,8 +249,13 @@ def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
         with open_session(settings) as db:
             assert rendered.warm(db, run_id) is True
         keys = set(rendered._cache)
-        assert {("groups", run_id, False), ("groups", run_id, True)} <= keys
-        assert {("geojson", run_id, False, False), ("geojson", run_id, False, True)} <= keys
+        for lang in ("nl", "en"):
+            assert {("groups", run_id, lang, False), ("groups", run_id, lang, True)} <= keys
+            geojson = {
+                ("geojson", run_id, False, lang, False),
+                ("geojson", run_id, False, lang, True),
+            }
+            assert geojson <= keys
         before = {k: v[1] for k, v in rendered._cache.items()}
         _reads(client, key, run_id)
         _reads(client, viewer, run_id)

@@ -18,7 +18,7 @@ from tests.app.conftest import auth, issue_key
 from tests.security.conftest import PUBLIC_PARAMS, World, minimal_instance, object_params
 
 RANK = [Role.viewer, Role.member, Role.manager, Role.admin]
-PUBLIC = {"/health", "/ready", "/api/v1/needs", "/api/v1/boundaries/{layer}"}
+PUBLIC = {"/health", "/ready", "/api/v1/needs", "/api/v1/boundaries/{layer}", "/api/v1/texts"}
 METHODS = {"get", "post", "put", "patch", "delete"}
 CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
