@@ -1,10 +1,12 @@
-"""ASGI middleware: the request's language, request-body size limit (413), access log."""
+"""ASGI middleware: the request's language and the request-body size limit (413).
+
+The one access log is :class:`app.logs.AccessLogMiddleware`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Callable
 
 import structlog
@@ -113,34 +115,3 @@ class LanguageMiddleware:
             await send(message)
 
         await self.app(scope, receive, tag)
-
-
-class AccessLogMiddleware:
-    """Log method, path, status and duration (never headers: they hold the API key)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - began) * 1000, 1),
-            )
