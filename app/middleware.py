@@ -9,14 +9,11 @@ import contextlib
 import json
 from collections.abc import Callable
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.i18n import SCOPE_KEY, problem_title, scope_lang
 from texts import negotiate, t
-
-log = structlog.get_logger("kring.http")
 
 
 class _TooLarge(Exception):
