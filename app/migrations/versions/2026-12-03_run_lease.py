@@ -1,4 +1,4 @@
-"""Runs: lease with an attempt number, non-reusing ids, per-organisation numbers
+"""Runs: lease with an attempt number (fencing token), ids never reused (SQLite AUTOINCREMENT)
 
 The lease itself is ``run.attempts`` (the fencing token, already a column); what this
 migration changes is that the ids of runs, groups, profiles and audit entries are never
