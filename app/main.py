@@ -13,7 +13,7 @@ from app.errors import install_handlers
 from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
 from app.logs import AccessLogMiddleware, configure_logging
-from app.middleware import BodyLimitMiddleware, LanguageMiddleware
+from app.middleware import BodyLimitMiddleware, HeadMiddleware, LanguageMiddleware
 from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
 from app.routers import map as map_page
 from app.routers import templates as firm_templates
@@ -104,6 +104,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     )
     app.state.dispatcher = dispatcher
     install_handlers(app)
+    app.add_middleware(HeadMiddleware)  # innermost: HEAD answered as GET without a body
     app.add_middleware(AuthThrottleMiddleware, settings=lambda: _settings(app))
     app.add_middleware(BodyLimitMiddleware, settings=lambda: _settings(app))
     app.add_middleware(InputGuardMiddleware)  # NUL in path or query: 422 on every database

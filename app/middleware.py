@@ -112,3 +112,29 @@ class LanguageMiddleware:
             await send(message)
 
         await self.app(scope, receive, tag)
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` like ``GET`` without the body (RFC 9110 §9.3.2), on every GET route.
+
+    FastAPI routes declare GET only; this layer hands the inner app a GET and drops the body
+    chunks on the way out, so status, headers and ``Content-Length`` are the GET's.  Register
+    it innermost: the layers around it (access log, throttle) still see ``HEAD``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

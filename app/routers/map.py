@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from app.deps import LangDep
 from app.errors import NotFoundError, problem_responses
@@ -31,6 +31,12 @@ LAYERS: dict[str, Layer] = {name: name for name in ("province", "gemeente", "lab
 _CACHE = {"Cache-Control": "public, max-age=3600"}
 
 router = APIRouter(tags=["map"])
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    """Send a person who opens the service's address to the map."""
+    return RedirectResponse("/map", status_code=307)
 
 
 def _file_in(folder: Path, name: str, what: str) -> FileResponse:
