@@ -60,7 +60,8 @@ def t(key: str, lang: str = DEFAULT, /, **params: object) -> str:
     lang
         ``"nl"`` (default) or ``"en"``.
     **params
-        Values for the placeholders.
+        Values for the placeholders.  With ``count=1`` the entry ``key + ".one"`` (the
+        singular: "1 ongeldige waarde") is used when the catalogue has it.
 
     Returns
     -------
@@ -72,8 +73,10 @@ def t(key: str, lang: str = DEFAULT, /, **params: object) -> str:
     KeyError
         For a key that is not in the catalogue (or a placeholder without a value).
     """
-    template = catalogue(lang)[key]
-    return template.format(**params)
+    texts = catalogue(lang)
+    if params.get("count") == 1 and f"{key}.one" in texts:
+        key = f"{key}.one"  # the singular form, where the catalogue has one
+    return texts[key].format(**params)
 
 
 def has(key: str) -> bool:

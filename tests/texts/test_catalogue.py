@@ -132,3 +132,19 @@ def test_every_key_the_map_page_uses_exists() -> None:
     built += [f"map.run_status.{s}" for s in ("queued", "running", "succeeded", "failed",
                                               "cancelled", "cancelling")]  # fmt: skip
     assert [k for k in built if not texts.has(k)] == []
+
+
+def test_one_takes_the_singular_where_the_catalogue_has_it() -> None:
+    """count=1 picks ``key.one`` ("1 ongeldige waarde"), other counts the plural form."""
+    assert texts.t("problem.invalid-input.request", "nl", count=1) == (
+        "1 ongeldige waarde in het verzoek"
+    )
+    assert texts.t("problem.invalid-input.request", "nl", count=3) == (
+        "3 ongeldige waarden in het verzoek"
+    )
+    assert texts.t("problem.invalid-input.request", "en", count=1) == (
+        "1 invalid value in the request"
+    )
+    english = texts.catalogue("en")
+    plural = [k for k in english if re.search(r"[a-z]\(s\)", english[k])]  # "value(s)"
+    assert not plural, "write a '.one' entry instead of '(s)'"
