@@ -19,9 +19,9 @@ $(LEAFLET): package.json package-lock.json
 	touch $@
 # --- end map page ---
 
-## demo: install, migrate, load a demo cohort, start a first run, serve on 127.0.0.1:8000
+## demo: install, migrate, load a demo cohort, start a first run, serve on 127.0.0.1:8000 (PORT=8802 for another port)
 demo: $(BIN)/kring $(LEAFLET)
-	$(BIN)/kring demo
+	$(BIN)/kring demo $(if $(PORT),--port $(PORT))
 
 ## openapi: regenerate openapi/openapi.json from the app (a test fails when it drifts)
 openapi: $(BIN)/kring

@@ -279,6 +279,7 @@ def demo(
         f"demo organisation {info.organisation!r}: {info.firms} firms, "
         f"{info.competitors} competitor pairs, run {info.run_id} ({info.run_status})"
     )
+    typer.echo(f"map:           {base}/map?run={info.run_id}")
     typer.echo(f"API docs:      {base}/docs")
     typer.echo(f"run status:    {base}/api/v1/runs/{info.run_id}")
     typer.echo(f"groups (GeoJSON): {base}/api/v1/runs/{info.run_id}/groups.geojson")
