@@ -135,7 +135,22 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
     add_binary_formats(document)
     declare_binary_responses(document)
     add_examples(document)
+    name_operations(document)
     return document
+
+
+def name_operations(document: dict[str, Any]) -> None:
+    """Name every operation whose summary FastAPI made up after its function by its docstring.
+
+    FastAPI titles an operation without a summary after its function ("Get Csv", "Post Api
+    Key"); the route docstrings are written for people, so their first sentence is the name.
+    A summary a route set itself (not in title case) is kept.
+    """
+    for operation in _operations(document).values():
+        summary, description = operation.get("summary", ""), operation.get("description", "")
+        if description and summary == summary.title():
+            first = " ".join(description.strip().split("\n\n")[0].split())
+            operation["summary"] = first.removesuffix(".")
 
 
 def install(app: FastAPI) -> None:

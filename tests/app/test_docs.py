@@ -145,3 +145,16 @@ def test_runs_create_examples_start_runs(client: TestClient, keys: dict[str, str
 
 def _key(keys: dict[str, str]) -> dict[str, str]:
     return {"X-API-Key": keys["member"]}
+
+
+def test_operations_are_named_for_people_not_after_functions(client: TestClient) -> None:
+    """Every operation's summary is a sentence from its docstring, never "Get Csv"."""
+    spec = client.get("/openapi.json").json()
+    summaries = {
+        f"{method.upper()} {path}": op["summary"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    made_up = {k: v for k, v in summaries.items() if v == v.title() and " " in v}
+    assert not made_up
+    assert summaries["GET /api/v1/runs/{run_id}/groups.csv"].startswith("The groups as CSV")
