@@ -10,6 +10,7 @@ of ``{row, field, message}``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from app import i18n
 from app.logs import route_template
@@ -114,19 +116,36 @@ class InvalidInputError(ServiceError):
         super().__init__(detail, errors=errors)
 
 
+def problem_response(
+    scope: Scope,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> JSONResponse:
+    """A problem+json response for an ASGI scope (``title`` in its language, see app.i18n).
+
+    Also an ASGI app, so middleware that answers before routing (413, 422 for NUL, 429)
+    sends it with ``await problem_response(...)(scope, receive, send)``.
+    """
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": i18n.problem_title(slug, i18n.scope_lang(scope), title),
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path"),
+        **members,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
 def problem(
     request: Request, status: int, slug: str, title: str, detail: str, **members: Any
 ) -> JSONResponse:
-    """Build a problem+json response (``title`` in the request's language, see app.i18n)."""
-    body = {
-        "type": TYPE_BASE + slug,
-        "title": i18n.problem_title(slug, i18n.scope_lang(request.scope), title),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **members,
-    }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    """Build a problem+json response for a request (see :func:`problem_response`)."""
+    return problem_response(request.scope, status, slug, title, detail, **members)
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:

@@ -8,14 +8,13 @@ query.  Request bodies are checked by the request models and the CSV reader.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON, TYPE_BASE
-
-MESSAGE = "must not contain a NUL character"
+from app.errors import problem_response
+from app.i18n import request_detail, scope_lang
+from texts import t
 
 
 def nul_fields(path: str, query_string: bytes) -> list[str]:
@@ -42,17 +41,15 @@ class InputGuardMiddleware:
         if not fields:
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "type": TYPE_BASE + "invalid-input",
-                "title": "Invalid input",
-                "status": 422,
-                "detail": f"{len(fields)} invalid value(s) in the request",
-                "instance": scope.get("path", "").replace("\x00", "\\x00"),
-                "errors": [{"row": None, "field": f, "message": MESSAGE} for f in fields],
-            }
-        ).encode()
-        headers = [(b"content-type", PROBLEM_JSON.encode()),
-                   (b"content-length", str(len(body)).encode())]  # fmt: skip
-        await send({"type": "http.response.start", "status": 422, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        lang = scope_lang(scope)
+        message = t("problem.invalid-input.nul", lang)
+        answer = problem_response(
+            scope,
+            422,
+            "invalid-input",
+            "Invalid input",
+            request_detail(len(fields), lang),
+            instance=scope.get("path", "").replace("\x00", "\\x00"),
+            errors=[{"row": None, "field": f, "message": message} for f in fields],
+        )
+        await answer(scope, receive, send)

@@ -6,13 +6,13 @@ The one access log is :class:`app.logs.AccessLogMiddleware`.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.i18n import SCOPE_KEY, problem_title, scope_lang
+from app.errors import problem_response
+from app.i18n import SCOPE_KEY, scope_lang
 from texts import negotiate, t
 
 
@@ -27,23 +27,10 @@ class BodyLimitMiddleware:
         self.app = app
         self.settings = settings
 
-    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
-        lang = scope_lang(scope)
-        body = json.dumps(
-            {
-                "type": "https://kring.example/problems/payload-too-large",
-                "title": problem_title("payload-too-large", lang, "Payload too large"),
-                "status": 413,
-                "detail": t("problem.payload-too-large.detail", lang, limit=limit),
-                "instance": scope.get("path"),
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        detail = t("problem.payload-too-large.detail", scope_lang(scope), limit=limit)
+        answer = problem_response(scope, 413, "payload-too-large", "Payload too large", detail)
+        await answer(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,7 +39,7 @@ class BodyLimitMiddleware:
         limit = self.settings().max_body_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._reject(scope, send, limit)
+            await self._reject(scope, receive, send, limit)
             return
         seen = 0
         exceeded = False
@@ -78,7 +65,7 @@ class BodyLimitMiddleware:
         with contextlib.suppress(_TooLarge):
             await self.app(scope, counting_receive, guarded_send)
         if exceeded and not started:
-            await self._reject(scope, send, limit)
+            await self._reject(scope, receive, send, limit)
 
 
 class LanguageMiddleware:

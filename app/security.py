@@ -24,7 +24,6 @@ uvicorn worker counts on its own).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import deque
@@ -34,7 +33,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import PROBLEM_JSON, TYPE_BASE
+from app.errors import problem_response
 from app.i18n import scope_lang
 from texts import t
 
@@ -175,7 +174,7 @@ class AuthThrottleMiddleware:
         wait_s = counter.retry_after_s(client, time.monotonic())
         if wait_s is not None:
             counter.fail(client, time.monotonic())  # trying on while locked out keeps it locked
-            await _too_many(scope, send, wait_s)
+            await _too_many(scope, receive, send, wait_s)
             return
 
         async def watch(message: Message) -> None:
@@ -186,20 +185,8 @@ class AuthThrottleMiddleware:
         await self.app(scope, receive, watch)
 
 
-async def _too_many(scope: Scope, send: Send, wait_s: int) -> None:
-    body = json.dumps(
-        {
-            "type": TYPE_BASE + "too-many-requests",
-            "title": t("problem.too-many-requests.title", scope_lang(scope)),
-            "status": 429,
-            "detail": t("problem.too-many-requests.detail", scope_lang(scope), wait_s=wait_s),
-            "instance": scope.get("path"),
-        }
-    ).encode()
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(wait_s).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _too_many(scope: Scope, receive: Receive, send: Send, wait_s: int) -> None:
+    detail = t("problem.too-many-requests.detail", scope_lang(scope), wait_s=wait_s)
+    headers = {"Retry-After": str(wait_s)}
+    answer = problem_response(scope, 429, "too-many-requests", "Too many requests", detail, headers)
+    await answer(scope, receive, send)
