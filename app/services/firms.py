@@ -33,7 +33,7 @@ from app.models import (
 from app.services.organisations import Caller
 from app.services.privacy import erase_traces
 from matching.firms import Firm as ValidFirm
-from matching.firms import read_firms_csv
+from matching.firms import read_firms_csv, read_firms_rows
 
 log = structlog.get_logger("kring.firms")
 UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany)
@@ -133,7 +133,18 @@ def import_firms_csv(
 ) -> tuple[int, int, list[str]]:
     """Import an SMES.csv text; any bad row rejects the whole file."""
     check_row_limit(data_rows(text), settings)
-    firms = read_firms_csv(text, source=filename or "upload.csv")
+    return _import(db, caller, read_firms_csv(text, source=filename or "upload.csv"))
+
+
+def import_firm_rows(
+    db: Session, caller: Caller, rows: list[list[str]], source: str
+) -> tuple[int, int, list[str]]:
+    """Import the rows of a file read by :func:`matching.tabular.read_table` (header first,
+    its row limit already applied); any bad row rejects the whole file."""
+    return _import(db, caller, read_firms_rows(rows, source=source))
+
+
+def _import(db: Session, caller: Caller, firms: Sequence[ValidFirm]) -> tuple[int, int, list[str]]:
     created, updated = _store(db, caller, firms, None)
     log.info(
         "firms_imported", organisation_id=caller.organisation_id, created=created, updated=updated

@@ -56,7 +56,7 @@ def _import_file(
     """Read an uploaded CSV or xlsx (:func:`matching.tabular.read_table`), then import it."""
     table = read_table(data, source=filename, filename=filename, sheet=sheet,
                        require_rows=True, max_rows=settings.max_rows, lang=lang)  # fmt: skip
-    created, updated, ids = firms.import_firms_csv(db, caller, table.to_csv(), filename, settings)
+    created, updated, ids = firms.import_firm_rows(db, caller, table.rows, filename)
     return created, updated, ids, table.read_as.to_dict()
 
 
