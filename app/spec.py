@@ -22,8 +22,11 @@ g01,Bouwbedrijf Bakker,9711 AB,4120,12,2,train.vocational;hr.recruitment,,,12345
 g02,Installatietechniek De Vries,9712,4321,25,3,train.vocational;dig.cybersecurity,,,,
 """
 IMPORT_DESCRIPTION = (
-    "A CSV file (UTF-8, comma-separated, header row) in the `kring solve` format, e.g.\n\n"
-    "```\n" + SAMPLE_CSV + "```\n\n`needs` are need codes (GET /needs) separated by `;`."
+    "A CSV file (`,` or `;`, UTF-8 or cp1252, header row) or an Excel workbook (`.xlsx`, first "
+    "sheet or `?sheet=`), with English or Dutch column names (start from GET "
+    "/firms/template.xlsx), e.g.\n\n"
+    "```\n" + SAMPLE_CSV + "```\n\n`needs` are need codes or their Dutch or English labels "
+    "(GET /needs), separated by `;`."
 )
 FIRM_EXAMPLE = {
     "external_id": "g01",
