@@ -2,7 +2,7 @@
 
 This is the only place where the service's records meet library types.  Firm records from
 JSON are validated by the very reader that checks CSV uploads and ``kring solve`` input
-(:func:`matching.firms.read_firms_csv`), so the rules exist once.
+(:func:`matching.sme.firms.read_firms_csv`), so the rules exist once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from app.models import Firm as FirmRow
 from geodata.geocode import Location, geocode, locate
-from matching.firms import (
+from matching.sme.firms import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     Firm,
@@ -59,7 +59,7 @@ def validate_firm_records(records: list[Mapping[str, Any]], *, source: str) -> l
 
     Raises
     ------
-    matching.firms.InputFileError
+    matching.sme.firms.InputFileError
         Listing every bad record (row 1 = the first record).
     """
     return read_firms_csv(records_to_csv(records, FIRM_COLUMNS), source=source, empty_ok=True)
@@ -110,7 +110,7 @@ def row_to_record(row: FirmRow) -> dict[str, Any]:
 
 
 def row_to_firm(row: FirmRow) -> Firm:
-    """Return a stored firm as a :class:`matching.firms.Firm` for the optimiser."""
+    """Return a stored firm as a :class:`matching.sme.firms.Firm` for the optimiser."""
     return Firm(
         external_id=row.external_id,
         name=row.name,

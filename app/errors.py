@@ -25,8 +25,8 @@ from starlette.types import Scope
 from app import i18n
 from app.logs import route_template
 from geodata.errors import GeodataError
-from matching.errors import MatchingError, UnverifiedSolutionError
-from matching.firms import InputFileError
+from matching.core.errors import MatchingError, UnverifiedSolutionError
+from matching.sme.firms import InputFileError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://kring.example/problems/"

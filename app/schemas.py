@@ -1,7 +1,7 @@
 """Request and response models of the HTTP API (kept apart from the ORM classes).
 
 Firm values are only type-checked here; their rules (need codes, postcode, SBI code,
-employees, digital level, KvK number) live in :mod:`matching.firms` and are applied to
+employees, digital level, KvK number) live in :mod:`matching.sme.firms` and are applied to
 JSON and CSV input alike.
 """
 
@@ -20,11 +20,11 @@ from pydantic import (
     field_validator,
 )
 
-from matching.firms import MAX_COUNT as MAX_FIRM_COUNT
-from matching.firms import MAX_LENGTHS
-from matching.schemes import Scheme
-from matching.settings import MAX_AFFINITY_WEIGHT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT_S
-from matching.unassigned import REASONS
+from matching.rules.unassigned import REASONS
+from matching.sme.firms import MAX_COUNT as MAX_FIRM_COUNT
+from matching.sme.firms import MAX_LENGTHS
+from matching.sme.schemes import Scheme
+from matching.sme.settings import MAX_AFFINITY_WEIGHT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT_S
 from texts import t
 
 Purpose = Literal["training", "subsidy", "peer"]

@@ -5,13 +5,13 @@ Public API: :class:`Instance`, :class:`AffinityWeights`, :class:`SolveParams`,
 :class:`Violation`, :func:`evaluate`.
 """
 
-from matching.objective import Objective, evaluate
-from matching.params import SolveParams
-from matching.problem import AffinityWeights, Instance
-from matching.result import Result, SolveStatus
-from matching.solution import Solution
-from matching.solve import solve
-from matching.verify import Violation, verify
+from matching.core.objective import Objective, evaluate
+from matching.core.params import SolveParams
+from matching.core.problem import AffinityWeights, Instance
+from matching.core.result import Result, SolveStatus
+from matching.core.solution import Solution
+from matching.core.verify import Violation, verify
+from matching.engines.solve import solve
 
 __all__ = [
     "AffinityWeights",

@@ -27,7 +27,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         directory: Path = typer.Option(DEFAULT_DIR, "--dir", help="Folder with CCPLIB zips."),
     ) -> None:
         """Solve CCPLIB instances; print `name objective best_known gap_pct% seconds`."""
-        from matching import benchmark
+        from bench import ccp as benchmark
 
         try:
             files = benchmark.select(directory, list(instances or []))

@@ -42,7 +42,7 @@ def bench_load(
 
 
 def _import_load(rows: int, firms: int, seed: int, postgres: str | None) -> None:
-    from app.loadtest_import import ImportLoadConfig, run_import_load
+    from bench.loadtest_import import ImportLoadConfig, run_import_load
 
     cfg = ImportLoadConfig(rows=rows, firms=firms, seed=seed, postgres_url=postgres)
     report = run_import_load(cfg)
@@ -66,7 +66,7 @@ def _main_load(
     clients: int, requests: int, duration_s: float, firms: int, seed: int,
     run_time_limit_s: float, think_ms: float, workers: int, postgres: str | None,
 ) -> None:  # fmt: skip
-    from app.loadtest import LoadConfig, run_load_test
+    from bench.loadtest import LoadConfig, run_load_test
 
     cfg = LoadConfig(
         clients, requests, duration_s, firms, seed, run_time_limit_s, think_ms, workers, postgres

@@ -13,7 +13,7 @@ import typer
 from texts import number, t
 
 if TYPE_CHECKING:
-    from matching.progress import Progress
+    from matching.core.progress import Progress
 
 BAD_INPUT = 2
 
@@ -51,8 +51,8 @@ def generate(
 ) -> None:
     """Generate a realistic synthetic SME cohort (smes.csv + competitors.csv + partners.csv)."""
     from geodata.errors import GeodataError
-    from matching.firms import firms_to_csv, pairs_to_csv
-    from matching.generate import GenerateError, generate_cohort
+    from matching.sme.firms import firms_to_csv, pairs_to_csv
+    from matching.sme.generate import GenerateError, generate_cohort
 
     names = tuple(p.strip() for p in provinces.split(",") if p.strip())
     try:
@@ -70,7 +70,7 @@ def generate(
 
 def _read(path: Path, lang: str = "nl") -> list[list[str]]:
     """Rows of a CSV (``,``/``;``, UTF-8/cp1252, detected) or .xlsx file (first sheet)."""
-    from matching.tabular import read_table
+    from matching.sme.tabular import read_table
 
     try:
         data = path.read_bytes()
@@ -111,10 +111,10 @@ def solve(
     """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
     import json
 
-    from matching.explanation import reason_label, render_explanation
-    from matching.firms import InputFileError, read_firms_rows, read_pairs_rows
-    from matching.pipeline import solve_firms
-    from matching.settings import RunSettings, SettingsError
+    from matching.sme.explanation import reason_label, render_explanation
+    from matching.sme.firms import InputFileError, read_firms_rows, read_pairs_rows
+    from matching.sme.pipeline import solve_firms
+    from matching.sme.settings import RunSettings, SettingsError
 
     if lang not in ("nl", "en"):
         raise typer.BadParameter("nl or en", param_hint="--lang")
@@ -229,9 +229,9 @@ def bench_smes(
     ] = None,
 ) -> None:
     """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
-    from matching.problem import GROUP_SCORES
-    from matching.smes_bench import bench_smes as run
-    from matching.smes_bench import format_rows
+    from bench.smes import bench_smes as run
+    from bench.smes import format_rows
+    from matching.core.problem import GROUP_SCORES
 
     if group_score is not None and group_score not in GROUP_SCORES:
         raise typer.BadParameter(

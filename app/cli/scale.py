@@ -21,11 +21,11 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     from concurrent.futures import ProcessPoolExecutor
 
     from matching import distributed as d
-    from matching.build import build_instance
-    from matching.generate import generate_cohort
-    from matching.params import SolveParams
-    from matching.settings import RunSettings
-    from matching.verify import verify
+    from matching.core.params import SolveParams
+    from matching.core.verify import verify
+    from matching.sme.build import build_instance
+    from matching.sme.generate import generate_cohort
+    from matching.sme.settings import RunSettings
 
     cohort = generate_cohort(n, seed=seed)
     settings = RunSettings.from_dict({"purpose": "training", "seed": seed})

@@ -304,7 +304,7 @@ def bench_service(
     seed: int = typer.Option(..., help="Cohort and solver seed (required)"),
 ) -> None:
     """Time the HTTP API on a fresh SQLite file: import, pairs, list, run, read groups."""
-    from app.bench import bench_service as measure
+    from bench.service import bench_service as measure
 
     rows = measure(firms, time_limit_s, seed)
     typer.echo("| step | seconds | note |\n|---|---:|---|")

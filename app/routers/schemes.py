@@ -1,4 +1,4 @@
-"""The subsidy scheme catalogue (data files in ``matching/data/schemes``)."""
+"""The subsidy scheme catalogue (data files in ``matching/sme/data/schemes``)."""
 
 from __future__ import annotations
 

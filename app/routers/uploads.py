@@ -15,13 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.errors import InvalidInputError
-from matching.tabular import read_table
+from matching.sme.tabular import read_table
 
 
 def decode_text(data: bytes, filename: str = "upload.csv") -> str:
     """Return an uploaded table as comma-separated text with ``\n`` line ends; 422 otherwise.
 
-    :func:`matching.tabular.read_table` reads ``,``/``;``/tab CSV in UTF-8, cp1252 or UTF-16
+    :func:`matching.sme.tabular.read_table` reads ``,``/``;``/tab CSV in UTF-8, cp1252 or UTF-16
     (with or without BOM; CR LF and a bare CR become ``\n``) and ``.xlsx`` workbooks.
     """
     return read_table(data, source=filename).to_csv()

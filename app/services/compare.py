@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Group, Run
 from app.services.review import groups_of, succeeded_run
-from matching.errors import MatchingError
-from matching.settings import RunSettings
+from matching.core.errors import MatchingError
+from matching.sme.settings import RunSettings
 from texts import t
 
 Sets = dict[int, frozenset[int]]

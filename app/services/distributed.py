@@ -1,7 +1,8 @@
 """Runs on the Celery executor: plan windows, solve them, merge — all leased in the database.
 
 Every unit of work of a run is a :class:`~app.models.RunWindow` row: windows ``0..k-1``
-(regional windows of :func:`matching.distributed.plan_windows`, or one ``whole`` window for a
+(regional windows of :func:`matching.engines.distributed.plan_windows`, or one ``whole``
+window for a
 small run, solved by :func:`app.services.execution.execute_run`) and the merge, number
 ``MERGE``.  A task first *claims* its row (a lease: ``pending``, or ``running`` with a
 heartbeat older than ``lease_s``), keeps the heartbeat fresh while it works, and stores its
@@ -42,7 +43,7 @@ def _stale(settings: Settings) -> Any:
 
 
 def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
-    from matching.build import build_instance
+    from matching.sme.build import build_instance
 
     inputs = load_inputs(db, run)
     firms = [row_to_firm(r) for r in inputs.rows]
@@ -58,7 +59,7 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
 
     Idempotent: a run already planned returns its unfinished windows (or the merge).
     """
-    from matching.distributed import auto_windows, plan_windows
+    from matching.engines.distributed import auto_windows, plan_windows
 
     with open_session(settings) as db:
         run = db.get(Run, run_id)
@@ -217,8 +218,8 @@ def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[
 
 def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]:
     """Solve one claimed window (or repair part), store its result; return the work now due."""
-    from matching.distributed import WindowPlan, solve_repair_part, solve_window
-    from matching.params import SolveParams
+    from matching.core.params import SolveParams
+    from matching.engines.distributed import WindowPlan, solve_repair_part, solve_window
 
     with open_session(settings) as db:
         row = db.scalar(
@@ -267,18 +268,18 @@ def merge_task(settings: Settings, run_id: int) -> list[int]:
     """Merge the windows in two passes; return the repair parts to dispatch (first pass).
 
     First pass (the merge row has no repair plan yet): plan the border repair
-    (:func:`matching.distributed.plan_repair`), store its parts as windows numbered
+    (:func:`matching.engines.distributed.plan_repair`), store its parts as windows numbered
     ``REPAIR_BASE - k`` and the plan on the merge row, release the merge row and return
     the parts (the last part to finish dispatches the merge again).  Second pass (every
     part done): assemble, verify and store (run ``succeeded``).  A run whose repair has no
     parts goes straight through.  A redelivered merge whose parts are not all done releases
     its lease and returns nothing.
     """
-    from matching.distributed import RepairPlan, WindowPlan, WindowResult, finish_merge
-    from matching.distributed import plan_repair as plan_border_repair
-    from matching.params import SolveParams
-    from matching.report import build_report
-    from matching.schemes import failed_rules
+    from matching.core.params import SolveParams
+    from matching.engines.distributed import RepairPlan, WindowPlan, WindowResult, finish_merge
+    from matching.engines.distributed import plan_repair as plan_border_repair
+    from matching.sme.report import build_report
+    from matching.sme.schemes import failed_rules
 
     began = time.monotonic()
     with open_session(settings) as db:

@@ -33,9 +33,9 @@ from app.models import (
 from app.services import review
 from app.services.links import links_of
 from app.services.runs import Lease
-from matching.errors import MatchingError
-from matching.progress import Progress
-from matching.settings import RunSettings
+from matching.core.errors import MatchingError
+from matching.core.progress import Progress
+from matching.sme.settings import RunSettings
 
 log = structlog.get_logger("kring.execution")
 THROTTLE_S = 1.0
@@ -226,8 +226,8 @@ NOBODY = (
 
 def _nobody_placeable(inputs: RunInputs) -> bool:
     """Whether the cheap, valid upper bound on the firms placeable is zero."""
-    from matching.build import build_instance
-    from matching.unassigned import unassigned_reasons
+    from matching.rules.unassigned import unassigned_reasons
+    from matching.sme.build import build_instance
 
     if not inputs.rows or inputs.locked or inputs.pinned:
         return False
@@ -243,7 +243,7 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     reporter.phase("loading")
-    from matching.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
+    from matching.sme.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
 
     inputs = load_inputs(db, run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
@@ -343,7 +343,7 @@ def execute_run(run_id: int, settings: Settings, attempt: int | None = None) -> 
     """Execute a claimed (``running``) run to ``succeeded``, ``failed`` or ``cancelled``.
 
     ``attempt`` is the fencing token of the claim (default: the run's current attempt).
-    Groups are stored only when the optimiser's solution passed :func:`matching.verify`
+    Groups are stored only when the optimiser's solution passed :func:`matching.core.verify`
     (the pipeline raises otherwise), in the same transaction as the final status, and only
     while this attempt still owns the run: a worker whose lease was lost (its run was
     re-queued after a restart, or taken over) writes nothing, logs ``run_store_refused``

@@ -30,10 +30,10 @@ from app.services.spreadsheet import (
     spreadsheet_safe,
     write_csv,
 )
-from matching.errors import MatchingError
-from matching.explanation import need_label
-from matching.schemes import scheme_by_id, settings_rule
-from matching.settings import RunSettings
+from matching.core.errors import MatchingError
+from matching.sme.explanation import need_label
+from matching.sme.schemes import scheme_by_id, settings_rule
+from matching.sme.settings import RunSettings
 from texts import has, t
 
 OVERVIEW = ("group", "status", "theme", "size", "diameter_km", "score", "explanation",

@@ -32,8 +32,8 @@ from app.models import (
 )
 from app.services.organisations import Caller
 from app.services.privacy import erase_traces
-from matching.firms import Firm as ValidFirm
-from matching.firms import read_firms_csv, read_firms_rows
+from matching.sme.firms import Firm as ValidFirm
+from matching.sme.firms import read_firms_csv, read_firms_rows
 
 log = structlog.get_logger("kring.firms")
 UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany)
@@ -139,7 +139,7 @@ def import_firms_csv(
 def import_firm_rows(
     db: Session, caller: Caller, rows: list[list[str]], source: str
 ) -> tuple[int, int, list[str]]:
-    """Import the rows of a file read by :func:`matching.tabular.read_table` (header first,
+    """Import the rows of a file read by :func:`matching.sme.tabular.read_table` (header first,
     its row limit already applied); any bad row rejects the whole file."""
     return _import(db, caller, read_firms_rows(rows, source=source))
 

@@ -28,8 +28,8 @@ from app.models import bind_organisation
 from app.run_process import die_with_parent, lower_priority
 from app.services import firms
 from app.services.organisations import Caller
-from matching.firms import InputFileError, RowError
-from matching.tabular import read_table
+from matching.sme.firms import InputFileError, RowError
+from matching.sme.tabular import read_table
 
 log = structlog.get_logger("kring.imports")
 _pool: ProcessPoolExecutor | None = None
@@ -53,7 +53,7 @@ def _import_file(
     db: Session, caller: Caller, data: bytes, filename: str, sheet: str | None, lang: str,
     settings: Settings,
 ) -> FileResult:  # fmt: skip
-    """Read an uploaded CSV or xlsx (:func:`matching.tabular.read_table`), then import it."""
+    """Read an uploaded CSV or xlsx (:func:`matching.sme.tabular.read_table`), then import it."""
     table = read_table(data, source=filename, filename=filename, sheet=sheet,
                        require_rows=True, max_rows=settings.max_rows, lang=lang)  # fmt: skip
     created, updated, ids = firms.import_firm_rows(db, caller, table.rows, filename)

@@ -26,9 +26,9 @@ from app.i18n import with_text
 from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
 from app.services import audit
 from app.services.organisations import Caller
-from matching.explanation import reason_label
-from matching.schemes import effective_settings
-from matching.settings import RunSettings
+from matching.sme.explanation import reason_label
+from matching.sme.schemes import effective_settings
+from matching.sme.settings import RunSettings
 from texts import t
 
 
@@ -170,7 +170,7 @@ def relaxation(
 ) -> dict[str, Any]:
     """Why a firm of a succeeded run was not placed, and the best single changes, in words.
 
-    Computed on demand by :func:`matching.relax.relax_firm` against the run's stored
+    Computed on demand by :func:`matching.sme.relax.relax_firm` against the run's stored
     settings and groups, with the cohort's current firm records and pairs; at most five
     options, ranked, in ``lang``; every candidate tried only with ``tried``.
     """
@@ -178,7 +178,7 @@ def relaxation(
     from app.models import CompetitorLink, PartnerLink
     from app.services.execution import select_firms
     from app.services.links import links_of
-    from matching.relax import relax_firm
+    from matching.sme.relax import relax_firm
 
     run = succeeded_run(db, run_id)
     firm = db.scalar(select(Firm).where(Firm.external_id == external_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matching.schemes import Scheme, catalogue
+from matching.sme.schemes import Scheme, catalogue
 
 
 def list_schemes() -> list[Scheme]:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.migrate import current_revision, head_revision, upgrade
 from app.models import Role
-from matching.firms import firms_to_csv
-from matching.generate import generate_cohort
+from matching.sme.firms import firms_to_csv
+from matching.sme.generate import generate_cohort
 from tests.app.conftest import DATA, auth, client_for, issue_key, make_settings
 
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import dispose_engine, open_session
-from app.loadtest import Server, free_port
 from app.migrate import upgrade
 from app.models import CompetitorLink, Firm, Role
-from matching.firms import Firm as ValidFirm
-from matching.firms import firms_to_csv, pairs_to_csv
-from matching.generate import generate_cohort
+from bench.loadtest import Server, free_port
+from matching.sme.firms import Firm as ValidFirm
+from matching.sme.firms import firms_to_csv, pairs_to_csv
+from matching.sme.generate import generate_cohort
 from tests.app.conftest import auth, issue_key, make_settings
 
 N_FIRMS = 1500

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from matching.build import build_instance
-from matching.firms import firms_to_csv, pairs_to_csv
-from matching.generate import generate_cohort
-from matching.needs import NEED_CODES
-from matching.settings import RunSettings
-from matching.solution import Solution
-from matching.verify import verify
+from matching.core.solution import Solution
+from matching.core.verify import verify
+from matching.sme.build import build_instance
+from matching.sme.firms import firms_to_csv, pairs_to_csv
+from matching.sme.generate import generate_cohort
+from matching.sme.needs import NEED_CODES
+from matching.sme.settings import RunSettings
 from tests.app.conftest import auth
 
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.services.spreadsheet import write_csv
-from matching.needs import need_by_code
-from matching.settings import RunSettings
+from matching.sme.needs import need_by_code
+from matching.sme.settings import RunSettings
 from tests.app.conftest import auth
 from tests.app.test_review import FAST, groups, members
 from tests.app.test_runs import load_small, start_run

@@ -23,8 +23,8 @@ from app.db import dispose_engine
 from app.migrate import upgrade
 from app.models import Role
 from geodata.geocode import geocode
-from matching.firms import firms_to_csv, pairs_to_csv
-from matching.generate import generate_cohort
+from matching.sme.firms import firms_to_csv, pairs_to_csv
+from matching.sme.generate import generate_cohort
 from tests.app.conftest import auth, client_for, issue_key, make_settings
 
 pytestmark = pytest.mark.slow  # one real run (~20-40 s on a shared 2-core machine)

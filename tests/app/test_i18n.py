@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from app.i18n import geodata_detail
 from geodata.errors import GeodataError
 from geodata.postcodes import normalise_postcode
-from matching.unassigned import REASONS
+from matching.rules.unassigned import REASONS
 from tests.app.conftest import auth
 from tests.app.test_review import FAST
 from tests.app.test_runs import load_small, start_run

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from app.db import dispose_engine
-from app.loadtest import Server, free_port
 from app.migrate import upgrade
 from app.models import Role
+from bench.loadtest import Server, free_port
 from tests.app.conftest import DATA, auth, issue_key, make_settings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

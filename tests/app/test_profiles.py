@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.services.profiles import JOINT_TRAINING, PEER_LEARNING
-from matching.schemes import catalogue
+from matching.sme.schemes import catalogue
 from tests.app.conftest import auth
 from tests.app.test_runs import load_small, start_run
 

@@ -13,8 +13,8 @@ from app.cli import app as cli
 from app.config import Settings
 from app.migrate import upgrade
 from app.models import Role
-from matching.firms import firms_to_csv
-from matching.generate import generate_cohort
+from matching.sme.firms import firms_to_csv
+from matching.sme.generate import generate_cohort
 from tests.app.conftest import auth, client_for, issue_key, make_settings
 
 PHASES = {"loading", "warming_up", "building", "solving", "reporting", "storing"}

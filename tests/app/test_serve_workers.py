@@ -13,11 +13,11 @@ from pydantic import SecretStr
 
 from app.config import Settings, get_settings
 from app.db import dispose_engine, open_session
-from app.loadtest import Server, child_pids, free_port
 from app.main import create_web_app
 from app.migrate import upgrade
 from app.models import Role, Run
 from app.services.runs import claim_next
+from bench.loadtest import Server, child_pids, free_port
 from tests.app.conftest import DATA, auth, issue_key, make_settings
 
 RUN = {"constraints": {"min_size": 3, "max_size": 5}, "time_limit_s": 1, "seed": 1}

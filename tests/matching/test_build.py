@@ -5,16 +5,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.build import (
+from matching.sme.build import (
     UnknownFirmIdError,
     auto_max_neighbours,
     build_instance,
     default_themes,
     infer_competitors,
 )
-from matching.firms import Firm, read_firms_csv
-from matching.needs import NEED_CODES
-from matching.settings import RunSettings, SettingsError
+from matching.sme.firms import Firm, read_firms_csv
+from matching.sme.needs import NEED_CODES
+from matching.sme.settings import RunSettings, SettingsError
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

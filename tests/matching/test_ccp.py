@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
+from bench.ccp import BenchRow, best_known, select
+from bench.ccplib import parse_ccp, read_ccp
 from matching import SolveParams, solve, verify
-from matching.benchmark import BenchRow, best_known, select
-from matching.ccp import parse_ccp, read_ccp
-from matching.errors import InstanceFormatError
+from matching.core.errors import InstanceFormatError
 
 CCP_DIR = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "ccp"
 TINY = "4 2 ds 2 5 2 5 W 1 2 3 1\n0 1 5.0\n2 3 4.0\n0 2 1.5\n"

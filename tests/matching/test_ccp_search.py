@@ -1,4 +1,4 @@
-"""The CCP memetic search (matching.heuristics.ccp_search)."""
+"""The CCP memetic search (matching.engines.heuristics.ccp_search)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bench.ccplib import parse_ccp
 from matching import SolveParams, solve, verify
-from matching.ccp import parse_ccp
-from matching.heuristics import ccp_search as ccp
-from matching.heuristics.ccp_search import applies, search_ccp
-from matching.problem import Instance
-from matching.progress import Progress
-from matching.solution import Solution
+from matching.core.problem import Instance
+from matching.core.progress import Progress
+from matching.core.solution import Solution
+from matching.engines.heuristics import ccp_search as ccp
+from matching.engines.heuristics.ccp_search import applies, search_ccp
 
 TINY = "4 2 ds 2 5 2 5 W 1 2 3 1\n0 1 5.0\n2 3 4.0\n0 2 1.5\n"
 
@@ -154,7 +154,7 @@ def test_two_populations_are_deterministic_and_never_worse() -> None:
 
 
 def test_solve_dispatches_plain_ccp_to_the_memetic_search() -> None:
-    """matching.solve on a CCP-like instance returns the memetic search's verified groups."""
+    """solve() on a CCP-like instance returns the memetic search's verified groups."""
     inst = _instance(30, 3, 25, 45, [1 + (i * 7) % 5 for i in range(30)], seed=3)
     result = solve(inst, SolveParams(time_limit_s=None, max_iterations=4000, seed=1))
     direct = search_ccp(inst, seed=1, max_iterations=4)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from app.cli import app
-from matching.firms import read_firms_csv, read_pairs_csv
+from matching.sme.firms import read_firms_csv, read_pairs_csv
 
 runner = CliRunner()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from matching import Instance, SolveParams, SolveStatus
-from matching.cpsat.lns import improve
-from matching.cpsat.model import ClusteringModel
-from matching.heuristics.window import make_window
-from matching.stop import Budget
+from matching.core.stop import Budget
+from matching.engines.cpsat.lns import improve
+from matching.engines.cpsat.model import ClusteringModel
+from matching.engines.heuristics.window import make_window
 from tests.matching.test_solve import two_towns
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from geodata.errors import GeodataError
-from matching.errors import MatchingError, SettingsError
-from matching.firms import InputFileError, RowError
-from matching.settings import RunSettings
+from matching.core.errors import MatchingError, SettingsError
+from matching.sme.firms import InputFileError, RowError
+from matching.sme.settings import RunSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.firms import (
+from matching.sme.firms import (
     Firm,
     InputFileError,
     InvalidFirmError,

@@ -5,9 +5,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from matching.firms import firms_to_csv, read_firms_csv
-from matching.generate import LADDER, Cohort, GenerateError, generate_cohort
-from matching.sbi import sbi_class
+from matching.sme.firms import firms_to_csv, read_firms_csv
+from matching.sme.generate import LADDER, Cohort, GenerateError, generate_cohort
+from matching.sme.sbi import sbi_class
 
 
 @pytest.fixture(scope="module")

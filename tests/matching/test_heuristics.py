@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from matching import Instance
-from matching.constraints import placement_upper_bound
-from matching.heuristics import construct, moves
-from matching.heuristics.regions import split_regions
-from matching.heuristics.search import Tuning, data_of, new_state, run_window
-from matching.heuristics.window import make_window
+from matching.core.constraints import placement_upper_bound
+from matching.engines.heuristics import construct, moves
+from matching.engines.heuristics.regions import split_regions
+from matching.engines.heuristics.search import Tuning, data_of, new_state, run_window
+from matching.engines.heuristics.window import make_window
 from tests.matching.test_solve import two_towns
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from matching.needs import (
+from matching.sme.needs import (
     NEED_CODES,
     NEEDS,
     THEMES,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from matching import AffinityWeights, Instance, Solution, evaluate
-from matching.errors import InvalidInstanceError
-from matching.objective import affinity_of_pairs, need_matrix
+from matching.core.errors import InvalidInstanceError
+from matching.core.objective import affinity_of_pairs, need_matrix
 
 
 def pair_instance(**overrides: object) -> Instance:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from matching.firms import Firm, read_firms_csv, read_pairs_csv
-from matching.pipeline import solve_firms
-from matching.settings import RunSettings
+from matching.sme.firms import Firm, read_firms_csv, read_pairs_csv
+from matching.sme.pipeline import solve_firms
+from matching.sme.settings import RunSettings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

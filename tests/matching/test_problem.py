@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matching import Instance, SolveParams
-from matching.errors import InvalidInstanceError, InvalidParamsError
+from matching.core.errors import InvalidInstanceError, InvalidParamsError
 from tests.matching.test_solve import two_towns
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.generate import Cohort, generate_cohort
-from matching.pipeline import solve_firms
-from matching.progress import Phase, Progress, mates_of_assignment, mates_of_groups
-from matching.settings import RunSettings
-from matching.warmup import warm_kernels
+from matching.core.progress import Phase, Progress, mates_of_assignment, mates_of_groups
+from matching.engines.warmup import warm_kernels
+from matching.sme.generate import Cohort, generate_cohort
+from matching.sme.pipeline import solve_firms
+from matching.sme.settings import RunSettings
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import Instance, Solution, SolveParams, evaluate, solve, verify
-from matching.heuristics.search import run_window
-from matching.heuristics.window import make_window
-from matching.problem import GROUP_SCORES
+from matching.core.problem import GROUP_SCORES
+from matching.engines.heuristics.search import run_window
+from matching.engines.heuristics.window import make_window
 
 BUDGET = SolveParams(time_limit_s=None, max_iterations=60, seed=0)
 

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.distance import geodesic_km
-from matching.build import build_instance
-from matching.firms import Firm
-from matching.needs import NEED_CODES
-from matching.relax import Change, Relaxation, relax_firm
-from matching.settings import RunSettings
-from matching.verify import check_group
+from matching.core.verify import check_group
+from matching.sme.build import build_instance
+from matching.sme.firms import Firm
+from matching.sme.needs import NEED_CODES
+from matching.sme.relax import Change, Relaxation, relax_firm
+from matching.sme.settings import RunSettings
 
 GRONINGEN = (53.2194, 6.5665)
 LEEUWARDEN = (53.2012, 5.7999)

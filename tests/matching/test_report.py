@@ -5,16 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from matching.build import build_instance
-from matching.explanation import parts_from_details
-from matching.firms import Firm, read_firms_csv
-from matching.needs import NEED_CODES
-from matching.objective import evaluate
-from matching.report import build_report, explain, mean_need_jaccard
-from matching.result import Result, SolveStatus
-from matching.settings import RunSettings
-from matching.solution import Solution
-from matching.verify import verify
+from matching.core.objective import evaluate
+from matching.core.result import Result, SolveStatus
+from matching.core.solution import Solution
+from matching.core.verify import verify
+from matching.sme.build import build_instance
+from matching.sme.explanation import parts_from_details
+from matching.sme.firms import Firm, read_firms_csv
+from matching.sme.needs import NEED_CODES
+from matching.sme.report import build_report, explain, mean_need_jaccard
+from matching.sme.settings import RunSettings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 VOC = NEED_CODES.index("train.vocational")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matching.sbi import (
+from matching.sme.sbi import (
     UnknownSbiCodeError,
     is_sbi_code,
     load_sbi,

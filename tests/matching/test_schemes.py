@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from matching.firms import Firm
-from matching.pipeline import solve_firms
-from matching.schemes import (
+from matching.sme.firms import Firm
+from matching.sme.pipeline import solve_firms
+from matching.sme.schemes import (
     SCHEME_DIR,
     SchemeFileError,
     catalogue,
@@ -18,7 +18,7 @@ from matching.schemes import (
     load_schemes,
     scheme_by_id,
 )
-from matching.settings import RunSettings, SettingsError
+from matching.sme.settings import RunSettings, SettingsError
 
 SHIPPED = {"jtf-groningen-personeel-scholing", "jtf-groningen-digitalisering-robotisering",
            "slim", "mit-rd-samenwerking"}  # fmt: skip

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.problem import AffinityWeights
-from matching.settings import RunSettings, SettingsError
+from matching.core.problem import AffinityWeights
+from matching.sme.settings import RunSettings, SettingsError
 
 
 def test_defaults_match_the_domain() -> None:

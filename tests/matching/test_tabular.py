@@ -12,9 +12,15 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from matching.firms import Firm, InputFileError, read_firms_csv, read_firms_rows, read_pairs_rows
-from matching.tabular import ReadAs, cell_text, read_table
-from matching.template import template_csv, template_xlsx
+from matching.sme.firms import (
+    Firm,
+    InputFileError,
+    read_firms_csv,
+    read_firms_rows,
+    read_pairs_rows,
+)
+from matching.sme.tabular import ReadAs, cell_text, read_table
+from matching.sme.template import template_csv, template_xlsx
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 HEADER = ["external_id", "name", "postcode", "sbi_code", "employees", "digital_level", "needs",

@@ -4,11 +4,11 @@ import time
 
 import pytest
 
-from matching.generate import Cohort, generate_cohort
-from matching.pipeline import _solver_limit_s, solve_firms
-from matching.progress import Progress
-from matching.settings import RunSettings
-from matching.warmup import warm_kernels
+from matching.core.progress import Progress
+from matching.engines.warmup import warm_kernels
+from matching.sme.generate import Cohort, generate_cohort
+from matching.sme.pipeline import _solver_limit_s, solve_firms
+from matching.sme.settings import RunSettings
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from matching.build import build_instance
-from matching.generate import generate_cohort
-from matching.settings import RunSettings
+from matching.sme.build import build_instance
+from matching.sme.generate import generate_cohort
+from matching.sme.settings import RunSettings
 
 
 def test_capped_graph_keeps_the_top_k_by_affinity_and_is_symmetric() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.unassigned import star_upper_bound, unassigned_reasons
+from matching.rules.unassigned import star_upper_bound, unassigned_reasons
 from tests.matching.test_solve import two_towns
 
 ALL = list(range(9))

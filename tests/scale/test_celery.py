@@ -17,9 +17,9 @@ from app.convert import row_to_firm
 from app.db import open_session
 from app.models import Group, Role, Run, RunWindow, bind_organisation
 from app.services.execution import load_inputs
-from matching.firms import firms_to_csv, pairs_to_csv
-from matching.generate import generate_cohort
-from matching.pipeline import solve_firms
+from matching.sme.firms import firms_to_csv, pairs_to_csv
+from matching.sme.generate import generate_cohort
+from matching.sme.pipeline import solve_firms
 from tests.app.conftest import auth, client_for, issue_key
 from tests.scale.conftest import (
     ROOT,

@@ -54,7 +54,7 @@ def test_a_run_waits_for_windows_then_repair_parts_then_the_merge(tmp_path: Path
     the service's part numbering is the matching library's."""
     from app.models import RunWindow
     from app.services import distributed
-    from matching.distributed import REPAIR_BASE
+    from matching.engines.distributed import REPAIR_BASE
 
     assert distributed.REPAIR_BASE == REPAIR_BASE
     settings = make_settings(tmp_path / "stages.db")

@@ -1,4 +1,4 @@
-"""matching.distributed: window planning, window solving and the verified merge."""
+"""matching.engines.distributed: window planning, window solving and the verified merge."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from matching import distributed as d
-from matching.build import build_instance
-from matching.generate import generate_cohort
-from matching.params import SolveParams
-from matching.problem import Instance
-from matching.settings import RunSettings
-from matching.verify import verify
+from matching.core.params import SolveParams
+from matching.core.problem import Instance
+from matching.core.verify import verify
+from matching.sme.build import build_instance
+from matching.sme.generate import generate_cohort
+from matching.sme.settings import RunSettings
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def test_windows_merge_into_one_verified_solution(instance: Instance) -> None:
     members = [i for g in result.solution.groups for i in g]
     assert len(members) == len(set(members)) == result.placed > 0.5 * instance.n_firms
     # the merge's bound is the star test's: valid, and never below the (tighter) cores' bound
-    from matching.constraints import placement_upper_bound
-    from matching.unassigned import star_upper_bound
+    from matching.core.constraints import placement_upper_bound
+    from matching.rules.unassigned import star_upper_bound
 
     assert result.bound_placed is not None
     assert result.bound_placed >= placement_upper_bound(instance) >= result.placed
@@ -211,7 +211,7 @@ def test_large_cohorts_are_solved_in_windows_by_solve_firms(
 ) -> None:
     """Above WINDOWED_ABOVE firms solve_firms takes the windowed path: verified, with a
     reason for every firm left out; rules needing the whole instance keep the whole path."""
-    from matching.pipeline import solve_firms
+    from matching.sme.pipeline import solve_firms
 
     monkeypatch.setattr(d, "WINDOWED_ABOVE", 500)
     cohort = generate_cohort(900, seed=4)

@@ -13,11 +13,11 @@ import pytest
 
 from app.config import Settings
 from app.db import dispose_engine
-from app.loadtest import Server, free_port
 from app.migrate import upgrade
 from app.models import Role
-from matching.firms import firms_to_csv
-from matching.generate import generate_cohort
+from bench.loadtest import Server, free_port
+from matching.sme.firms import firms_to_csv
+from matching.sme.generate import generate_cohort
 from tests.app.conftest import auth, issue_key, make_settings
 
 ROWS = 50_000  # KRING_MAX_ROWS' default: the largest import a request may carry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.loadtest import ENDPOINTS, LoadConfig, run_load_test
+from bench.loadtest import ENDPOINTS, LoadConfig, run_load_test
 
 
 @pytest.mark.slow

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.db import dispose_engine, get_engine
-from app.loadtest import Server, free_port
 from app.logs import SafeFormatter, configure_logging
 from app.migrate import upgrade
 from app.models import Role
+from bench.loadtest import Server, free_port
 from tests.app.conftest import auth, issue_key
 from tests.pg import database_for
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import texts
-from matching.relax_answer import Change
-from matching.unassigned import REASONS
+from matching.rules.unassigned import REASONS
+from matching.sme.relax_answer import Change
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("app", "matching", "geodata", "texts")

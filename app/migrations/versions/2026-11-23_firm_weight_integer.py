@@ -1,4 +1,4 @@
-"""firm.weight is an integer (matching.firms reads it as a non-negative integer)
+"""firm.weight is an integer (matching.sme.firms reads it as a non-negative integer)
 
 Revision ID: 0002
 Revises: 0001

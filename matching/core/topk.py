@@ -1,0 +1,88 @@
+"""Per firm, the ``k`` compatible partners of highest affinity within the radius (numba).
+
+Used by :func:`matching.core.objective.compatible_pairs` when ``max_neighbours`` caps the pair
+graph of a large cohort.  Rows of the radius lists arrive block by block from
+:func:`geodata.neighbours.iter_neighbourhood_blocks`; :func:`top_k_block` scores each row's
+candidates with the affinity's feature terms (need weighted Jaccard, size, digital ladder,
+distance penalty) and keeps the best ``k``.  The partner bonus and forbidden pairs are
+applied afterwards by the caller on the kept pairs (few), and the kept pairs' affinity is
+recomputed there with :func:`matching.core.objective.affinity_of_pairs`, the single definition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+
+@njit(cache=True)
+def top_k_block(
+    start: int,
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    km: NDArray[np.float32],
+    need_ptr: NDArray[np.int64],
+    need_idx: NDArray[np.int64],
+    need_w: NDArray[np.float64],
+    log_emp: NDArray[np.float64],
+    level: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    n_needs: int,
+    k: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - numba
+    """Kept directed pairs ``(src, dst)`` of one block: each row's ``k`` best by affinity.
+
+    ``weights`` = (need, size, digital, distance, size_scale, max_pair_km).
+    """
+    rows = len(indptr) - 1
+    total = 0
+    for r in range(rows):
+        total += min(k, indptr[r + 1] - indptr[r])
+    src = np.empty(total, np.int64)
+    dst = np.empty(total, np.int64)
+    vec = np.zeros(max(n_needs, 1), np.float64)
+    out = 0
+    for r in range(rows):
+        i = start + r
+        lo, hi = indptr[r], indptr[r + 1]
+        s_i = 0.0
+        for q in range(need_ptr[i], need_ptr[i + 1]):
+            vec[need_idx[q]] = need_w[q]
+            s_i += need_w[q]
+        score = np.empty(hi - lo, np.float64)
+        for e in range(lo, hi):
+            j = indices[e]
+            if j == i:
+                score[e - lo] = -np.inf
+                continue
+            num, s_j = 0.0, 0.0
+            for q in range(need_ptr[j], need_ptr[j + 1]):
+                s_j += need_w[q]
+                num += min(vec[need_idx[q]], need_w[q])
+            den = s_i + s_j - num
+            val = weights[0] * (num / den if den > 0 else 0.0)
+            sim = 1.0 - abs(log_emp[i] - log_emp[j]) / weights[4]
+            val += weights[1] * min(max(sim, 0.0), 1.0)
+            val += weights[2] * (1.0 - abs(level[i] - level[j]) / 3.0)
+            val -= weights[3] * km[e] / weights[5]
+            score[e - lo] = val
+        for q in range(need_ptr[i], need_ptr[i + 1]):
+            vec[need_idx[q]] = 0.0
+        length = hi - lo
+        cut = -np.inf
+        if length > k:  # k-th best score in linear time; ties at the cut fill the rest
+            cut = np.partition(score, length - k)[length - k]
+        kept = 0
+        for strict in (True, False):
+            for e in range(lo, hi):
+                if kept == k:
+                    break
+                v = score[e - lo]
+                if v == -np.inf or (v <= cut if strict else v != cut):
+                    continue
+                src[out] = i
+                dst[out] = indices[e]
+                out += 1
+                kept += 1
+    return src[:out], dst[:out]

@@ -1,0 +1,266 @@
+"""Move feasibility and incremental updates on the dense search state (numba kernels).
+
+``D`` (:class:`Data`) holds the window's constant arrays, ``S`` (:class:`State`) the
+assignment and its derived tables.  ``m`` firms, ``G`` group slots; slot ``G`` is the pool
+of unassigned firms.  ``S.a[i]`` slot of firm ``i``; ``S.size``/``S.wsum`` per slot;
+``S.gain[i, g]`` affinity of ``i`` to the members of ``g`` and ``S.good[i, g]`` how many of
+them are compatible with ``i`` (the pool column stays 0); ``S.cnt[g, t]`` members of ``g``
+with need ``t``; ``S.dcnt[g, d]`` members of ``g`` from division ``d``; ``S.pair[g]`` the
+sum of pairwise affinity within ``g`` (0 for the pool).
+
+A group's value is its pair sum, or with ``P_MEAN`` (the ``member_mean`` group score of
+:mod:`matching.core.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from numba import njit
+
+(
+    P_MIN_SIZE,
+    P_MAX_SIZE,
+    P_MIN_W,
+    P_MAX_W,
+    P_MAX_DIV,
+    P_THEMED,
+    P_REQUIRE_ALL,
+    P_G,
+    P_RELAX,
+    P_FIXED_GROUPS,
+    P_MEAN,
+) = range(11)
+"""Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
+``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
+``P_MEAN``: groups are scored ``member_mean`` (pair sum times ``2 / (size - 1)``)."""
+
+
+class Data(NamedTuple):
+    """Constant window arrays (see :class:`matching.engines.heuristics.window.Window`)."""
+
+    w: Any
+    has: Any
+    div: Any
+    indptr: Any
+    nbr: Any
+    nbr_aff: Any
+    aff: Any
+    compat: Any
+    fixed: Any
+    theme_ok: Any
+    req: Any
+    P: Any
+
+
+class State(NamedTuple):
+    """Mutable search state; every table is derived from ``a`` (see :func:`rebuild`)."""
+
+    a: Any
+    size: Any
+    wsum: Any
+    gain: Any
+    good: Any
+    cnt: Any
+    dcnt: Any
+    pair: Any
+
+
+@njit(cache=True, inline="always")
+def group_value(pair, size, mean):  # type: ignore[no-untyped-def]
+    """Value of a group with pair sum ``pair`` and ``size`` members (see the module doc)."""
+    if not mean:
+        return pair
+    return 2.0 * pair / (size - 1) if size >= 2 else 0.0
+
+
+@njit(cache=True, inline="always")
+def pair_factor(size, mean):  # type: ignore[no-untyped-def]
+    """How much one unit of pair sum is worth in a group of ``size`` (size unchanged)."""
+    if not mean:
+        return 1.0
+    return 2.0 / (size - 1) if size >= 2 else 0.0
+
+
+@njit(cache=True)
+def total_value(D, S):  # type: ignore[no-untyped-def]
+    """Sum of the group values from the maintained pair sums ``S.pair``."""
+    mean = D.P[P_MEAN] != 0
+    total = 0.0
+    for g in range(D.P[P_G]):
+        if S.size[g] > 0:
+            total += group_value(S.pair[g], S.size[g], mean)
+    return total
+
+
+@njit(cache=True)
+def rebuild(D, S):  # type: ignore[no-untyped-def]
+    """Recompute every derived table of ``S`` from the assignment ``S.a``."""
+    G = D.P[P_G]
+    S.size[:] = 0
+    S.wsum[:] = 0
+    S.gain[:] = 0.0
+    S.good[:] = 0
+    S.cnt[:] = 0
+    S.dcnt[:] = 0
+    S.pair[:] = 0.0
+    for i in range(S.a.shape[0]):
+        g = S.a[i]
+        S.size[g] += 1
+        S.wsum[g] += D.w[i]
+        S.cnt[g] += D.has[i]
+        S.dcnt[g, D.div[i]] += 1
+        if g == G:
+            continue
+        for p in range(D.indptr[i], D.indptr[i + 1]):
+            k = D.nbr[p]
+            S.gain[k, g] += D.nbr_aff[p]
+            S.good[k, g] += 1
+    for i in range(S.a.shape[0]):
+        if S.a[i] != G:
+            S.pair[S.a[i]] += 0.5 * S.gain[i, S.a[i]]
+
+
+@njit(cache=True, inline="always")
+def theme_fits_a(cnt, has, theme_ok, req, g, add, rem, new_size):  # type: ignore[no-untyped-def]
+    """Whether some allowed theme keeps enough members after adding ``add``/removing ``rem``."""
+    need = req[new_size]
+    if need == 0:
+        return True
+    for t in range(cnt.shape[1]):
+        if theme_ok[t] == 0:
+            continue
+        c = cnt[g, t]
+        if add >= 0:
+            c += has[add, t]
+        if rem >= 0:
+            c -= has[rem, t]
+        if c >= need:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def can_leave_a(i, g, size, wsum, cnt, w, has, theme_ok, req, P):  # type: ignore[no-untyped-def]
+    """Array form of :func:`can_leave` for hot loops."""
+    if g == P[P_G]:
+        return True
+    s = size[g] - 1
+    if s < P[P_MIN_SIZE] or (P[P_RELAX] == 0 and wsum[g] - w[i] < P[P_MIN_W]):
+        return False
+    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, -1, i, s)
+
+
+@njit(cache=True, inline="always")
+def can_join_a(i, g, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P):  # type: ignore[no-untyped-def]
+    """Array form of :func:`can_join` for hot loops."""
+    if g == P[P_G]:
+        return P[P_REQUIRE_ALL] == 0
+    s = size[g]
+    if s == 0 or s + 1 > P[P_MAX_SIZE] or (P[P_RELAX] == 0 and wsum[g] + w[i] > P[P_MAX_W]):
+        return False
+    if good[i, g] != s or dcnt[g, div[i]] + 1 > P[P_MAX_DIV]:
+        return False
+    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, i, -1, s + 1)
+
+
+@njit(cache=True, inline="always")
+def replace_ok_a(x, y, g, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P):  # type: ignore[no-untyped-def]
+    """Array form of :func:`replace_ok` (``g`` is ``y``'s slot) for hot loops."""
+    if g == P[P_G]:
+        return P[P_REQUIRE_ALL] == 0
+    s = size[g]
+    wt = wsum[g] - w[y] + w[x]
+    if P[P_RELAX] == 0 and (wt < P[P_MIN_W] or wt > P[P_MAX_W]):
+        return False
+    if good[x, g] - compat[x, y] != s - 1:
+        return False
+    same = 1 if div[x] == div[y] else 0
+    if dcnt[g, div[x]] + 1 - same > P[P_MAX_DIV]:
+        return False
+    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, x, y, s)
+
+
+@njit(cache=True, inline="always")
+def excess(wt, P):  # type: ignore[no-untyped-def]
+    """How far a group weight ``wt`` lies outside ``[min_weight, max_weight]``."""
+    if wt < P[P_MIN_W]:
+        return P[P_MIN_W] - wt
+    if wt > P[P_MAX_W]:
+        return wt - P[P_MAX_W]
+    return 0
+
+
+@njit(cache=True)
+def total_excess(D, S):  # type: ignore[no-untyped-def]
+    """Summed weight-bound excess over all non-empty groups."""
+    v = 0
+    for g in range(D.P[P_G]):
+        if S.size[g] > 0:
+            v += excess(S.wsum[g], D.P)
+    return v
+
+
+@njit(cache=True)
+def can_leave(D, S, i):  # type: ignore[no-untyped-def]
+    """Whether firm ``i`` may leave its slot (size, weight and theme of what remains)."""
+    return can_leave_a(i, S.a[i], S.size, S.wsum, S.cnt, D.w, D.has, D.theme_ok, D.req, D.P)
+
+
+@njit(cache=True)
+def can_join(D, S, i, g):  # type: ignore[no-untyped-def]
+    """Whether firm ``i`` may join the non-empty slot ``g`` (or the pool)."""
+    return can_join_a(
+        i, g, S.size, S.wsum, S.good, S.cnt, S.dcnt, D.w, D.has, D.div, D.theme_ok, D.req, D.P
+    )
+
+
+@njit(cache=True)
+def replace_ok(D, S, x, y):  # type: ignore[no-untyped-def]
+    """Whether ``x`` may take the place of ``y`` in ``y``'s slot (``y`` leaves, ``x`` joins)."""
+    return replace_ok_a(
+        x,
+        y,
+        S.a[y],
+        S.size,
+        S.wsum,
+        S.good,
+        S.cnt,
+        S.dcnt,
+        D.w,
+        D.has,
+        D.div,
+        D.compat,
+        D.theme_ok,
+        D.req,
+        D.P,
+    )
+
+
+@njit(cache=True)
+def move(D, S, i, g2):  # type: ignore[no-untyped-def]
+    """Move firm ``i`` from its slot to slot ``g2`` and update every table incrementally."""
+    G = D.P[P_G]
+    g1 = S.a[i]
+    if g1 != G:
+        S.pair[g1] -= S.gain[i, g1]
+    if g2 != G:
+        S.pair[g2] += S.gain[i, g2]
+    S.a[i] = g2
+    S.size[g1] -= 1
+    S.size[g2] += 1
+    S.wsum[g1] -= D.w[i]
+    S.wsum[g2] += D.w[i]
+    S.cnt[g1] -= D.has[i]
+    S.cnt[g2] += D.has[i]
+    S.dcnt[g1, D.div[i]] -= 1
+    S.dcnt[g2, D.div[i]] += 1
+    for p in range(D.indptr[i], D.indptr[i + 1]):
+        k = D.nbr[p]
+        v = D.nbr_aff[p]
+        if g1 != G:
+            S.gain[k, g1] -= v
+            S.good[k, g1] -= 1
+        if g2 != G:
+            S.gain[k, g2] += v
+            S.good[k, g2] += 1

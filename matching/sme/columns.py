@@ -1,0 +1,159 @@
+"""Column names and need names as people write them: Dutch aliases, labels instead of codes.
+
+Also the reading that firm and pair files share: header cells to canonical columns, data
+rows to dicts, over-long cells and NUL characters.
+
+A header cell is compared after :func:`normalise_header` (case, spaces, ``-`` and ``.`` do
+not matter: ``"Digitaal niveau"``, ``"digitaal_niveau"`` and ``"DIGITAAL-NIVEAU"`` are one
+name).  A need is given by its code or by its Dutch or English label, in any case
+(``DIG.BASICS``, ``"Cyberveiligheid en digitale weerbaarheid"``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from matching.sme.needs import NEEDS
+from matching.sme.tabular import RowError, parse_csv, sniff_delimiter
+from texts import t
+
+MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64}
+"""Longest value per column (the database's column lengths); other columns: ``MAX_CELL``."""
+MAX_CELL = 32
+
+FIRM_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": ("id", "extern_id", "externe_id", "lidnummer", "relatienummer"),
+    "name": ("naam", "bedrijfsnaam", "bedrijf"),
+    "postcode": ("postal_code", "zip"),
+    "sbi_code": ("sbi", "sbicode"),
+    "employees": ("medewerkers", "werknemers", "aantal_medewerkers"),
+    "digital_level": ("digitaal_niveau", "digitale_niveau", "digital_maturity"),
+    "needs": ("behoeften", "behoefte", "vragen"),
+    "lat": ("breedtegraad", "latitude"),
+    "lon": ("lengtegraad", "longitude", "lng"),
+    "kvk_number": ("kvk", "kvk_nummer", "kvknummer"),
+    "weight": ("gewicht",),
+}
+"""Canonical firm column -> other accepted names (compared normalised)."""
+
+PAIR_ALIASES: dict[str, tuple[str, ...]] = {
+    "sme_a": ("bedrijf_a", "firm_a", "id_a"),
+    "sme_b": ("bedrijf_b", "firm_b", "id_b"),
+}
+"""Canonical pair column -> other accepted names."""
+
+DUTCH_HEADERS: dict[str, str] = {
+    "external_id": "id", "name": "naam", "postcode": "postcode", "sbi_code": "sbi",
+    "employees": "medewerkers", "digital_level": "digitaal_niveau", "needs": "behoeften",
+    "lat": "breedtegraad", "lon": "lengtegraad", "kvk_number": "kvk", "weight": "gewicht",
+}  # fmt: skip
+"""The Dutch header of each firm column (the template's; each is an alias above)."""
+
+_SEPARATORS = re.compile(r"[\s_\-.]+")
+
+
+def normalise_header(name: str) -> str:
+    """``" Digitaal-niveau "`` -> ``"digitaal_niveau"`` (lower case, one ``_`` between words)."""
+    return _SEPARATORS.sub("_", name.strip().lower()).strip("_")
+
+
+def column_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Normalised name (canonical or alias) -> canonical column."""
+    lookup = {normalise_header(c): c for c in aliases}
+    for column, names in aliases.items():
+        lookup.update({normalise_header(n): column for n in names})
+    return lookup
+
+
+def _need_key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+_NEED_LOOKUP: dict[str, str] = {}
+for _need in NEEDS:
+    for _name in (_need.code, _need.label_nl, _need.label_en):
+        _NEED_LOOKUP.setdefault(_need_key(_name), _need.code)
+
+
+def resolve_need(text: str) -> str | None:
+    """The need code for a code or a Dutch or English label (any case), else ``None``."""
+    return _NEED_LOOKUP.get(_need_key(text))
+
+
+def cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> set[str]:
+    """Record NUL characters and over-long cells; return the columns that have one."""
+    bad = set()
+    for column, value in values.items():
+        limit = MAX_LENGTHS.get(column, MAX_CELL)
+        if "\x00" in value:
+            errors.append(RowError(row, column, "contains a NUL character"))
+        elif len(value) > limit:
+            message = f"is {len(value):,} characters long; at most {limit} are allowed"
+            errors.append(RowError(row, column, message))
+        else:
+            continue
+        bad.add(column)
+    return bad
+
+
+def _header(
+    cells: list[str],
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    errors: list[RowError],
+) -> tuple[list[str], dict[str, str]]:
+    """Canonical column per header cell and canonical -> the name as written."""
+    lookup = column_lookup(aliases)
+    columns = [lookup.get(normalise_header(cell), cell) for cell in cells]
+    shown: dict[str, str] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        shown.setdefault(column, cell)
+    for column in aliases:
+        if column not in columns and column in required:
+            errors.append(RowError(0, column, "missing required column"))
+    for column, cell in zip(columns, cells, strict=True):
+        if column not in aliases:
+            errors.append(RowError(0, cell or "(empty)", "unknown column"))
+    if len(set(columns)) != len(columns):
+        errors.append(RowError(0, ",".join(cells), "a column name is repeated"))
+    return columns, shown
+
+
+def read_rows(
+    rows: list[list[str]], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> tuple[list[dict[str, str]], list[RowError], dict[str, str]]:
+    """Map data rows to canonical-column dicts; header problems are row-0 errors.
+
+    ``aliases`` maps each canonical column to its other names; ``required`` columns must be
+    there.  Returns the row dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the
+    errors, and canonical column -> the header as written (errors name the user's column).
+    """
+    errors: list[RowError] = []
+    header, data = (rows[0], rows[1:]) if rows else ([], [])
+    if not any(header):
+        return [], [RowError(0, "file", t("import.file_empty", "en"))], {}
+    columns, shown = _header(header, aliases, required, errors)
+    if errors:
+        return [], errors, shown
+    out: list[dict[str, str]] = []
+    for number, cells in enumerate(data, start=1):
+        if not any(cells):
+            out.append({})  # blank line: skipped, but keeps row numbers aligned
+            continue
+        if len(cells) != len(columns):
+            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(columns)}"))
+            out.append({})
+            continue
+        out.append(dict(zip(columns, cells, strict=True)))
+    return out, errors, shown
+
+
+def as_written(errors: list[RowError], shown: dict[str, str]) -> list[RowError]:
+    """The errors with each canonical column replaced by the header as written."""
+    return [RowError(e.row, shown.get(e.field, e.field), e.message) for e in errors]
+
+
+def text_rows(text: str, source: str) -> list[list[str]]:
+    """Rows of CSV text (delimiter detected; BOM and CR line ends tolerated)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return parse_csv(text, sniff_delimiter(text), source)
