@@ -5,6 +5,7 @@ Public API: :class:`Instance`, :class:`AffinityWeights`, :class:`SolveParams`,
 :class:`Violation`, :func:`evaluate`.
 """
 
+import matching.rules  # noqa: F401 - registers every rule before anything runs
 from matching.core.objective import Objective, evaluate
 from matching.core.params import SolveParams
 from matching.core.problem import AffinityWeights, Instance

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from matching.core.objective import pair_graph
 from matching.core.problem import Instance
 
 GEODESIC_SCREEN = 0.01
@@ -97,7 +98,7 @@ def placement_upper_bound(instance: Instance) -> int:
         return instance.n_firms
     alive = instance.is_placeable.copy()
     k = max((instance.min_size or 1) - 1, 0)
-    pg = instance.pairs
+    pg = pair_graph(instance)
     rows = np.repeat(np.arange(instance.n_firms), pg.degree)
     while True:
         keep = alive[rows] & alive[pg.indices]

@@ -31,13 +31,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from numpy.typing import NDArray
 
+from geodata.distance import haversine_km
+from geodata.neighbours import iter_neighbourhood_blocks
+from matching.core import registry
 from matching.core.errors import InvalidInstanceError
 from matching.core.problem import Instance
 from matching.core.solution import Solution
+from matching.core.topk import top_k_block
 
 RANK_WEIGHTS: tuple[float, ...] = (1.0, 0.8, 0.6, 0.5)
 """Weight of a firm's k-th listed need in the weighted Jaccard (later needs: last value)."""
@@ -80,17 +85,32 @@ class Objective:
     affinity: float
 
 
+_NEEDS: WeakKeyDictionary[Instance, NDArray[np.float64]] = WeakKeyDictionary()
+_PAIRS: WeakKeyDictionary[Instance, PairGraph] = WeakKeyDictionary()
+
+
 def need_matrix(instance: Instance) -> NDArray[np.float64]:
     """Rank-weighted need vectors, shape ``(n_firms, n_needs)`` (zeros without needs).
 
-    Computed once per instance (:attr:`Instance.need_vectors`) and read-only: scoring one
-    group's pairs must not cost a pass over the whole cohort.
+    Computed once per instance and read-only: scoring one group's pairs must not cost a
+    pass over the whole cohort.
     """
-    return instance.need_vectors
+    mat = _NEEDS.get(instance)
+    if mat is None:
+        mat = _NEEDS[instance] = build_need_matrix(instance)
+    return mat
+
+
+def pair_graph(instance: Instance) -> PairGraph:
+    """The compatible-pair graph of ``instance`` (:func:`compatible_pairs`), built once."""
+    graph = _PAIRS.get(instance)
+    if graph is None:
+        graph = _PAIRS[instance] = compatible_pairs(instance)
+    return graph
 
 
 def build_need_matrix(instance: Instance) -> NDArray[np.float64]:
-    """Compute :func:`need_matrix` (uncached; :attr:`Instance.need_vectors` caches it)."""
+    """Compute :func:`need_matrix` (uncached)."""
     mat = np.zeros((instance.n_firms, max(instance.n_needs, 1)), np.float64)
     for i, row in enumerate(instance.needs or ()):
         for rank, t in enumerate(row):
@@ -162,8 +182,6 @@ def affinity_of_pairs(
     if w.partner > 0 and len(instance.partners):
         out += w.partner * _in_pairs(instance.partners, instance.n_firms, i, j)
     if w.distance > 0 and instance.max_pair_km is not None:
-        from geodata.distance import haversine_km
-
         assert instance.lats is not None and instance.lons is not None
         lat, lon = instance.lats, instance.lons
         km = np.asarray(haversine_km(lat[i], lon[i], lat[j], lon[j]), np.float64)
@@ -234,8 +252,6 @@ def _top_k_pairs(
     instance: Instance, k: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """Unordered pairs kept by either firm's top-``k`` by affinity, forbidden removed."""
-    from geodata.neighbours import iter_neighbourhood_blocks
-    from matching.core.topk import top_k_block
 
     assert instance.lats is not None and instance.lons is not None
     assert instance.max_pair_km is not None
@@ -267,7 +283,6 @@ def _radius_pairs(
     The radius lists come block by block from geodata, so memory stays proportional to the
     pairs kept, not to all pairs within the radius (49.8 M entries at 10,000 firms).
     """
-    from geodata.neighbours import iter_neighbourhood_blocks
 
     assert instance.lats is not None and instance.lons is not None
     assert instance.max_pair_km is not None
@@ -316,6 +331,10 @@ def compatible_pairs(instance: Instance) -> PairGraph:
             keep = ~_in_pairs(instance.forbidden, n, src, dst)
             src, dst = src[keep], dst[keep]
         aff = affinity_of_pairs(instance, src, dst)
+    prims = registry.primitives(instance)
+    if prims.splits and len(src):
+        keep = prims.allows(src, dst)
+        src, dst, aff = src[keep], dst[keep], aff[keep]
     order = np.argsort(src * max(n, 1) + dst)  # keys are unique: one int sort beats lexsort
     src, dst, aff = src[order], dst[order], aff[order]
     indptr = np.zeros(n + 1, np.int64)

@@ -11,18 +11,15 @@ Firms are identified by dense index ``0..n_firms-1``.  Needs are indices into a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from matching.core.errors import InvalidInstanceError
-
-if TYPE_CHECKING:
-    from matching.core.objective import PairGraph
-
 
 GroupScore = Literal["pair_sum", "member_mean"]
 GROUP_SCORES: tuple[str, ...] = ("pair_sum", "member_mean")
@@ -135,6 +132,12 @@ class Instance:
     max_neighbours
         Cap on compatible partners per firm that the search considers (nearest first);
         ``None`` keeps all.  Only the search is restricted; the verifier is exact.
+    attributes
+        Raw per-firm integer data that rules read by name (e.g. ``"gemeente"``: the CBS
+        gemeente number, ``"division"``: the SBI division), each of shape ``(n,)``.
+    options
+        Rule settings by field name (e.g. ``{"max_per_gemeente": 3, "reach": "islands"}``);
+        a rule whose setting is absent or ``None`` is off.
     group_score
         How a group's pairwise affinity adds up to the objective (see
         :mod:`matching.core.objective`): ``"pair_sum"`` (every pair counts once, so fuller
@@ -171,6 +174,8 @@ class Instance:
     pinned_groups: tuple[tuple[int, ...], ...] = ()
     max_neighbours: int | None = None
     group_score: GroupScore = "pair_sum"
+    attributes: Mapping[str, NDArray[np.int64]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.n_firms
@@ -204,6 +209,9 @@ class Instance:
         setf(self, "partners", _pairs(self.partners, "partners", n))
         self._check_features()
         self._check_rules()
+        attrs = {str(k): _int_array(v, f"attributes.{k}", n) for k, v in self.attributes.items()}
+        setf(self, "attributes", MappingProxyType(attrs))
+        setf(self, "options", MappingProxyType(dict(self.options)))
 
     def _check_bounds(self) -> None:
         for lo, hi, name in (
@@ -297,20 +305,6 @@ class Instance:
             mask[list(g)] = False
         return mask
 
-    @cached_property
-    def need_vectors(self) -> NDArray[np.float64]:
-        """Rank-weighted need vectors (see :func:`matching.core.objective.need_matrix`), once."""
-        from matching.core.objective import build_need_matrix
-
-        return build_need_matrix(self)
-
-    @cached_property
-    def pairs(self) -> PairGraph:
-        """Compatible pairs with their affinity, as a symmetric CSR graph (computed once)."""
-        from matching.core.objective import compatible_pairs
-
-        return compatible_pairs(self)
-
     def subset(self, firms: NDArray[np.int64]) -> Instance:
         """The instance restricted to ``firms`` (row ``k`` of the result is ``firms[k]``).
 
@@ -363,6 +357,7 @@ class Instance:
             digital_levels=rows(self.digital_levels),
             eligible=rows(self.eligible),
             divisions=rows(self.divisions),
+            attributes={k: v[firms] for k, v in self.attributes.items()},
             locked_groups=groups(self.locked_groups),
             pinned_groups=groups(self.pinned_groups),
         )

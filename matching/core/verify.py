@@ -8,8 +8,6 @@ every violation it finds.  A solution from :func:`matching.engines.solve` with v
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,45 +15,7 @@ from numpy.typing import NDArray
 from matching.core import constraints as c
 from matching.core.problem import Instance
 from matching.core.solution import Solution
-
-ViolationKind = Literal[
-    "shape",
-    "unknown_firm",
-    "duplicate",
-    "require_all",
-    "size",
-    "weight",
-    "diameter",
-    "forbidden",
-    "theme",
-    "ineligible",
-    "division",
-    "locked",
-    "pinned",
-    "group_count",
-]
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule.
-
-    Parameters
-    ----------
-    kind
-        Which rule (see ``ViolationKind``).
-    group
-        Index of the group in ``solution.groups``, or ``None`` for solution-wide rules.
-    firms
-        The firms involved (e.g. the pair that is too far apart).
-    detail
-        A human-readable explanation with the numbers.
-    """
-
-    kind: ViolationKind
-    group: int | None
-    firms: tuple[int, ...]
-    detail: str
+from matching.core.violation import Violation
 
 
 def _far_pairs(instance: Instance, members: tuple[int, ...]) -> list[tuple[int, int, float]]:

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 
 from geodata.distance import geodesic_km, haversine_km
 from geodata.neighbours import count_within
+from matching.core.objective import pair_graph
 from matching.core.problem import Instance
 
 REASONS = ("ineligible", "no_neighbourhood", "competitors_block", "no_common_need", "left_over")
@@ -72,7 +73,7 @@ def _themes(instance: Instance) -> list[int]:
 def _graphs(instance: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Compatible graph and "within reach" graph (compatible plus near competitor pairs)."""
     n = instance.n_firms
-    pg = instance.pairs
+    pg = pair_graph(instance)
     compat = sp.csr_matrix((np.ones(len(pg.indices), np.int8), pg.indices, pg.indptr), shape=(n, n))
     near = []
     if instance.max_pair_km is not None and instance.lats is not None:

@@ -30,7 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from matching.core.errors import UnverifiedSolutionError
-from matching.core.objective import group_pair_sums
+from matching.core.objective import group_pair_sums, pair_graph
 from matching.core.params import ProgressCallback, SolveParams, StopCallback
 from matching.core.problem import Instance
 from matching.core.progress import Phase, Progress, mates_of_groups
@@ -177,7 +177,7 @@ def solve_firms(
     )
     in_windows = windowed(instance)
     if not in_windows:  # windows build their own pair graphs, never the whole one
-        instance.pairs  # noqa: B018 - the compatible-pair graph is part of the build's time
+        pair_graph(instance)  # the compatible-pair graph is part of the build's time
     built = time.perf_counter()
     params = SolveParams(
         time_limit_s=_solver_limit_s(settings.time_limit_s, built - started, len(firms)),

@@ -9,6 +9,7 @@ import pytest
 
 from matching import Instance, SolveParams
 from matching.core.errors import InvalidInstanceError, InvalidParamsError
+from matching.core.objective import pair_graph
 from tests.matching.test_solve import two_towns
 
 
@@ -50,7 +51,7 @@ def test_instance_is_immutable() -> None:
 def test_pairs_are_sparse_and_exclude_far_and_forbidden() -> None:
     """The compatibility graph keeps pairs within 50 km that are not competitors."""
     inst = two_towns(forbidden=[[0, 1]])
-    pairs = inst.pairs
+    pairs = pair_graph(inst)
     assert list(pairs.of(8)) == []  # Leeuwarden: nobody within 50 km
     assert 1 not in pairs.of(0) and 2 in pairs.of(0) and 4 in pairs.of(0)
     assert int(pairs.degree.sum()) == 2 * (28 - 1)

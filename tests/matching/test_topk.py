@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 
+from matching.core.objective import pair_graph
 from matching.sme.build import build_instance
 from matching.sme.generate import generate_cohort
 from matching.sme.settings import RunSettings
@@ -15,7 +16,7 @@ def test_capped_graph_keeps_the_top_k_by_affinity_and_is_symmetric() -> None:
     settings = RunSettings(purpose="peer", max_neighbours=20)
     capped, _ = build_instance(cohort.firms, (), (), settings)
     full = dataclasses.replace(capped, max_neighbours=None)
-    pk, pf = capped.pairs, full.pairs
+    pk, pf = pair_graph(capped), pair_graph(full)
     for i in range(capped.n_firms):
         nb, aff = pf.of(i), pf.affinity[pf.indptr[i] : pf.indptr[i + 1]]
         kept = set(pk.of(i).tolist())

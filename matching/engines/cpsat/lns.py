@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.core import constraints as c
-from matching.core.objective import group_pair_sums, group_values
+from matching.core.objective import group_pair_sums, group_values, pair_graph
 from matching.core.params import SolveParams
 from matching.core.problem import Instance
 from matching.core.progress import Progress, mates_of_groups
@@ -61,7 +61,7 @@ def _free_pool(
 ) -> list[int]:
     if room <= 0 or len(pool) == 0:
         return []
-    pg = instance.pairs
+    pg = pair_graph(instance)
     hits = np.zeros(instance.n_firms, np.int64)
     for i in members:
         hits[pg.of(i)] += 1

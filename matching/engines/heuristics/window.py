@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.core import constraints as c
-from matching.core.objective import need_matrix
+from matching.core.objective import need_matrix, pair_graph
 from matching.core.problem import Instance
 
 UNBOUNDED = 1 << 40
@@ -94,7 +94,7 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
     m = len(firms)
     local = np.full(instance.n_firms, -1, np.int64)
     local[firms] = np.arange(m)
-    pg = instance.pairs
+    pg = pair_graph(instance)
     rows = np.repeat(np.arange(instance.n_firms, dtype=np.int64), pg.degree)
     keep = (local[rows] >= 0) & (local[pg.indices] >= 0)
     src, dst, val = local[rows[keep]], local[pg.indices[keep]], pg.affinity[keep]
