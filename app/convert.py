@@ -14,13 +14,7 @@ from typing import Any
 
 from app.models import Firm as FirmRow
 from geodata.geocode import Location, geocode, locate
-from matching.sme.firms import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    Firm,
-    read_firms_csv,
-    read_pairs_csv,
-)
+from matching import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Firm, read_firms_csv, read_pairs_csv
 
 FIRM_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _ROW_FIELDS = (

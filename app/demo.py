@@ -20,8 +20,7 @@ from app.models import CompetitorLink, Firm, PartnerLink, Role, Run, RunStatus, 
 from app.schemas import RunCreate
 from app.services import firms, links, runs
 from app.services.organisations import Caller, create_key, create_organisation, find_organisation
-from matching.sme.firms import firms_to_csv, pairs_to_csv
-from matching.sme.generate import generate_cohort
+from matching import firms_to_csv, generate_cohort, pairs_to_csv
 
 DEMO_ORG = "demo"
 DEMO_PROVINCES = ("Groningen", "Fryslân", "Drenthe")

@@ -25,8 +25,7 @@ from starlette.types import Scope
 from app import i18n
 from app.logs import route_template
 from geodata.errors import GeodataError
-from matching.core.errors import MatchingError, UnverifiedSolutionError
-from matching.sme.firms import InputFileError
+from matching import InputFileError, MatchingError, UnverifiedSolutionError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://kring.example/problems/"

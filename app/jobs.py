@@ -69,7 +69,7 @@ def process_main(run_id: int, settings: Settings, attempt: int | None = None) ->
 
 def _warm_kernels() -> None:
     """Compile or load the solver's numba kernels once, so runs never pay for it."""
-    from matching.engines.warmup import warm_kernels  # heavy import: off the start-up path
+    from matching import warm_kernels
 
     log.info("solver_kernels_ready", seconds=round(warm_kernels(), 2))
 

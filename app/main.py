@@ -19,7 +19,7 @@ from app.routers import map as map_page
 from app.routers import templates as firm_templates
 from app.security import AuthThrottleMiddleware, SecuredFastAPI
 from app.spec import install as install_spec
-from matching.sme.schemes import catalogue
+from matching import catalogue
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("kring.app")

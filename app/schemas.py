@@ -20,11 +20,16 @@ from pydantic import (
     field_validator,
 )
 
-from matching.rules.unassigned import REASONS
-from matching.sme.firms import MAX_COUNT as MAX_FIRM_COUNT
-from matching.sme.firms import MAX_LENGTHS
-from matching.sme.schemes import Scheme
-from matching.sme.settings import MAX_AFFINITY_WEIGHT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT_S
+from matching import (
+    MAX_AFFINITY_WEIGHT,
+    MAX_COUNT,
+    MAX_FIRM_COUNT,
+    MAX_LENGTHS,
+    MAX_SEED,
+    MAX_TIME_LIMIT_S,
+    REASONS,
+    Scheme,
+)
 from texts import t
 
 Purpose = Literal["training", "subsidy", "peer"]

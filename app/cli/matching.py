@@ -13,7 +13,7 @@ import typer
 from texts import number, t
 
 if TYPE_CHECKING:
-    from matching.core.progress import Progress
+    from matching import Progress
 
 BAD_INPUT = 2
 
@@ -51,8 +51,7 @@ def generate(
 ) -> None:
     """Generate a realistic synthetic SME cohort (smes.csv + competitors.csv + partners.csv)."""
     from geodata.errors import GeodataError
-    from matching.sme.firms import firms_to_csv, pairs_to_csv
-    from matching.sme.generate import GenerateError, generate_cohort
+    from matching import GenerateError, firms_to_csv, generate_cohort, pairs_to_csv
 
     names = tuple(p.strip() for p in provinces.split(",") if p.strip())
     try:
@@ -70,7 +69,7 @@ def generate(
 
 def _read(path: Path, lang: str = "nl") -> list[list[str]]:
     """Rows of a CSV (``,``/``;``, UTF-8/cp1252, detected) or .xlsx file (first sheet)."""
-    from matching.sme.tabular import read_table
+    from matching import read_table
 
     try:
         data = path.read_bytes()
@@ -111,10 +110,16 @@ def solve(
     """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
     import json
 
-    from matching.sme.explanation import reason_label, render_explanation
-    from matching.sme.firms import InputFileError, read_firms_rows, read_pairs_rows
-    from matching.sme.pipeline import solve_firms
-    from matching.sme.settings import RunSettings, SettingsError
+    from matching import (
+        InputFileError,
+        RunSettings,
+        SettingsError,
+        read_firms_rows,
+        read_pairs_rows,
+        reason_label,
+        render_explanation,
+        solve_firms,
+    )
 
     if lang not in ("nl", "en"):
         raise typer.BadParameter("nl or en", param_hint="--lang")
@@ -231,7 +236,7 @@ def bench_smes(
     """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
     from bench.smes import bench_smes as run
     from bench.smes import format_rows
-    from matching.core.problem import GROUP_SCORES
+    from matching import GROUP_SCORES
 
     if group_score is not None and group_score not in GROUP_SCORES:
         raise typer.BadParameter(

@@ -20,12 +20,8 @@ def _one(n: int, workers: int, windows: int, iterations: int, seed: int) -> dict
     import time
     from concurrent.futures import ProcessPoolExecutor
 
+    from matching import RunSettings, SolveParams, build_instance, generate_cohort, verify
     from matching import distributed as d
-    from matching.core.params import SolveParams
-    from matching.core.verify import verify
-    from matching.sme.build import build_instance
-    from matching.sme.generate import generate_cohort
-    from matching.sme.settings import RunSettings
 
     cohort = generate_cohort(n, seed=seed)
     settings = RunSettings.from_dict({"purpose": "training", "seed": seed})

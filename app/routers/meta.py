@@ -16,7 +16,7 @@ from app.schemas import (
     OrganisationCreate,
 )
 from app.services.organisations import IssuedKey, create_organisation, issue_key
-from matching.sme.needs import NEEDS
+from matching import NEEDS
 
 router = APIRouter(responses=problem_responses(401, 403, 422, 500))
 

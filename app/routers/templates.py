@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.deps import LangDep, ViewerDep
 from app.errors import problem_responses
-from matching.sme.template import template_csv, template_xlsx
+from matching import template_csv, template_xlsx
 
 router = APIRouter(prefix="/firms", tags=["firms"], responses=problem_responses(401, 403, 422))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

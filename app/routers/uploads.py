@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.errors import InvalidInputError
-from matching.sme.tabular import read_table
+from matching import read_table
 
 
 def decode_text(data: bytes, filename: str = "upload.csv") -> str:

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Group, Run
 from app.services.review import groups_of, succeeded_run
-from matching.core.errors import MatchingError
-from matching.sme.settings import RunSettings
+from matching import MatchingError, RunSettings
 from texts import t
 
 Sets = dict[int, frozenset[int]]

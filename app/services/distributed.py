@@ -43,7 +43,7 @@ def _stale(settings: Settings) -> Any:
 
 
 def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
-    from matching.sme.build import build_instance
+    from matching import build_instance
 
     inputs = load_inputs(db, run)
     firms = [row_to_firm(r) for r in inputs.rows]
@@ -59,7 +59,7 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
 
     Idempotent: a run already planned returns its unfinished windows (or the merge).
     """
-    from matching.engines.distributed import auto_windows, plan_windows
+    from matching import auto_windows, plan_windows
 
     with open_session(settings) as db:
         run = db.get(Run, run_id)
@@ -218,8 +218,7 @@ def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[
 
 def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]:
     """Solve one claimed window (or repair part), store its result; return the work now due."""
-    from matching.core.params import SolveParams
-    from matching.engines.distributed import WindowPlan, solve_repair_part, solve_window
+    from matching import SolveParams, WindowPlan, solve_repair_part, solve_window
 
     with open_session(settings) as db:
         row = db.scalar(
@@ -275,11 +274,16 @@ def merge_task(settings: Settings, run_id: int) -> list[int]:
     parts goes straight through.  A redelivered merge whose parts are not all done releases
     its lease and returns nothing.
     """
-    from matching.core.params import SolveParams
-    from matching.engines.distributed import RepairPlan, WindowPlan, WindowResult, finish_merge
-    from matching.engines.distributed import plan_repair as plan_border_repair
-    from matching.sme.report import build_report
-    from matching.sme.schemes import failed_rules
+    from matching import (
+        RepairPlan,
+        SolveParams,
+        WindowPlan,
+        WindowResult,
+        build_report,
+        failed_rules,
+        finish_merge,
+    )
+    from matching import plan_repair as plan_border_repair
 
     began = time.monotonic()
     with open_session(settings) as db:

@@ -33,9 +33,7 @@ from app.models import (
 from app.services import review
 from app.services.links import links_of
 from app.services.runs import Lease
-from matching.core.errors import MatchingError
-from matching.core.progress import Progress
-from matching.sme.settings import RunSettings
+from matching import MatchingError, Progress, RunSettings
 
 log = structlog.get_logger("kring.execution")
 THROTTLE_S = 1.0
@@ -226,8 +224,7 @@ NOBODY = (
 
 def _nobody_placeable(inputs: RunInputs) -> bool:
     """Whether the cheap, valid upper bound on the firms placeable is zero."""
-    from matching.rules.unassigned import unassigned_reasons
-    from matching.sme.build import build_instance
+    from matching import build_instance, unassigned_reasons
 
     if not inputs.rows or inputs.locked or inputs.pinned:
         return False
@@ -243,7 +240,7 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     reporter.phase("loading")
-    from matching.sme.pipeline import solve_firms  # heavy import (OR-Tools): only in workers
+    from matching import solve_firms
 
     inputs = load_inputs(db, run)
     settings, early = inputs.settings, _nobody_placeable(inputs)

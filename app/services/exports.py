@@ -30,10 +30,7 @@ from app.services.spreadsheet import (
     spreadsheet_safe,
     write_csv,
 )
-from matching.core.errors import MatchingError
-from matching.sme.explanation import need_label
-from matching.sme.schemes import scheme_by_id, settings_rule
-from matching.sme.settings import RunSettings
+from matching import MatchingError, RunSettings, need_label, scheme_by_id, settings_rule
 from texts import has, t
 
 OVERVIEW = ("group", "status", "theme", "size", "diameter_km", "score", "explanation",

@@ -32,8 +32,8 @@ from app.models import (
 )
 from app.services.organisations import Caller
 from app.services.privacy import erase_traces
-from matching.sme.firms import Firm as ValidFirm
-from matching.sme.firms import read_firms_csv, read_firms_rows
+from matching import Firm as ValidFirm
+from matching import read_firms_csv, read_firms_rows
 
 log = structlog.get_logger("kring.firms")
 UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany)

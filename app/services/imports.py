@@ -28,8 +28,7 @@ from app.models import bind_organisation
 from app.run_process import die_with_parent, lower_priority
 from app.services import firms
 from app.services.organisations import Caller
-from matching.sme.firms import InputFileError, RowError
-from matching.sme.tabular import read_table
+from matching import InputFileError, RowError, read_table
 
 log = structlog.get_logger("kring.imports")
 _pool: ProcessPoolExecutor | None = None

@@ -20,7 +20,7 @@ from app.services.firms import (
     table_of,
 )
 from app.services.organisations import Caller
-from matching.sme.firms import read_pairs_csv
+from matching import read_pairs_csv
 
 LinkModel = type[CompetitorLink] | type[PartnerLink]
 log = structlog.get_logger("kring.links")

@@ -23,9 +23,7 @@ from app.services import audit
 from app.services.organisations import Caller
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
-from matching.sme.needs import is_need_code
-from matching.sme.schemes import catalogue
-from matching.sme.settings import RunSettings, SettingsError
+from matching import RunSettings, SettingsError, catalogue, is_need_code
 
 _JOINT = {"min_size": 10, "max_size": 15, "max_pair_km": 50.0}
 JOINT_TRAINING = "Gezamenlijke scholing (10\u201315, 50 km)"

@@ -19,16 +19,16 @@ from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
 from app.services.spreadsheet import RFC4180, Dialect, csv_header, write_csv
 from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
-from matching.core.errors import MatchingError
-from matching.sme.explanation import (
+from matching import (
+    MatchingError,
+    RunSettings,
     parts_from_details,
     reason_explanation,
     reason_label,
     render_explanation,
     rule_text,
+    settings_rule,
 )
-from matching.sme.schemes import settings_rule
-from matching.sme.settings import RunSettings
 
 DECIMALS = 6
 _FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "employees", "needs")

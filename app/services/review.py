@@ -26,9 +26,7 @@ from app.i18n import with_text
 from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
 from app.services import audit
 from app.services.organisations import Caller
-from matching.sme.explanation import reason_label
-from matching.sme.schemes import effective_settings
-from matching.sme.settings import RunSettings
+from matching import RunSettings, effective_settings, reason_label
 from texts import t
 
 
@@ -178,7 +176,7 @@ def relaxation(
     from app.models import CompetitorLink, PartnerLink
     from app.services.execution import select_firms
     from app.services.links import links_of
-    from matching.sme.relax import relax_firm
+    from matching import relax_firm
 
     run = succeeded_run(db, run_id)
     firm = db.scalar(select(Firm).where(Firm.external_id == external_id))

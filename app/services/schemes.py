@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matching.sme.schemes import Scheme, catalogue
+from matching import Scheme, catalogue
 
 
 def list_schemes() -> list[Scheme]:
