@@ -19,7 +19,8 @@ from matching.core.primitives import Primitives
 from matching.core.problem import Instance
 from matching.core.violation import Violation
 
-FieldType = Literal["int", "float", "str", "bool"]
+FieldType = Literal["int", "float", "str", "bool", "list[str]"]
+"""Value types of a :class:`Field` (``list[str]``: a list of codes or names)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Field:
         Whether ``None`` (off) is allowed.
     ge, le
         Inclusive numeric bounds, or ``None``.
+    gt
+        Exclusive lower bound (``gt=0``: positive), or ``None``.
     choices
         Allowed values of a ``str`` field.
     nl, en
@@ -56,6 +59,7 @@ class Field:
     ge: float | None = None
     le: float | None = None
     choices: tuple[str, ...] = ()
+    gt: float | None = None
 
 
 class Rule:
