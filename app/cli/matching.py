@@ -1,4 +1,4 @@
-"""``kring`` sub-commands for matching: ``solve``, ``generate`` and ``bench smes``.
+"""``kring`` sub-commands for matching: ``solve`` and ``generate``.
 
 Heavy imports happen inside the commands, so ``kring --help`` stays fast.
 """
@@ -218,44 +218,7 @@ class _ProgressBar:
             self.console.print(progress_line(self.last, self.lang), highlight=False, soft_wrap=True)
 
 
-def bench_smes(
-    sizes: Annotated[str, typer.Option(help="Comma-separated cohort sizes.")] = "2000,10000,50000",
-    seed: Annotated[int, typer.Option(help="Seed of cohorts and solver.")] = 1,
-    time_limit: Annotated[
-        float | None, typer.Option(help="kring time limit (s); default 15/45/240 by size.")
-    ] = None,
-    purposes: Annotated[
-        str, typer.Option(help="Comma-separated: peer,training.")
-    ] = "peer,training",
-    methods: Annotated[str, typer.Option(help="Comma-separated: kring,kmeans.")] = "kring,kmeans",
-    group_score: Annotated[
-        str | None,
-        typer.Option(help="kring's group score: pair_sum or member_mean; default by purpose."),
-    ] = None,
-) -> None:
-    """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
-    from bench.smes import bench_smes as run
-    from bench.smes import format_rows
-    from matching import GROUP_SCORES
-
-    if group_score is not None and group_score not in GROUP_SCORES:
-        raise typer.BadParameter(
-            f"must be one of {', '.join(GROUP_SCORES)}", param_hint="--group-score"
-        )
-
-    rows = run(
-        [int(s) for s in sizes.split(",")],
-        seed=seed,
-        time_limit=time_limit,
-        purposes=[p.strip() for p in purposes.split(",")],
-        methods=[m.strip() for m in methods.split(",")],
-        group_score=group_score,
-    )
-    typer.echo(format_rows(rows))
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the main app and the ``bench`` group."""
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
     app.command("generate")(generate)
     app.command("solve")(solve)
-    bench.command("smes")(bench_smes)

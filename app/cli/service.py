@@ -298,22 +298,8 @@ def demo(
         serve(host=host, port=port, workers=1)
 
 
-def bench_service(
-    firms: int = typer.Option(2000, help="Generated cohort size"),
-    time_limit_s: float = typer.Option(15.0, help="Run time limit"),
-    seed: int = typer.Option(..., help="Cohort and solver seed (required)"),
-) -> None:
-    """Time the HTTP API on a fresh SQLite file: import, pairs, list, run, read groups."""
-    from bench.service import bench_service as measure
-
-    rows = measure(firms, time_limit_s, seed)
-    typer.echo("| step | seconds | note |\n|---|---:|---|")
-    for step, seconds, note in rows:
-        typer.echo(f"| {step} | {seconds} | {note} |")
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the main app and the ``bench`` group."""
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
     db = typer.Typer(no_args_is_help=True, help="Database migrations.")
     db.command("upgrade")(db_upgrade)
     admin = typer.Typer(no_args_is_help=True, help="Organisations and API keys.")
@@ -327,4 +313,3 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(admin, name="admin")
     app.command("serve")(serve)
     app.command("demo")(demo)
-    bench.command("service")(bench_service)

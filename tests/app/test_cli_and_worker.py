@@ -143,3 +143,29 @@ def test_run_processes_yield_the_cpu_to_the_web_process(tmp_path: Path) -> None:
         process.join(60)
         assert process.exitcode == 0
         assert queue.get(timeout=5) == min(nice, 19 - os.nice(0))  # the child starts at ours
+
+
+def test_kring_bench_forwards_to_python_m_bench(tmp_path: Path) -> None:
+    """`kring bench ...` runs the checkout's bench/ in a child: its commands and exit codes."""
+    listed = kring("bench", "--help", db=tmp_path / "unused.db")
+    assert listed.returncode == 0, listed.stderr
+    assert all(name in listed.stdout for name in ("ccp", "smes", "service", "geo", "load"))
+    missing = kring("bench", "ccp", "Nope_01", "--dir", str(tmp_path), db=tmp_path / "u.db")
+    assert missing.returncode == 2 and "no CCPLIB instance named 'Nope_01'" in missing.stderr
+
+
+def test_kring_bench_without_a_checkout_says_so(tmp_path: Path) -> None:
+    """Where bench/ is not importable (an installed wheel), `kring bench` says it needs a
+    source checkout and exits 2."""
+    import sysconfig
+
+    root = Path(__file__).resolve().parents[2]
+    for package in ("app", "matching", "geodata", "texts"):  # a "wheel": no bench/ beside app/
+        (tmp_path / package).symlink_to(root / package)
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{sysconfig.get_path('purelib')}"}
+    done = subprocess.run(  # -S: no .pth files, so neither the editable install nor the checkout
+        [sys.executable, "-S", "-c", "from app.cli import main; main()", "bench", "smes"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "need a source checkout" in done.stderr and "Traceback" not in done.stderr

@@ -49,9 +49,9 @@ def test_geo_distance_needs_two_postcodes() -> None:
 
 def test_bench_case_measures_a_small_build() -> None:
     """One benchmark case reports pairs, time and memory for a small K-capped build."""
-    from app.cli.geo import _bench_case
+    from bench.geo import measure_case
 
-    row = _bench_case(500, 50.0, 20, 0)
+    row = measure_case(500, 50.0, 20, 0)
     assert row["firms"] == 500 and row["k"] == 20
     assert 0 < row["pairs"] <= 500 * 20
     assert row["seconds"] > 0 and row["rss_peak_mb"] >= row["rss_before_mb"] > 0

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
 from bench.ccp import BenchRow, best_known, select
 from bench.ccplib import parse_ccp, read_ccp
+from bench.cli import app
 from matching import SolveParams, solve, verify
 from matching.core.errors import InstanceFormatError
 
@@ -70,7 +70,7 @@ def test_sparse82_from_zip_verifies_and_prints_one_line() -> None:
     assert result.solution is not None and verify(inst, result.solution) == []
     assert np.isclose(result.affinity, result.affinity)  # finite
     out = CliRunner().invoke(
-        app, ["bench", "ccp", "Sparse82_02", "--time-limit", "0.5", "--dir", str(CCP_DIR)]
+        app, ["ccp", "Sparse82_02", "--time-limit", "0.5", "--dir", str(CCP_DIR)]
     )
     assert out.exit_code == 0, out.output
     first, summary = out.output.strip().splitlines()
@@ -80,5 +80,5 @@ def test_sparse82_from_zip_verifies_and_prints_one_line() -> None:
 
 def test_unknown_instance_name_exits_2(tmp_path: Path) -> None:
     """Asking for an instance that is not there is a usage error."""
-    out = CliRunner().invoke(app, ["bench", "ccp", "Nope_01", "--dir", str(tmp_path)])
+    out = CliRunner().invoke(app, ["ccp", "Nope_01", "--dir", str(tmp_path)])
     assert out.exit_code == 2

@@ -147,11 +147,11 @@ def test_bench_scale_prints_a_verified_row_per_worker_count() -> None:
     """`kring bench scale` on a small cohort: one verified row per worker count, speed-up 1.00."""
     from typer.testing import CliRunner
 
-    from app.cli import app
+    from bench.cli import app
 
     out = CliRunner().invoke(
         app,
-        ["bench", "scale", "--sizes", "800", "--workers", "1,2", "--iterations", "300",
+        ["scale", "--sizes", "800", "--workers", "1,2", "--iterations", "300",
          "--seed", "1"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output

@@ -1,4 +1,4 @@
-"""``kring bench load``: a bounded loopback load test of the real server (app/loadtest.py)."""
+"""``kring bench load``: a bounded loopback load test of the real server (bench/loadtest.py)."""
 
 from __future__ import annotations
 
@@ -105,8 +105,3 @@ def _main_load(
     typer.echo(f"writes: {events}")
     for line in report.errors:
         typer.echo(f"error: {line}")
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add ``kring bench load``."""
-    bench.command("load")(bench_load)
