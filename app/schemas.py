@@ -17,19 +17,20 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
 )
 
 from matching import (
-    MAX_AFFINITY_WEIGHT,
-    MAX_COUNT,
+    AFFINITY_FIELDS,
     MAX_FIRM_COUNT,
     MAX_LENGTHS,
-    MAX_SEED,
-    MAX_TIME_LIMIT_S,
     REASONS,
     Scheme,
+    setting_field,
+    setting_fields,
 )
+from matching import Field as SettingField
 from texts import t
 
 Purpose = Literal["training", "subsidy", "peer"]
@@ -281,60 +282,66 @@ class LinkWriteResult(BaseModel):
 # --- runs -------------------------------------------------------------------------------
 
 
-class AffinityWeightsIn(_Strict):
-    """Weights of the affinity terms (omitted: the defaults); checked by ``RunSettings``."""
+# Run settings: every schema field below is generated from the setting's one definition, a
+# matching ``Field`` (bounds, default, English description; the Dutch one as
+# ``x-description-nl``): the run-level ones of ``matching.sme.fields`` and every registered
+# rule's, so a new rule's settings appear under ``constraints`` with no edit here.
 
-    need: float | None = Field(None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Shared needs (0.6)")
-    size: float | None = Field(
-        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Similar number of employees (0.2)"
-    )
-    digital: float | None = Field(
-        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Similar digital ladder level (0.2)"
-    )
-    partner: float | None = Field(
-        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Declared supplier/customer pairs (0.25)"
-    )
-    distance: float | None = Field(
-        None, ge=0, le=MAX_AFFINITY_WEIGHT, description="Penalty per km / max_pair_km (0.0)"
-    )
+TOP_LEVEL = ("purpose", "scheme_id", "time_limit_s", "seed")
+"""Settings that are request members of their own; the others live under ``constraints``."""
+NOT_OFFERED = ("max_neighbours",)
+"""Settings the API does not offer (the service chooses them)."""
+_TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool,
+                          "list[str]": list[str]}  # fmt: skip
 
 
-class RunConstraints(_Strict):
-    """Constraint overrides for one run (omitted: the defaults of ``matching.RunSettings``)."""
+def _shown(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list | tuple) else str(value)
 
-    min_size: int | None = Field(None, ge=2, le=100, description="Smallest group (10)")
-    max_size: int | None = Field(None, ge=2, le=100, description="Largest group (15)")
-    max_pair_km: float | None = Field(
-        None, gt=0, le=300, description="Largest distance between any two members (50)"
-    )
-    min_weight: int | None = Field(
-        None, ge=0, le=MAX_COUNT, description="Least total member weight"
-    )
-    max_weight: int | None = Field(None, ge=0, le=MAX_COUNT, description="Most total member weight")
-    infer_competitors_km: float | None = Field(
-        None, gt=0, le=100, description="Same SBI class within this distance = competitors"
-    )
-    min_theme_share: float | None = Field(
-        None, gt=0, le=1, description="Share of members with the group theme (1.0)"
-    )
-    max_same_division: int | None = Field(
-        None, ge=1, le=MAX_COUNT, description="Most members per SBI division"
-    )
-    allowed_themes: list[str] | None = Field(None, description="Need codes allowed as theme")
-    eligible_provinces: list[str] | None = Field(None, description="Subsidy: eligible provinces")
-    eligible_max_employees: int | None = Field(
-        None, ge=0, le=MAX_COUNT, description="Subsidy: largest firm"
-    )
-    max_iterations: int | None = Field(
-        None, ge=0, le=MAX_COUNT, description="Search iteration budget"
-    )
-    affinity: AffinityWeightsIn | None = Field(None, description="Affinity weights")
-    group_score: Literal["pair_sum", "member_mean"] | None = Field(
-        None,
-        description="How member pairs add up: pair_sum (fuller groups score higher) or "
-        "member_mean (each member's mean affinity to the others); default member_mean for "
-        "peer, pair_sum otherwise",
-    )
+
+def setting_annotation(field: SettingField) -> Any:
+    """The API type of a setting: its type (or its choices), or null (the default)."""
+    base = Literal[field.choices] if field.choices else _TYPES[field.type]  # type: ignore[valid-type]
+    return base | None
+
+
+def setting_info(field: SettingField, default: str | None = None) -> Any:
+    """The pydantic ``Field`` of a setting: the same bounds, the English and Dutch texts."""
+    if default is None:
+        default = "" if field.default is None else f" Default: {_shown(field.default)}."
+    return Field(None, ge=field.ge, le=field.le, gt=field.gt, description=field.en + default,
+                 json_schema_extra={"x-description-nl": field.nl})  # fmt: skip
+
+
+AffinityWeightsIn = create_model(
+    "AffinityWeightsIn",
+    __base__=_Strict,
+    __doc__="Weights of the affinity terms (omitted: the defaults); checked by ``RunSettings``.",
+    **{f.name: (float | None, setting_info(f)) for f in AFFINITY_FIELDS},
+)
+
+
+def constraints_model(name: str = "RunConstraints", extra: tuple[str, ...] = ()) -> Any:
+    """A model of every setting under ``constraints`` (plus ``extra`` top-level ones).
+
+    Generated from the settings' fields when called, so a rule registered before the call
+    (a test's throwaway rule, a new module of ``matching.rules``) has its fields in it.
+    """
+    skip = set(TOP_LEVEL + NOT_OFFERED) - set(extra)
+    members: dict[str, Any] = {
+        f.name: (setting_annotation(f), setting_info(f))
+        for f in setting_fields()
+        if f.name not in skip
+    }
+    members["affinity"] = (AffinityWeightsIn | None, Field(None, description="Affinity weights"))
+    doc = "Settings for one run (omitted: the defaults of ``matching.RunSettings``)."
+    return create_model(name, __base__=_Strict, __doc__=doc, **members)
+
+
+RunConstraints = constraints_model()
+ProfileSettings = constraints_model("ProfileSettings", extra=("time_limit_s", "seed"))
+_SERVICE_DEFAULT = " Default: the profile's, else the service's (KRING_DEFAULT_TIME_LIMIT_S)."
+"""What a profile stores: its ``constraints`` plus ``time_limit_s`` and ``seed``."""
 
 
 class RunFilters(_Strict):
@@ -357,12 +364,10 @@ class RunCreate(_Strict):
         None, ge=1, description="An earlier version of the profile (default: its current one)"
     )
     scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes); subsidy only")
-    constraints: RunConstraints | None = None
+    constraints: RunConstraints | None = None  # type: ignore[valid-type]
     filters: RunFilters | None = Field(None, description="Omitted with a profile: the profile's")
-    time_limit_s: float | None = Field(
-        None, gt=0, le=MAX_TIME_LIMIT_S, description="Wall-clock limit in seconds"
-    )
-    seed: int | None = Field(None, ge=0, lt=MAX_SEED, description="Random seed (reproducible runs)")
+    time_limit_s: float | None = setting_info(setting_field("time_limit_s"), _SERVICE_DEFAULT)
+    seed: int | None = setting_info(setting_field("seed"))
     keep_accepted_from: int | None = Field(
         None, description="A run whose accepted groups are kept exactly (re-optimise the rest)"
     )
@@ -528,12 +533,10 @@ class ProfileCreate(_Strict):
     purpose: Purpose = "training"
     description: str | None = Field(None, max_length=2000)
     scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes)")
-    constraints: RunConstraints | None = None
+    constraints: RunConstraints | None = None  # type: ignore[valid-type]
     filters: RunFilters | None = None
-    time_limit_s: float | None = Field(
-        None, gt=0, le=MAX_TIME_LIMIT_S, description="Default wall-clock limit"
-    )
-    seed: int | None = Field(None, ge=0, lt=MAX_SEED)
+    time_limit_s: float | None = setting_info(setting_field("time_limit_s"), _SERVICE_DEFAULT)
+    seed: int | None = setting_info(setting_field("seed"))
 
 
 class ProfileVersionRead(BaseModel):

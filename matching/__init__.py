@@ -11,6 +11,7 @@ from matching.core.objective import Objective, evaluate
 from matching.core.params import SolveParams
 from matching.core.problem import GROUP_SCORES, AffinityWeights, Instance
 from matching.core.progress import Progress
+from matching.core.registry import Field
 from matching.core.result import Result, SolveStatus
 from matching.core.solution import Solution
 from matching.core.verify import Violation, verify
@@ -30,6 +31,7 @@ from matching.engines.solve import solve
 from matching.engines.warmup import warm_kernels
 from matching.rules.unassigned import REASONS, unassigned_reasons
 from matching.sme.build import build_instance
+from matching.sme.eligibility import failed_rules, settings_rule
 from matching.sme.explanation import (
     need_label,
     parts_from_details,
@@ -38,6 +40,7 @@ from matching.sme.explanation import (
     render_explanation,
     rule_text,
 )
+from matching.sme.fields import AFFINITY_FIELDS, check_value, setting_field, setting_fields
 from matching.sme.firms import MAX_COUNT as MAX_FIRM_COUNT
 from matching.sme.firms import (
     MAX_LENGTHS,
@@ -58,38 +61,22 @@ from matching.sme.needs import NEEDS, is_need_code
 from matching.sme.pipeline import solve_firms
 from matching.sme.relax import relax_firm
 from matching.sme.report import build_report
-from matching.sme.schemes import (
-    Scheme,
-    catalogue,
-    effective_settings,
-    failed_rules,
-    scheme_by_id,
-    settings_rule,
-)
-from matching.sme.settings import (
-    MAX_AFFINITY_WEIGHT,
-    MAX_COUNT,
-    MAX_SEED,
-    MAX_TIME_LIMIT_S,
-    RunSettings,
-    SettingsError,
-)
+from matching.sme.schemes import Scheme, catalogue, scheme_by_id
+from matching.sme.settings import RunSettings, SettingsError, effective_settings
 from matching.sme.tabular import read_table
 from matching.sme.template import template_csv, template_xlsx
 
 __all__ = [
+    "AFFINITY_FIELDS",
     "GROUP_SCORES",
-    "MAX_AFFINITY_WEIGHT",
-    "MAX_COUNT",
     "MAX_FIRM_COUNT",
     "MAX_LENGTHS",
-    "MAX_SEED",
-    "MAX_TIME_LIMIT_S",
     "NEEDS",
     "OPTIONAL_COLUMNS",
     "REASONS",
     "REQUIRED_COLUMNS",
     "AffinityWeights",
+    "Field",
     "Firm",
     "GenerateError",
     "InputFileError",
@@ -114,6 +101,7 @@ __all__ = [
     "build_instance",
     "build_report",
     "catalogue",
+    "check_value",
     "distributed",
     "effective_settings",
     "evaluate",
@@ -138,6 +126,8 @@ __all__ = [
     "render_explanation",
     "rule_text",
     "scheme_by_id",
+    "setting_field",
+    "setting_fields",
     "settings_rule",
     "solve",
     "solve_firms",

@@ -2,30 +2,32 @@
 
 Saving a profile (create or PUT) stores a new :class:`ProfileVersion`; the profile row
 holds the current version.  A run records the profile id and the exact version it used.
-Settings are validated exactly as a run's are (:func:`validate_settings`, by
-``matching.RunSettings``),
-so an impossible profile (min > max, max_pair_km <= 0, a negative weight) is a 422 naming
-the field, and a profile that validates can always be run.
+Settings are validated exactly as a run's are (:func:`validate_settings`): against the
+schema generated from the settings' fields (``app.schemas.ProfileSettings``, the bounds of
+the API and ``kring solve``), then by ``matching.RunSettings`` for the combinations, so an
+impossible profile (min > max, max_pair_km <= 0, a negative weight) is a 422 naming the
+field, and a profile that validates can always be run.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.models import Profile, ProfileVersion
-from app.schemas import ProfileCreate, RunFilters
+from app.schemas import TOP_LEVEL, ProfileCreate, ProfileSettings, RunFilters
 from app.services import audit
 from app.services.organisations import Caller
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
-from matching import RunSettings, SettingsError, catalogue, is_need_code
+from matching import RunSettings, SettingsError, catalogue, is_need_code, setting_field
 
-_JOINT = {"min_size": 10, "max_size": 15, "max_pair_km": 50.0}
+_JOINT = {name: setting_field(name).default for name in ("min_size", "max_size", "max_pair_km")}
 JOINT_TRAINING = "Gezamenlijke scholing (10\u201315, 50 km)"
 PEER_LEARNING = "Peer-learning kring (8\u201312, 30 km)"
 
@@ -33,10 +35,6 @@ PEER_LEARNING = "Peer-learning kring (8\u201312, 30 km)"
 def invalid(field: str, message: str) -> InvalidInputError:
     """A 422 naming one field."""
     return InvalidInputError(message, [{"row": None, "field": field, "message": message}])
-
-
-TOP_LEVEL = ("purpose", "scheme_id", "time_limit_s", "seed")
-"""Settings that are request members of their own; the others live under ``constraints``."""
 
 
 def validate_settings(values: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +126,12 @@ def _values(body: ProfileCreate) -> dict[str, Any]:
     for key in ("time_limit_s", "seed"):
         if getattr(body, key) is not None:
             values[key] = getattr(body, key)
+    try:  # the stored settings keep to the published model, bounds included
+        ProfileSettings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise invalid(loc if loc in TOP_LEVEL else f"constraints.{loc}", first["msg"]) from None
     validate_settings({**values, "purpose": body.purpose, "scheme_id": body.scheme_id})
     return values
 

@@ -29,8 +29,8 @@ from matching.core.errors import MatchingError
 from matching.core.problem import Instance
 from matching.sme.firms import Firm
 from matching.sme.needs import NEED_CODES, NEEDS
-from matching.sme.schemes import check_firm, effective_settings, scheme_by_id
-from matching.sme.settings import RunSettings, SettingsError
+from matching.sme.schemes import check_firm, scheme_by_id
+from matching.sme.settings import RunSettings, SettingsError, effective_settings
 
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}
 

@@ -36,9 +36,9 @@ from matching.core.problem import Instance
 from matching.core.progress import Phase, Progress, mates_of_groups
 from matching.core.result import Result
 from matching.sme.build import build_instance
+from matching.sme.eligibility import failed_rules
 from matching.sme.firms import Firm
 from matching.sme.report import Report, build_report
-from matching.sme.schemes import failed_rules
 from matching.sme.settings import RunSettings
 
 RESERVE_SHARE = 0.2

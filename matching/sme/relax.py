@@ -37,11 +37,11 @@ from matching.core.constraints import best_theme, required_theme_count
 from matching.core.problem import Instance
 from matching.core.verify import Violation, check_group
 from matching.sme.build import FirmIndex, build_instance
+from matching.sme.eligibility import settings_rule
 from matching.sme.firms import Firm
 from matching.sme.needs import NEED_CODES
 from matching.sme.relax_answer import MAX_OPTIONS as MAX_OPTIONS
 from matching.sme.relax_answer import Attempt, Change, Relaxation
-from matching.sme.schemes import settings_rule
 from matching.sme.settings import RunSettings
 
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}

@@ -9,32 +9,33 @@ be sourced are left empty and explained in ``notes``.
 
 A run with ``purpose="subsidy"`` and a ``scheme_id`` (see :mod:`matching.sme.settings`):
 
-* places only firms that pass :func:`check_firm` (the instance's ``eligible`` mask);
+* places only firms that pass :func:`check_firm` (the instance's ``eligible`` mask,
+  :mod:`matching.sme.eligibility`);
 * uses the scheme's funded needs as the allowed group themes;
 * intersects the group size bounds with the scheme's partner bounds
-  (:func:`effective_settings`).
+  (:func:`matching.sme.settings.effective_settings`).
+
+This module knows schemes and firms, not run settings (no import of
+:mod:`matching.sme.settings`: that module imports this one).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from matching.core.errors import MatchingError, SettingsError
+from geodata.errors import GeodataError
+from geodata.geocode import geocode
+from matching.core.errors import MatchingError
 from matching.sme.firms import Firm
 from matching.sme.needs import is_need_code
 from matching.sme.sbi import load_sbi
-
-if TYPE_CHECKING:
-    from matching.sme.settings import RunSettings
 
 SCHEME_DIR = Path(__file__).resolve().parent / "data" / "schemes"
 LeadKind = Literal["member", "branch_organisation", "training_fund"]
@@ -287,9 +288,6 @@ def _region_text(scheme: Scheme) -> str:
 
 
 def _region_of(firm: Firm) -> str | None:
-    from geodata.errors import GeodataError
-    from geodata.geocode import geocode
-
     try:
         return geocode(firm.postcode).labour_market_region
     except GeodataError:
@@ -349,110 +347,3 @@ def check_firm(scheme: Scheme, firm: Firm, *, region: str | None = None) -> Fail
     if not set(firm.needs) & set(scheme.funded_needs):
         return FailedRule("funded_needs", "none of the firm's needs is funded by the scheme")
     return None
-
-
-def settings_rule(firm: Firm, settings: RunSettings) -> FailedRule | None:
-    """The first eligibility rule of the run settings (and their scheme) a firm fails.
-
-    Parameters
-    ----------
-    firm
-        The firm.
-    settings
-        Run settings: ``eligible_provinces``, ``eligible_max_employees``, ``scheme_id``.
-
-    Returns
-    -------
-    FailedRule or None
-        ``eligible_provinces`` / ``eligible_max_employees`` / ``scheme.<rule>``.
-    """
-    from geodata.boundaries import normalise_province
-
-    if settings.eligible_provinces is not None:
-        wanted = {normalise_province(p) for p in settings.eligible_provinces}
-        if firm.province not in wanted:
-            return FailedRule("eligible_provinces", f"{firm.province} not in {sorted(wanted)}",
-                              (("place", firm.gemeente_name or firm.province),
-                               ("provinces", tuple(sorted(wanted)))))  # fmt: skip
-    limit = settings.eligible_max_employees
-    if limit is not None and firm.employees > limit:
-        return FailedRule("eligible_max_employees", f"{firm.employees} employees > {limit}",
-                          (("employees", firm.employees), ("limit", limit)))  # fmt: skip
-    if settings.scheme_id is not None:
-        failed = check_firm(scheme_by_id(settings.scheme_id), firm)
-        if failed is not None:
-            return FailedRule(f"scheme.{failed.rule}", failed.detail, failed.params)
-    return None
-
-
-def failed_rules(firms: Sequence[Firm], settings: RunSettings) -> dict[str, str]:
-    """External id -> failed eligibility rule, for every ineligible firm.
-
-    Parameters
-    ----------
-    firms
-        The cohort.
-    settings
-        Run settings.
-
-    Returns
-    -------
-    dict
-        Only ineligible firms; values like ``"scheme.regions: Leeuwarden is outside ..."``.
-    """
-    out: dict[str, str] = {}
-    for firm in firms:
-        failed = settings_rule(firm, settings)
-        if failed is not None:
-            out[firm.external_id] = str(failed)
-    return out
-
-
-def effective_settings(settings: RunSettings, scheme: Scheme | None = None) -> RunSettings:
-    """The settings with the scheme applied (unchanged without a scheme).
-
-    Group sizes become the intersection of ``[min_size, max_size]`` with the scheme's
-    partner bounds; allowed themes become the scheme's funded needs (intersected with
-    ``allowed_themes`` when given).
-
-    Parameters
-    ----------
-    settings
-        Run settings.
-    scheme
-        The scheme to apply; by default the bundled scheme ``settings.scheme_id``.
-
-    Returns
-    -------
-    RunSettings
-        Equal settings with ``scheme_id=None`` and the scheme's bounds and themes.
-
-    Raises
-    ------
-    matching.core.errors.SettingsError
-        When the scheme is unknown, the size bounds do not meet the partner bounds, or no
-        funded need is an allowed theme.
-    """
-    if settings.scheme_id is None:
-        return settings
-    if scheme is None:
-        try:
-            scheme = scheme_by_id(settings.scheme_id)
-        except UnknownSchemeError as exc:
-            raise SettingsError("scheme_id", str(exc)) from None
-    bounds = scheme.partners
-    low = max(settings.min_size, bounds.min)
-    high = settings.max_size if bounds.max is None else min(settings.max_size, bounds.max)
-    if low > high:
-        raise SettingsError(
-            "scheme_id",
-            f"group sizes {settings.min_size}-{settings.max_size} do not meet the scheme's "
-            f"{bounds.min}-{bounds.max or 'any'} partners per application",
-        )
-    themes = [c for c in scheme.funded_needs if settings.allowed_themes is None
-              or c in settings.allowed_themes]  # fmt: skip
-    if not themes:
-        raise SettingsError("allowed_themes", f"no allowed theme is funded by {scheme.id}")
-    return dataclasses.replace(
-        settings, scheme_id=None, min_size=low, max_size=high, allowed_themes=tuple(themes)
-    )

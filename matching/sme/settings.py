@@ -28,32 +28,30 @@ resolved value.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, cast
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
 from matching.core.errors import InvalidInstanceError
 from matching.core.errors import SettingsError as SettingsError  # re-exported: its old home
-from matching.core.problem import GROUP_SCORES, AffinityWeights, GroupScore
+from matching.core.problem import AffinityWeights, GroupScore
+from matching.sme.fields import (
+    AFFINITY_FIELDS,
+    PURPOSES,
+    RUN_FIELDS,
+    check_value,
+    setting_fields,
+)
 from matching.sme.needs import is_need_code, need_by_code
-from matching.sme.schemes import effective_settings
+from matching.sme.schemes import Scheme, UnknownSchemeError, scheme_by_id
+
+__all__ = ["PURPOSES", "RUN_FIELDS", "Purpose", "RunSettings", "SettingsError",
+           "effective_settings"]  # fmt: skip
 
 Purpose = Literal["training", "subsidy", "peer"]
-PURPOSES: tuple[str, ...] = ("training", "subsidy", "peer")
-MAX_COUNT = 1_000_000_000
-"""Largest weight bound, employee bound or iteration budget (beyond it: a typing mistake)."""
-MAX_TIME_LIMIT_S = 86_400.0
-"""Longest time limit of one run (a day); the service may set a lower maximum."""
-MAX_AFFINITY_WEIGHT = 1_000.0
-"""Largest weight of one affinity term."""
-MAX_SEED = 2**31
-"""Seeds lie in ``[0, MAX_SEED)``."""
-
-
-def _positive(value: float | None) -> bool:
-    return value is None or (math.isfinite(value) and value > 0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +93,13 @@ class RunSettings:
     group_score
         ``"pair_sum"`` or ``"member_mean"`` (see :mod:`matching.core.objective`); ``None``
         resolves to the purpose's default (``member_mean`` for ``peer``).
+    options
+        Values of the rule settings without an attribute here (``max_per_gemeente``,
+        ``reach``), by name; every registered rule's setting is filled in (its default
+        when not given).  Read any setting with :meth:`value`.
+
+    Every value is checked against its :class:`~matching.core.registry.Field`
+    (:func:`matching.sme.fields.check_value`), then the combinations are checked.
     """
 
     purpose: Purpose = "training"
@@ -116,93 +121,64 @@ class RunSettings:
     seed: int = 0
     max_neighbours: int | None = None
     group_score: GroupScore | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._check_sizes()
-        self._check_bounds()
+        self._check_fields()
         if self.group_score is None:
             default = "member_mean" if self.purpose == "peer" else "pair_sum"
             object.__setattr__(self, "group_score", default)
-        elif self.group_score not in GROUP_SCORES:
-            raise SettingsError("group_score", f"must be one of {', '.join(GROUP_SCORES)}")
-        self._check_themes()
-        if not (_positive(self.max_pair_km) and self.max_pair_km is not None):
-            raise SettingsError("max_pair_km", "must be a positive number of km")
-        if not _positive(self.infer_competitors_km):
-            raise SettingsError("infer_competitors_km", "must be positive or null")
-        if self.max_same_division is not None and self.max_same_division < 1:
-            raise SettingsError("max_same_division", "must be >= 1 or null")
-        if self.eligible_max_employees is not None and self.eligible_max_employees < 0:
-            raise SettingsError("eligible_max_employees", "must be >= 0 or null")
-        if self.eligible_provinces is not None:
-            object.__setattr__(self, "eligible_provinces", tuple(self.eligible_provinces))
-            if not self.eligible_provinces:
-                raise SettingsError("eligible_provinces", "must name a province or be null")
-        if not _positive(self.time_limit_s):
-            raise SettingsError("time_limit_s", "must be positive or null")
-        if self.time_limit_s is None and self.max_iterations is None:
-            raise SettingsError("time_limit_s", "set a time limit or max_iterations")
-        if self.max_iterations is not None and self.max_iterations < 0:
-            raise SettingsError("max_iterations", "must be >= 0 or null")
-        if not 0 <= self.seed < MAX_SEED:
-            raise SettingsError("seed", f"must be in [0, {MAX_SEED})")
-        if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
-            raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
-        self._check_scheme()
-
-    def _check_scheme(self) -> None:
-        if self.scheme_id is None:
-            return
-        if self.purpose != "subsidy":
-            raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
-        effective_settings(self)
-
-    def _check_sizes(self) -> None:
-        if self.purpose not in PURPOSES:
-            raise SettingsError("purpose", f"must be one of {', '.join(PURPOSES)}")
-        if self.min_size < 2:
-            raise SettingsError("min_size", "a group needs at least 2 firms")
         if self.max_size < self.min_size:
             raise SettingsError("max_size", f"must be >= min_size ({self.min_size})")
-        for name in ("min_weight", "max_weight"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise SettingsError(name, "must be >= 0 or null")
         if (
             self.min_weight is not None
             and self.max_weight is not None
             and self.min_weight > self.max_weight
         ):
             raise SettingsError("max_weight", f"must be >= min_weight ({self.min_weight})")
-        if not (math.isfinite(self.min_theme_share) and 0 < self.min_theme_share <= 1):
-            raise SettingsError("min_theme_share", "must be in (0, 1]")
+        self._check_themes()
+        self._check_provinces()
+        if self.time_limit_s is None and self.max_iterations is None:
+            raise SettingsError("time_limit_s", "set a time limit or max_iterations")
+        if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
+            raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
+        if self.scheme_id is not None:
+            if self.purpose != "subsidy":
+                raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
+            effective_settings(self)
 
-    def _check_bounds(self) -> None:
-        """Upper bounds (a number the engines cannot hold is the user's mistake, not a crash)."""
-        for name in ("min_weight", "max_weight", "eligible_max_employees", "max_iterations",
-                     "max_same_division", "max_neighbours"):  # fmt: skip
-            value = getattr(self, name)
-            if value is not None and value > MAX_COUNT:
-                raise SettingsError(name, f"must be <= {MAX_COUNT:,} or null")
-        if self.time_limit_s is not None and not self.time_limit_s <= MAX_TIME_LIMIT_S:
-            raise SettingsError("time_limit_s", f"must be <= {MAX_TIME_LIMIT_S:.0f} s (a day)")
-        for weight in fields(self.affinity):
-            value = getattr(self.affinity, weight.name)
-            if not value <= MAX_AFFINITY_WEIGHT:
-                limit = f"{MAX_AFFINITY_WEIGHT:.0f}"
-                raise SettingsError(f"affinity.{weight.name}", f"must be <= {limit}")
-        if self.eligible_provinces is not None:
-            for name in self.eligible_provinces:
-                try:
-                    normalise_province(name)
-                except GeodataError as exc:
-                    raise SettingsError("eligible_provinces", str(exc)) from None
+    def _check_fields(self) -> None:
+        """Every value against its :class:`~matching.core.registry.Field` (one set of bounds)."""
+        options = dict(self.options)
+        resolved: dict[str, Any] = {}
+        for f in setting_fields():
+            if f.name in _TYPED:
+                object.__setattr__(self, f.name, check_value(f, getattr(self, f.name)))
+            else:
+                resolved[f.name] = check_value(f, options.pop(f.name, f.default))
+        if options:
+            raise SettingsError(sorted(options)[0], "unknown setting")
+        object.__setattr__(self, "options", resolved)
+        for f in AFFINITY_FIELDS:
+            try:
+                check_value(f, getattr(self.affinity, f.name))
+            except SettingsError as exc:
+                raise SettingsError(f"affinity.{f.name}", exc.reason) from None
+
+    def _check_provinces(self) -> None:
+        if self.eligible_provinces is None:
+            return
+        if not self.eligible_provinces:
+            raise SettingsError("eligible_provinces", "must name a province or be null")
+        for name in self.eligible_provinces:
+            try:
+                normalise_province(name)
+            except GeodataError as exc:
+                raise SettingsError("eligible_provinces", str(exc)) from None
 
     def _check_themes(self) -> None:
         if self.allowed_themes is None:
             return
-        object.__setattr__(self, "allowed_themes", tuple(self.allowed_themes))
-        assert self.allowed_themes is not None
         if self.purpose == "peer":
             raise SettingsError("allowed_themes", "peer groups have no theme; leave it null")
         if not self.allowed_themes:
@@ -218,28 +194,57 @@ class RunSettings:
         """Whether groups need a theme (``training`` and ``subsidy``)."""
         return self.purpose != "peer"
 
+    def value(self, name: str) -> Any:
+        """The value of the setting ``name``: a typed attribute or a rule's option.
+
+        Parameters
+        ----------
+        name
+            A run-level or rule setting (``max_per_gemeente``).
+
+        Returns
+        -------
+        Any
+            The value; a rule registered after these settings were made gives its default.
+
+        Raises
+        ------
+        KeyError
+            When no run setting or registered rule declares ``name``.
+        """
+        if name in self.options:
+            return self.options[name]
+        if name in _TYPED:
+            return getattr(self, name)
+        for f in setting_fields():
+            if f.name == name:
+                return f.default
+        raise KeyError(name)
+
     def to_dict(self) -> dict[str, Any]:
         """Return every setting as JSON-ready data (tuples become lists).
 
         Returns
         -------
         dict
-            One key per field; ``affinity`` is a nested dict of weights.
+            One key per setting, rule options included; ``affinity`` is a dict of weights.
         """
-        out = asdict(self)
+        out = {name: getattr(self, name) for name in _TYPED}
+        out["affinity"] = dataclasses.asdict(self.affinity)
+        out.update(self.options)
         for key, value in out.items():
             if isinstance(value, tuple):
                 out[key] = list(value)
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunSettings:
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSettings:
         """Build settings from :meth:`to_dict` output (missing keys take their defaults).
 
         Parameters
         ----------
         data
-            Mapping of setting names to values.
+            Mapping of setting names to values (rule options at the top level too).
 
         Returns
         -------
@@ -251,30 +256,86 @@ class RunSettings:
         SettingsError
             For an unknown key, a wrongly typed value or an impossible combination.
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        options = {f.name for f in setting_fields()} - set(_TYPED)
+        unknown = sorted(set(data) - set(_TYPED) - options - {"affinity"})
         if unknown:
             raise SettingsError(unknown[0], "unknown setting")
-        values = dict(data)
-        for key in ("allowed_themes", "eligible_provinces"):
-            if isinstance(values.get(key), list):
-                values[key] = tuple(values[key])
+        values = {k: v for k, v in data.items() if k not in options}
         if "affinity" in values and not isinstance(values["affinity"], AffinityWeights):
             values["affinity"] = _affinity(values["affinity"])
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise SettingsError("settings", str(exc)) from None
+        return cls(**values, options={k: v for k, v in data.items() if k in options})
+
+
+_TYPED: tuple[str, ...] = tuple(
+    f.name for f in fields(RunSettings) if f.name not in ("affinity", "options")
+)
+"""Settings with an attribute of their own; every other rule setting is in ``options``."""
 
 
 def _affinity(data: object) -> AffinityWeights:
     if not isinstance(data, dict):
         raise SettingsError("affinity", "must be a mapping of weights")
-    allowed = {f.name for f in fields(AffinityWeights)}
-    unknown = sorted(set(data) - allowed)
+    by_name = {f.name: f for f in AFFINITY_FIELDS}
+    unknown = sorted(set(data) - set(by_name))
     if unknown:
         raise SettingsError(f"affinity.{unknown[0]}", "unknown weight")
+    values: dict[str, float] = {}
+    for name, value in data.items():
+        try:
+            values[name] = check_value(by_name[name], value)
+        except SettingsError as exc:
+            raise SettingsError(f"affinity.{name}", exc.reason) from None
     try:
-        return AffinityWeights(**cast(dict[str, float], data))
+        return AffinityWeights(**values)
     except InvalidInstanceError as exc:
         raise SettingsError(exc.field or "affinity", exc.reason) from None
+
+
+def effective_settings(settings: RunSettings, scheme: Scheme | None = None) -> RunSettings:
+    """The settings with the scheme applied (unchanged without a scheme).
+
+    Group sizes become the intersection of ``[min_size, max_size]`` with the scheme's
+    partner bounds; allowed themes become the scheme's funded needs (intersected with
+    ``allowed_themes`` when given).
+
+    Parameters
+    ----------
+    settings
+        Run settings.
+    scheme
+        The scheme to apply; by default the bundled scheme ``settings.scheme_id``.
+
+    Returns
+    -------
+    RunSettings
+        Equal settings with ``scheme_id=None`` and the scheme's bounds and themes.
+
+    Raises
+    ------
+    matching.core.errors.SettingsError
+        When the scheme is unknown, the size bounds do not meet the partner bounds, or no
+        funded need is an allowed theme.
+    """
+    if settings.scheme_id is None:
+        return settings
+    if scheme is None:
+        try:
+            scheme = scheme_by_id(settings.scheme_id)
+        except UnknownSchemeError as exc:
+            raise SettingsError("scheme_id", str(exc)) from None
+    bounds = scheme.partners
+    low = max(settings.min_size, bounds.min)
+    high = settings.max_size if bounds.max is None else min(settings.max_size, bounds.max)
+    if low > high:
+        raise SettingsError(
+            "scheme_id",
+            f"group sizes {settings.min_size}-{settings.max_size} do not meet the scheme's "
+            f"{bounds.min}-{bounds.max or 'any'} partners per application",
+        )
+    themes = [c for c in scheme.funded_needs if settings.allowed_themes is None
+              or c in settings.allowed_themes]  # fmt: skip
+    if not themes:
+        raise SettingsError("allowed_themes", f"no allowed theme is funded by {scheme.id}")
+    return dataclasses.replace(
+        settings, scheme_id=None, min_size=low, max_size=high, allowed_themes=tuple(themes)
+    )

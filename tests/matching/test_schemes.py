@@ -14,11 +14,10 @@ from matching.sme.schemes import (
     SchemeFileError,
     catalogue,
     check_firm,
-    effective_settings,
     load_schemes,
     scheme_by_id,
 )
-from matching.sme.settings import RunSettings, SettingsError
+from matching.sme.settings import RunSettings, SettingsError, effective_settings
 
 SHIPPED = {"jtf-groningen-personeel-scholing", "jtf-groningen-digitalisering-robotisering",
            "slim", "mit-rd-samenwerking"}  # fmt: skip

@@ -53,7 +53,7 @@ def test_from_dict_rejects_unknown_keys_and_bad_weights() -> None:
     assert info.value.field == "min_sise"
     with pytest.raises(SettingsError) as info:
         RunSettings.from_dict({"affinity": {"need": -1.0}})
-    assert info.value.field == "affinity_weights.need"
+    assert info.value.field == "affinity.need"
     with pytest.raises(SettingsError):
         RunSettings.from_dict({"affinity": {"colour": 1.0}})
 
