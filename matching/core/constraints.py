@@ -14,9 +14,6 @@ import numpy as np
 from matching.core.objective import pair_graph
 from matching.core.problem import Instance
 
-GEODESIC_SCREEN = 0.01
-"""Relative band around ``max_pair_km`` in which haversine is not trusted (geodesic used)."""
-
 
 def required_theme_count(min_theme_share: float, size: int) -> int:
     """Members that must have the group's theme: ``ceil(share * size)`` (float-safe)."""
@@ -65,14 +62,6 @@ def best_theme(instance: Instance, members: Sequence[int]) -> int | None:
         return None
     theme = max(options, key=lambda t: (counts[t], -t))
     return theme if theme_ok(instance, members, theme) else None
-
-
-def division_excess(instance: Instance, members: Sequence[int]) -> list[int]:
-    """Divisions that occur more than ``max_same_division`` times among the members."""
-    if instance.max_same_division is None or instance.divisions is None:
-        return []
-    values, counts = np.unique(instance.divisions[list(members)], return_counts=True)
-    return [int(v) for v, c in zip(values, counts, strict=True) if c > instance.max_same_division]
 
 
 def placement_upper_bound(instance: Instance) -> int:

@@ -5,23 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ViolationKind = str
-"""Which rule: a rule's name, or a structural kind.  Kinds of the built-in checks:"""
+"""Which rule: a kind a rule reports (``Rule.violation_kinds``), or a structural kind."""
 BUILTIN_KINDS: tuple[str, ...] = (
     "shape",
     "unknown_firm",
     "duplicate",
     "require_all",
-    "size",
-    "weight",
-    "diameter",
-    "forbidden",
-    "theme",
-    "ineligible",
-    "division",
     "locked",
     "pinned",
     "group_count",
 )
+"""Kinds of the verifier's structural checks (the rules' kinds come from the registry)."""
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,29 @@
 """Why firms stay unassigned, and a cheap valid upper bound on the number placeable.
 
-Reason codes (checked in this order, the first that applies wins):
+The reasons come from the registered rules (:mod:`matching.core.registry`), in the order of
+their stage and :attr:`~matching.core.registry.Rule.explain_order`; the first that applies
+wins:
 
-``ineligible``
-    The firm may not be placed under the run's eligibility rules.
-``no_neighbourhood``
-    Even ignoring competitors, the firm is not in the ``(min_size-1)``-core of the "within
-    ``max_pair_km``" graph over placeable firms: every member of a group of at least
-    ``min_size`` firms has at least ``min_size-1`` co-members within reach, all of them in the
-    group, so a group always lies inside that core.  In particular this holds for a firm
-    with fewer than ``min_size-1`` placeable firms within reach.
-``competitors_block``
-    The firm is in that core, but no longer once competitor pairs are removed.
-``no_common_need``
-    Themed purposes with ``min_theme_share == 1``: no allowed theme that the firm has leaves
-    it in the core of the compatible firms sharing that theme.  With a lower share, the same
-    test on the theme counts of its compatible reach (a necessary condition).
+``firms`` rules (eligibility: ``ineligible``)
+    The rule never places the firm.
+the ``reach`` rule (distance: ``no_neighbourhood``)
+    Even ignoring every pair rule, the firm is not in the ``(min_size-1)``-core of the
+    "within ``max_pair_km``" graph over placeable firms: every member of a group of at
+    least ``min_size`` firms has at least ``min_size-1`` co-members within reach, all of
+    them in the group, so a group always lies inside that core.
+``pairs`` rules (reach zones: ``no_reach``, competitors: ``competitors_block``)
+    The firm is in that core, but no longer once the pairs this rule (and the pair rules
+    before it) keep apart are removed.
+``group`` rules (theme: ``no_common_need``)
+    What a whole group needs (a shared theme) cannot be had in the remaining core.
 ``left_over``
     None of the above: the firm could be placed in principle, but only by displacing others.
 
 The bound is ``firms in locked groups + placeable firms with reason left_over or placed``:
-every firm with one of the first four reasons can never be placed, so it is valid.  For
-large cohorts whose search graph is capped (``Instance.max_neighbours``), the cores are
-replaced by the star test (counts within reach of each unassigned firm, haversine with a
-0.5 % margin so the test never wrongly flags a firm), which is weaker but still valid.
+every firm with another reason can never be placed, so it is valid.  For large cohorts
+whose search graph is capped (``Instance.max_neighbours``), the cores are replaced by the
+star test (counts within reach of each unassigned firm, haversine widened by the distance
+rule's geodesic screen so the test never wrongly flags a firm), weaker but still valid.
 """
 
 from __future__ import annotations
@@ -35,97 +35,92 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from geodata.distance import geodesic_km, haversine_km
 from geodata.neighbours import count_within
+from matching.core import registry
 from matching.core.objective import pair_graph
 from matching.core.problem import Instance
+from matching.core.registry import Rule
+from matching.rules.distance import GEODESIC_SCREEN
+from matching.rules.explain import Star, kcore
 
-REASONS = ("ineligible", "no_neighbourhood", "competitors_block", "no_common_need", "left_over")
-_MARGIN = 1.005
+LEFT_OVER = "left_over"
 KM_PER_DEGREE = 110.5
 """Fewest km per degree of latitude (a lower bound, so the bounding-box widening is safe)."""
+_STAGES = ("firms", "reach", "pairs", "group")
 
 
-def _kcore(adj: sp.csr_matrix, alive: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
-    """Vertices of the ``k``-core of the subgraph of ``adj`` induced by ``alive``."""
-    alive = alive.copy()
-    while True:
-        deg = adj @ alive.astype(np.int64)
-        drop = alive & (deg < k)
-        if not drop.any():
-            return alive
-        alive &= ~drop
+def _explaining() -> list[Rule]:
+    """The rules that explain, in the order they are asked."""
+    found = [r for r in registry.rules() if r.explains and r.reason]
+    return sorted(found, key=lambda r: (_STAGES.index(r.explains), r.explain_order))
 
 
-def _theme_matrix(instance: Instance) -> NDArray[np.bool_]:
-    has = np.zeros((instance.n_firms, max(instance.n_needs, 1)), bool)
-    for i, row in enumerate(instance.needs or ()):
-        has[i, list(row)] = True
-    return has
+def reasons() -> tuple[str, ...]:
+    """Every reason code an unassigned firm can get, in order (``left_over`` last)."""
+    return (*dict.fromkeys(str(r.reason) for r in _explaining()), LEFT_OVER)
 
 
-def _themes(instance: Instance) -> list[int]:
-    if instance.allowed_themes is not None:
-        return sorted(instance.allowed_themes)
-    return list(range(instance.n_needs))
+def _reach_km(instance: Instance) -> float | None:
+    """The radius within which firms may share a group, widened by the geodesic screen."""
+    if instance.max_pair_km is None or instance.lats is None:
+        return None
+    return instance.max_pair_km * (1 + GEODESIC_SCREEN)
 
 
-def _graphs(instance: Instance) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Compatible graph and "within reach" graph (compatible plus near competitor pairs)."""
-    n = instance.n_firms
+def _excluded(instance: Instance) -> dict[int, str]:
+    """Reason per firm that a ``firms`` rule excludes (the first such rule wins)."""
+    out: dict[int, str] = {}
+    for r in _explaining():
+        mask = r.excluded(instance) if r.explains == "firms" else None
+        if mask is not None:
+            for i in np.flatnonzero(mask).tolist():
+                out.setdefault(int(i), str(r.reason))
+    return out
+
+
+def _graph(n: int, pairs: NDArray[np.int64]) -> sp.csr_matrix:
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    return sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
+
+
+def _core_reasons(instance: Instance, placeable: NDArray[np.bool_]) -> list[str]:
+    """Reason per firm from the graph cores (exact pair graph available)."""
+    n, k = instance.n_firms, (instance.min_size or 1) - 1
     pg = pair_graph(instance)
     compat = sp.csr_matrix((np.ones(len(pg.indices), np.int8), pg.indices, pg.indptr), shape=(n, n))
-    near = []
-    if instance.max_pair_km is not None and instance.lats is not None:
-        assert instance.lons is not None
-        lat, lon = instance.lats, instance.lons
-        for a, b in instance.forbidden.tolist():
-            if geodesic_km(lat[a], lon[a], lat[b], lon[b]) <= instance.max_pair_km:
-                near += [(a, b), (b, a)]
-    else:
-        near = [(a, b) for a, b in instance.forbidden.tolist()]
-        near += [(b, a) for a, b in near]
-    if not near:
-        return compat, compat
-    rows, cols = np.array(near, np.int64).T
-    extra = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
-    return compat, ((compat + extra) > 0).astype(np.int8).tocsr()
+    radius = _reach_km(instance)
+    staged = [r for r in _explaining() if r.explains == "pairs"]
+    blocked = [r.blocked_pairs(instance, radius) for r in staged]
+    graph = compat
+    for pairs in blocked:
+        graph = graph + _graph(n, pairs)
+    reason = [LEFT_OVER] * n
+    alive = placeable.copy()
 
+    def drop(now: NDArray[np.bool_], code: str | None) -> None:
+        for i in np.flatnonzero(alive & ~now).tolist():
+            reason[i] = str(code)
 
-def _core_reasons(instance: Instance, placeable: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Reason index per firm from the graph cores (exact pair graph available)."""
-    k = (instance.min_size or 1) - 1
-    compat, reach = _graphs(instance)
-    in_reach = _kcore(reach, placeable, k)
-    in_compat = _kcore(compat, placeable, k)
-    in_theme = in_compat.copy()
-    if instance.theme_required:
-        has = _theme_matrix(instance)
-        if instance.min_theme_share >= 1:
-            in_theme = np.zeros(instance.n_firms, bool)
-            for t in _themes(instance):
-                in_theme |= _kcore(compat, in_compat & has[:, t], k)
+    for r in _explaining():
+        if r.explains == "reach":
+            now = kcore((graph > 0).astype(np.int8).tocsr(), alive, k)
+        elif r.explains == "pairs":
+            graph = graph - _graph(n, blocked[staged.index(r)])
+            now = kcore((graph > 0).astype(np.int8).tocsr(), alive, k)
+        elif r.explains == "group":
+            got = r.group_core(instance, compat, alive, k)
+            now = alive if got is None else alive & got
         else:
-            in_theme = in_compat & _star_theme_ok(instance, compat, in_compat, has)
-    reason = np.full(instance.n_firms, 4, np.int64)
-    reason[~in_theme] = 3
-    reason[~in_compat] = 2
-    reason[~in_reach] = 1
-    reason[~placeable] = 0
+            continue
+        drop(now, r.reason)
+        alive = now
+    for i, code in _excluded(instance).items():
+        reason[i] = code
+    for i in np.flatnonzero(~placeable).tolist():
+        if reason[i] == LEFT_OVER:
+            reason[i] = reasons()[0]
     return reason
-
-
-def _star_theme_ok(
-    instance: Instance, compat: sp.csr_matrix, alive: NDArray[np.bool_], has: NDArray[np.bool_]
-) -> NDArray[np.bool_]:
-    """Some allowed theme has enough holders among each firm's compatible reach."""
-    size = instance.min_size or 1
-    need = math.ceil(instance.min_theme_share * size - 1e-9)
-    counts = compat @ (has & alive[:, None]).astype(np.int64)  # holders within reach
-    ok = np.zeros(instance.n_firms, bool)
-    for t in _themes(instance):
-        ok |= np.where(has[:, t], counts[:, t] >= need - 1, counts[:, t] >= need)
-    return ok
 
 
 def _around(
@@ -155,54 +150,69 @@ def _around(
 
 def _star_reasons(
     instance: Instance, placeable: NDArray[np.bool_], firms: Sequence[int]
-) -> dict[int, int]:
-    """Reason index for the given firms from counts within reach (capped pair graphs).
+) -> dict[int, str]:
+    """Reason for the given firms from counts within reach (capped pair graphs).
 
     Counts only (:func:`geodata.neighbours.count_within`, no neighbour lists): the placeable
-    firms within ``max_pair_km`` (0.5 % margin) of each firm, less itself and its declared
-    competitors within reach; with themes, the same counts per theme among its holders.
+    firms within reach of each firm, less itself and the partners each pair rule keeps
+    apart from it; ``group`` rules count what they need among those.
     """
     assert instance.lats is not None and instance.lons is not None
-    assert instance.max_pair_km is not None
+    radius = _reach_km(instance)
+    assert radius is not None
     size = instance.min_size or 1
-    radius = instance.max_pair_km * _MARGIN
     lat, lon = instance.lats, instance.lons
     asked = np.asarray(list(firms), np.int64)
-    out = {int(i): 0 for i in asked[~placeable[asked]]}
+    excluded = _excluded(instance)
+    out = {int(i): excluded.get(int(i), reasons()[0]) for i in asked[~placeable[asked]]}
     q = asked[placeable[asked]]
     if not len(q):
         return out
     pool = _around(instance, np.flatnonzero(placeable), q, radius)
     near = count_within(lat[pool], lon[pool], lat[q], lon[q], radius) - 1  # less itself
-    # declared competitors within reach, each pair once (a competitor cannot be a co-member)
-    pairs = np.unique(
-        np.sort(np.asarray(instance.forbidden, np.int64).reshape(-1, 2), axis=1), axis=0
-    )
-    pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & placeable[pairs].all(axis=1)]
-    if len(pairs):
-        km = haversine_km(lat[pairs[:, 0]], lon[pairs[:, 0]], lat[pairs[:, 1]], lon[pairs[:, 1]])
-        pairs = pairs[np.asarray(km) <= radius]
     position = np.full(instance.n_firms, -1, np.int64)
     position[q] = np.arange(len(q))
-    ends = np.concatenate([pairs, pairs[:, ::-1]])  # (firm, its competitor) both ways
-    ends = ends[position[ends[:, 0]] >= 0]
-    blocked = np.bincount(position[ends[:, 0]], minlength=len(q))
-    reason = np.full(len(q), 4, np.int64)
-    if instance.theme_required:
-        has = _theme_matrix(instance)
-        need = math.ceil(instance.min_theme_share * size - 1e-9)
-        ok = np.zeros(len(q), bool)
-        for t in _themes(instance):
-            holders = pool[has[pool, t]]
-            count = count_within(lat[holders], lon[holders], lat[q], lon[q], radius)
-            count -= has[q, t]  # less itself
-            rivals = ends[has[ends[:, 1], t]]
-            count -= np.bincount(position[rivals[:, 0]], minlength=len(q))
-            ok |= count >= np.where(has[q, t], need - 1, need)
-        reason[~ok] = 3
-    reason[near - blocked < size - 1] = 2
-    reason[near < size - 1] = 1
+    explaining = _explaining()
+    # Later stages first, so that an earlier stage's reason wins where both apply.
+    reason = np.full(len(q), LEFT_OVER, dtype=object)
+    star = Star(instance, pool, q, radius,
+                _ends(_pairs_of(instance, radius), position, placeable), position)  # fmt: skip
+    for r in reversed(explaining):
+        ok = r.group_star(instance, star) if r.explains == "group" else None
+        if ok is not None:
+            reason[~ok] = r.reason
+    seen = np.zeros((0, 2), np.int64)
+    cumulative = []
+    for r in (r for r in explaining if r.explains == "pairs"):
+        seen = np.unique(np.concatenate([seen, r.blocked_pairs(instance, radius)]), axis=0)
+        ends = _ends(seen, position, placeable)
+        cumulative.append((r, np.bincount(position[ends[:, 0]], minlength=len(q))))
+    for r, blocked in reversed(cumulative):
+        reason[near - blocked < size - 1] = r.reason
+    for r in (r for r in explaining if r.explains == "reach"):
+        reason[near < size - 1] = r.reason
     out.update(zip(q.tolist(), reason.tolist(), strict=True))
+    return out
+
+
+def _pairs_of(instance: Instance, radius: float | None) -> NDArray[np.int64]:
+    """Every pair within reach that some pair rule keeps apart, each once."""
+    found = [r.blocked_pairs(instance, radius) for r in _explaining() if r.explains == "pairs"]
+    if not found:
+        return np.zeros((0, 2), np.int64)
+    return np.unique(np.concatenate(found).astype(np.int64).reshape(-1, 2), axis=0)
+
+
+def _ends(
+    pairs: NDArray[np.int64],
+    position: NDArray[np.int64],
+    placeable: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """``(query firm, other)`` rows of ``pairs`` among placeable firms, both directions."""
+    pairs = pairs.reshape(-1, 2)
+    pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & placeable[pairs].all(axis=1)]
+    ends = np.concatenate([pairs, pairs[:, ::-1]])
+    out: NDArray[np.int64] = ends[position[ends[:, 0]] >= 0]
     return out
 
 
@@ -227,12 +237,12 @@ def unassigned_reasons(
     locked = sum(len(g) for g in instance.locked_groups)
     if instance.max_neighbours is None:
         reason = _core_reasons(instance, placeable)
-        bound = locked + int(np.count_nonzero(reason == 4))
-        return {i: REASONS[reason[i]] for i in unassigned}, bound, "core"
+        bound = locked + sum(1 for i in range(instance.n_firms) if reason[i] == LEFT_OVER)
+        return {i: reason[i] for i in unassigned}, bound, "core"
     star = _star_reasons(instance, placeable, unassigned)
-    never = sum(1 for i in unassigned if 0 < star[i] < 4)
+    never = sum(1 for i in unassigned if placeable[i] and star[i] != LEFT_OVER)
     bound = locked + int(np.count_nonzero(placeable)) - never
-    return {i: REASONS[r] for i, r in star.items()}, bound, "star"
+    return star, bound, "star"
 
 
 def star_upper_bound(instance: Instance, unassigned: Sequence[int]) -> int | None:
@@ -284,5 +294,10 @@ def star_unplaceable(instance: Instance, firms: Sequence[int]) -> int | None:
     """
     if instance.lats is None or instance.lons is None or instance.max_pair_km is None:
         return None
-    star = _star_reasons(instance, instance.is_placeable, firms)
-    return sum(1 for r in star.values() if 0 < r < 4)
+    placeable = instance.is_placeable
+    star = _star_reasons(instance, placeable, firms)
+    return sum(1 for i, r in star.items() if placeable[i] and r != LEFT_OVER)
+
+
+REASONS = reasons()
+"""The reason codes of the shipped rules (this module is imported after every rule)."""

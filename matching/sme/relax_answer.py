@@ -26,8 +26,9 @@ class Change:
     Attributes
     ----------
     setting
-        ``max_pair_km``, ``min_size``, ``max_size``, ``min_theme_share``, ``min_weight``,
-        ``max_weight``, ``max_same_division`` or ``competitor_link``.
+        The setting a rule loosens (``max_pair_km``, ``min_size``, ``max_size``,
+        ``min_theme_share``, ``min_weight``, ``max_weight``, ``max_same_division``,
+        ``max_per_gemeente``...) or ``competitor_link``.
     current, needed
         The run's value and the value that places the firm (``None`` for a link).
     link
@@ -80,7 +81,8 @@ class Change:
         Returns
         -------
         str
-            One sentence from the catalogue (``relax.change.<setting>``).
+            One sentence from the catalogue (``relax.change.<setting>``; for a setting
+            without its own words ``relax.change.raise`` or ``.lower``, naming it).
         """
         size = len(self.members)
         if self.group is None:
@@ -93,7 +95,10 @@ class Change:
         shown = self.shown()
         assert shown is not None
         current, needed = (texts.number(v, lang, 1) for v in shown)
-        return texts.t(f"relax.change.{self.setting}", lang, current=current, needed=needed,
+        key = f"relax.change.{self.setting}"
+        if not texts.has(key):  # a rule without words of its own: "Verhoog max_x van 3 naar 4"
+            key = "relax.change.raise" if shown[1] > shown[0] else "relax.change.lower"
+        return texts.t(key, lang, setting=self.setting, current=current, needed=needed,
                        where=where)  # fmt: skip
 
     def to_dict(self, lang: str = "nl", rank: int | None = None) -> dict[str, Any]:
