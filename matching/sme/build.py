@@ -10,6 +10,8 @@ This is the one place where external ids meet dense indices inside the library.
 * Eligibility: firms outside ``eligible_provinces`` or above ``eligible_max_employees`` are
   never placed; with a ``scheme_id`` neither are firms failing the scheme's rules, and the
   scheme's funded needs and partner bounds apply (:mod:`matching.sme.schemes`).
+* Rules: the firms' raw data that rules read (``attributes``: gemeente, SBI division) and
+  the value of every registered rule's setting (``options``).
 * Large cohorts: the search considers at most ``max_neighbours`` nearest compatible firms
   per firm (:func:`auto_max_neighbours`); the verifier stays exact.
 """
@@ -25,6 +27,7 @@ from numpy.typing import NDArray
 from geodata.boundaries import normalise_province
 from geodata.errors import GeodataError
 from geodata.neighbours import build_neighbourhoods
+from matching.core import registry
 from matching.core.errors import MatchingError
 from matching.core.problem import Instance
 from matching.sme.firms import Firm
@@ -221,6 +224,28 @@ def infer_competitors(firms: Sequence[Firm], radius_km: float) -> list[tuple[int
     return sorted(pairs)
 
 
+def gemeente_number(code: str | None) -> int:
+    """The CBS number of a gemeente code (``"GM0014"`` -> 14), ``-1`` when unknown."""
+    digits = (code or "").upper().removeprefix("GM")
+    return int(digits) if digits.isdigit() else -1
+
+
+def attributes(firms: Sequence[Firm]) -> dict[str, NDArray[np.int64]]:
+    """The raw per-firm data rules read: ``gemeente`` (CBS number) and ``division`` (SBI)."""
+    return {
+        "gemeente": np.array([gemeente_number(f.gemeente_code) for f in firms], np.int64),
+        "division": np.array([int(f.division) for f in firms], np.int64),
+    }
+
+
+def rule_options(settings: RunSettings) -> dict[str, object]:
+    """The value of every registered rule's setting in ``settings`` (by field name)."""
+    value = getattr(settings, "value", None)
+    if callable(value):  # RunSettings knows every rule field
+        return {f.name: value(f.name) for f in registry.rule_fields()}
+    return {f.name: getattr(settings, f.name, f.default) for f in registry.rule_fields()}
+
+
 def _pairs(index: FirmIndex, pairs: Sequence[tuple[str, str]], field: str) -> list[tuple[int, int]]:
     out = []
     for a, b in pairs:
@@ -324,5 +349,7 @@ def build_instance(
         locked_groups=_groups(index, locked, "locked"),
         pinned_groups=_groups(index, pinned, "pinned"),
         max_neighbours=auto_max_neighbours(len(firms), settings),
+        attributes=attributes(firms),
+        options=rule_options(settings),
     )
     return instance, index

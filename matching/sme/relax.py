@@ -10,13 +10,15 @@ it, each checked against the run's own settings with the verifier's per-group ru
   (what if ``min_size`` were lower, or the theme share lower?), and the nearest
   ``min_size - 1`` compatible ones at any distance (what ``max_pair_km`` would it need?).
 
-A candidate that breaks exactly one rule gives a *single change*: ``max_pair_km`` up to the
-needed distance (rounded up to 0.1 km), ``max_size`` up, ``min_size`` down, the theme share
-down, ``max_weight``/``min_weight``/``max_same_division`` to the needed value, or one
-competitor link that blocks it.  Every change is re-checked on the changed instance before
-it is offered; none of these changes can invalidate another group of the run (they only
-loosen rules).  Options are ordered by relative change, competitor links after numeric
-changes; ``tried`` lists every candidate with the rules it breaks.
+A candidate that breaks exactly one rule gives a *single change*: that rule's
+:meth:`~matching.core.registry.Rule.relax` (in :mod:`matching.rules`) proposes it, e.g.
+``max_pair_km`` up to the needed distance (rounded up to 0.1 km), ``max_size`` up,
+``min_size`` down, the theme share down, a count cap (``max_same_division``,
+``max_per_gemeente``) up to the needed count, or one competitor link that blocks it.
+Every change is re-checked on the changed instance before it is offered; none of these
+changes can invalidate another group of the run (they only loosen rules).  Options are
+ordered by relative change, competitor links after numeric changes; ``tried`` lists every
+candidate with the rules it breaks.
 
 :meth:`Relaxation.to_dict` gives at most :data:`MAX_OPTIONS` options, ranked, with numbers
 rounded and a ``description`` in words from the catalogue ("Sta 51 km toe in plaats van
@@ -28,14 +30,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from geodata.distance import geodesic_km, haversine_km
-from matching.core.constraints import best_theme, required_theme_count
+from geodata.distance import haversine_km
+from matching.core import registry
+from matching.core.constraints import best_theme
 from matching.core.problem import Instance
-from matching.core.verify import Violation, check_group
+from matching.core.verify import check_group
+from matching.core.violation import Violation
 from matching.sme.build import FirmIndex, build_instance
 from matching.sme.eligibility import settings_rule
 from matching.sme.firms import Firm
@@ -67,11 +70,6 @@ class _Context:
     def ids(self, members: Sequence[int]) -> tuple[str, ...]:
         return tuple(self.index.ids[i] for i in sorted(members))
 
-    def diameter(self, members: Sequence[int]) -> float:
-        lat, lon = self.lat, self.lon
-        pairs = [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
-        return max((geodesic_km(lat[a], lon[a], lat[b], lon[b]) for a, b in pairs), default=0.0)
-
     def consider(self, members: list[int], theme: int | None, group: int | None) -> None:
         """Check one candidate; record it, and the single change that fixes it (if any)."""
         members = sorted(members)
@@ -80,22 +78,13 @@ class _Context:
             if theme is None and self.inst.theme_required:
                 theme = self._majority_theme(members)
         found = check_group(self.inst, None, tuple(members), theme)
-        self.tried.append(Attempt(group, len(members), tuple(self._say(v, theme) for v in found)))
+        self.tried.append(Attempt(group, len(members), tuple(self._say(v) for v in found)))
         change = self._single_change(found, members, theme, group)
         if change is not None and not check_group(change[1], None, tuple(members), theme):
             self.changes.append(change[0])
 
-    def _say(self, v: Violation, theme: int | None) -> str:
-        if v.kind == "forbidden":
-            return "competitors " + "-".join(self.ids(v.firms))
-        if v.kind == "diameter":
-            return "-".join(self.ids(v.firms)) + f" {v.detail}"
-        if v.kind == "theme" and self.inst.needs is not None:
-            if theme is None:
-                return "no allowed theme shared by enough members"
-            have = sum(theme in self.inst.needs[i] for i in v.firms)
-            return f"theme {NEED_CODES[theme]}: {have} of {len(v.firms)} members have it"
-        return f"{v.kind}: {v.detail}"
+    def _say(self, v: Violation) -> str:
+        return f"{v.kind} " + "-".join(self.ids(v.firms)) + f": {v.detail}"
 
     def _majority_theme(self, members: list[int]) -> int | None:
         assert self.inst.needs is not None
@@ -110,48 +99,23 @@ class _Context:
     def _single_change(
         self, found: list[Violation], members: list[int], theme: int | None, group: int | None
     ) -> tuple[Change, Instance] | None:
-        kinds = {v.kind for v in found}
-        if len(kinds) != 1 or (kinds == {"forbidden"} and len(found) != 1):
+        """The one rule all of ``found`` belong to proposes its smallest loosening."""
+        owners = {registry.rule_of_kind(v.kind) for v in found}
+        if len(owners) != 1 or None in owners:
             return None
-        kind, inst = kinds.pop(), self.inst
+        owner = owners.pop()
+        assert owner is not None
+        loose = owner.relax(self.inst, found, tuple(members), theme)
+        if loose is None:
+            return None
         code = None if theme is None else NEED_CODES[theme]
-        size = len(members)
-
-        def make(setting: str, current: float, needed: float, **kw: Any) -> tuple[Change, Instance]:
-            rel = abs(needed - current) / current if current else None
-            change = Change(setting, current, needed, None, group, self.ids(members), code, rel)
-            return change, dataclasses.replace(inst, **{setting: kw.get("value", needed)})
-
-        if kind == "diameter":
-            needed = math.ceil(self.diameter(members) * 10 + 1e-9) / 10
-            return make("max_pair_km", float(inst.max_pair_km or 0), needed)
-        if kind == "size" and inst.max_size is not None and size > inst.max_size:
-            return make("max_size", inst.max_size, size)
-        if kind == "size" and inst.min_size is not None and size >= 2:
-            return make("min_size", inst.min_size, size)
-        if kind == "theme" and theme is not None and inst.needs is not None:
-            have = sum(theme in inst.needs[i] for i in members)
-            needed = math.floor(have / size * 100) / 100
-            ok = needed > 0 and required_theme_count(needed, size) <= have
-            return make("min_theme_share", inst.min_theme_share, needed) if ok else None
-        if kind == "weight" and inst.weights is not None:
-            weight = int(inst.weights[members].sum())
-            if inst.max_weight is not None and weight > inst.max_weight:
-                return make("max_weight", inst.max_weight, weight)
-            if inst.min_weight is not None and weight < inst.min_weight:
-                return make("min_weight", inst.min_weight, weight)
-        if kind == "division" and inst.max_same_division is not None:
-            need = max(len(v.firms) for v in found)
-            return make("max_same_division", inst.max_same_division, need)
-        if kind == "forbidden":
-            a, b = found[0].firms
-            pair = (self.index.ids[a], self.index.ids[b])
-            rest = inst.forbidden[~((inst.forbidden[:, 0] == min(a, b))
-                                    & (inst.forbidden[:, 1] == max(a, b)))]  # fmt: skip
-            change = Change("competitor_link", None, None, pair, group, self.ids(members),
-                            code, None)  # fmt: skip
-            return change, dataclasses.replace(inst, forbidden=rest)
-        return None
+        link = None if loose.link is None else (self.index.ids[loose.link[0]],
+                                                 self.index.ids[loose.link[1]])  # fmt: skip
+        current, needed = loose.current, loose.needed
+        rel = None if current is None or needed is None or not current else (
+            abs(needed - current) / current)  # fmt: skip
+        change = Change(loose.setting, current, needed, link, group, self.ids(members), code, rel)
+        return change, loose.instance
 
     def greedy(
         self, pool: list[int], theme: int | None, limit_km: float, cap: int, links: bool = True
@@ -180,7 +144,7 @@ def _pool(ctx: _Context, placed: set[int]) -> list[int]:
     mask = inst.is_placeable.copy()
     mask[list(placed)] = False
     mask[ctx.firm] = False
-    pool = np.nonzero(mask & (ctx.km <= 4 * (inst.max_pair_km or 50.0)))[0]
+    pool = np.nonzero(mask & (ctx.km <= 4 * (inst.max_pair_km or math.inf)))[0]
     return [int(j) for j in pool[np.argsort(ctx.km[pool], kind="stable")]]
 
 
