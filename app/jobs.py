@@ -36,9 +36,14 @@ from typing import Protocol
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import run_process  # light: the spawned child lowers its priority first
 from app.config import Settings
+from app.db import open_session
+from app.services.distributed import queued_and_cancelled, stale_work
 from app.services.execution import execute_run
+from app.services.rendered import warm
 from app.services.runs import Lease, claim, requeue_interrupted, retry_or_fail
+from matching import warm_kernels
 
 log = structlog.get_logger("kring.jobs")
 
@@ -48,29 +53,8 @@ class _Worker(Protocol):
     def join(self, timeout: float | None = None) -> None: ...
 
 
-def lower_priority(settings: Settings) -> None:
-    """Add ``settings.run_nice`` to this process's niceness (POSIX; a no-op elsewhere).
-
-    The solver is CPU-bound for its whole time limit; on a small machine it would otherwise
-    take its share of the cores from the web process and API reads would queue behind it.
-    """
-    from app.run_process import lower_priority as lower
-
-    lower(settings.run_nice)
-
-
-def process_main(run_id: int, settings: Settings, attempt: int | None = None) -> None:
-    """Execute one run (attempt ``attempt``) in this worker process, with the service's logging."""
-    from app.logs import configure_logging
-
-    configure_logging(settings)
-    execute_run(run_id, settings, attempt)
-
-
 def _warm_kernels() -> None:
     """Compile or load the solver's numba kernels once, so runs never pay for it."""
-    from matching import warm_kernels
-
     log.info("solver_kernels_ready", seconds=round(warm_kernels(), 2))
 
 
@@ -120,6 +104,8 @@ class RunExecutor:
         if self.settings.executor == "inline":
             self.drain()
         elif self.settings.executor == "celery":
+            # Late on purpose: importing app.worker creates the Celery app from the
+            # environment, which only the Celery executor wants.
             from app.worker import dispatch
 
             try:
@@ -164,9 +150,6 @@ class RunExecutor:
 
     def _warm(self, run_id: int) -> None:
         """Fill this process's rendered-result cache for a run that just ended."""
-        from app.db import open_session
-        from app.services.rendered import warm
-
         try:
             with open_session(self.settings) as db:
                 if warm(db, run_id):
@@ -177,8 +160,6 @@ class RunExecutor:
     def _spawn(self, lease: Lease) -> _Worker:
         run_id = lease.run_id
         if self.settings.executor == "process":
-            from app import run_process  # light: the child lowers its priority first
-
             context = multiprocessing.get_context("spawn")
             process = context.Process(
                 target=run_process.main,
@@ -214,8 +195,7 @@ class RunExecutor:
             self._wake.clear()
 
     def _celery_loop(self) -> None:
-        from app.services.distributed import queued_and_cancelled, stale_work
-        from app.worker import dispatch, revoke
+        from app.worker import dispatch, revoke  # the Celery executor only (see submit)
 
         first = True
         revoked: set[int] = set()

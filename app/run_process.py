@@ -74,6 +74,8 @@ def main(
         die_with_parent(parent_pid, kernel_signal=True)
     name_process(run_id)
     lower_priority(nice)
-    from app.jobs import process_main
+    # Deliberately late: the run's heavy imports (numpy, numba, SQLAlchemy, the solver) come
+    # after ``nice`` above, so they do not take a core from the web process.
+    from app.run_child import process_main
 
     process_main(run_id, settings, attempt)  # type: ignore[arg-type]

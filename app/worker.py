@@ -19,6 +19,8 @@ import structlog
 from celery import Celery
 
 from app.config import Settings, get_settings
+from app.logs import configure_logging
+from app.run_process import lower_priority
 from app.services import distributed
 from app.services.runs import fail_run
 
@@ -123,12 +125,9 @@ def merge(run_id: int, number: int = distributed.MERGE) -> None:
 
 def main(concurrency: int = 1) -> None:
     """Run a Celery worker in this process (``kring worker``)."""
-    from app.jobs import lower_priority
-    from app.logs import configure_logging
-
     settings = get_settings()
     configure_logging(settings)
-    lower_priority(settings)  # the prefork children inherit it
+    lower_priority(settings.run_nice)  # the prefork children inherit it
     configure(celery, settings)
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}",
                         "--pool=prefork", "--without-gossip", "--without-mingle"])  # fmt: skip

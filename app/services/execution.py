@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -31,30 +31,20 @@ from app.models import (
     utcnow,
 )
 from app.services import review
+from app.services.cohort import select_firms
 from app.services.links import links_of
 from app.services.runs import Lease
-from matching import MatchingError, Progress, RunSettings
+from matching import (
+    MatchingError,
+    Progress,
+    RunSettings,
+    build_instance,
+    solve_firms,
+    unassigned_reasons,
+)
 
 log = structlog.get_logger("kring.execution")
 THROTTLE_S = 1.0
-
-
-def select_firms(db: Session, filters: dict[str, Any]) -> list[Firm]:
-    """Return the organisation's firms selected by a run's ``filters``."""
-    query = select(Firm).order_by(Firm.id)
-    if provinces := filters.get("provinces"):
-        query = query.where(Firm.province.in_(provinces))
-    if codes := filters.get("gemeente_codes"):
-        query = query.where(Firm.gemeente_code.in_(codes))
-    if ids := filters.get("external_ids"):
-        query = query.where(Firm.external_id.in_(ids))
-    if filters.get("consent_only"):
-        query = query.where(Firm.consent_to_share.is_(True))
-    if prefixes := filters.get("sbi_prefixes"):
-        query = query.where(or_(*(Firm.sbi_code.startswith(p, autoescape=True) for p in prefixes)))
-    if needs := filters.get("needs"):
-        query = query.where(or_(*(cast(Firm.needs, String).like(f'%"{n}"%') for n in needs)))
-    return list(db.scalars(query).all())
 
 
 class LeaseLostError(Exception):
@@ -199,7 +189,7 @@ class RunInputs:
 
 def load_inputs(db: Session, run: Run) -> RunInputs:
     """Load a run's firms, pairs, settings and kept groups (also used by Celery workers)."""
-    rows, locked, pinned = review.seed_inputs(db, run, select_firms(db, run.filters))
+    rows, locked, pinned = review.seed_inputs(db, run, select_firms(db=db, filters=run.filters))
     by_id = {r.id: r for r in rows}
     pairs = {
         name: [
@@ -224,8 +214,6 @@ NOBODY = (
 
 def _nobody_placeable(inputs: RunInputs) -> bool:
     """Whether the cheap, valid upper bound on the firms placeable is zero."""
-    from matching import build_instance, unassigned_reasons
-
     if not inputs.rows or inputs.locked or inputs.pinned:
         return False
     if len(inputs.rows) < inputs.settings.min_size:
@@ -240,8 +228,6 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     reporter.phase("loading")
-    from matching import solve_firms
-
     inputs = load_inputs(db, run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
     if early:

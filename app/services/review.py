@@ -21,12 +21,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.convert import row_to_firm
 from app.errors import ConflictError, NotFoundError
 from app.i18n import with_text
-from app.models import Firm, Group, GroupStatus, Run, RunStatus, utcnow
+from app.models import (
+    CompetitorLink,
+    Firm,
+    Group,
+    GroupStatus,
+    PartnerLink,
+    Run,
+    RunStatus,
+    utcnow,
+)
 from app.services import audit
+from app.services.cohort import select_firms
+from app.services.links import links_of
 from app.services.organisations import Caller
-from matching import RunSettings, effective_settings, reason_label
+from matching import RunSettings, effective_settings, reason_label, relax_firm
 from texts import t
 
 
@@ -100,8 +112,6 @@ def seed_groups(
     "decided_by_key_id"}]}, filters)``; in ``fill`` mode the filters select exactly the
     accepted members and the newcomers.
     """
-    from app.services.execution import select_firms
-
     base = succeeded_run(db, base_run_id)
     room = effective_settings(RunSettings.from_dict(params)).max_size
     seeds = []
@@ -117,7 +127,8 @@ def seed_groups(
         return seed, filters
     seen = _cohort_ids(db, base)
     accepted = {i for s in seeds for i in s["firm_ids"]}
-    chosen = [f for f in select_firms(db, filters) if f.id not in seen or f.id in accepted]
+    cohort = select_firms(db=db, filters=filters)
+    chosen = [f for f in cohort if f.id not in seen or f.id in accepted]
     rows = {f.id: f for f in chosen}
     rows.update({f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(accepted)))})
     return seed, {"external_ids": sorted(f.external_id for f in rows.values())}
@@ -172,12 +183,6 @@ def relaxation(
     settings and groups, with the cohort's current firm records and pairs; at most five
     options, ranked, in ``lang``; every candidate tried only with ``tried``.
     """
-    from app.convert import row_to_firm
-    from app.models import CompetitorLink, PartnerLink
-    from app.services.execution import select_firms
-    from app.services.links import links_of
-    from matching import relax_firm
-
     run = succeeded_run(db, run_id)
     firm = db.scalar(select(Firm).where(Firm.external_id == external_id))
     if firm is None:
@@ -194,7 +199,7 @@ def relaxation(
     left = next((u for u in run.unassigned if u.firm_id == firm.id), None)
     if left is None:
         raise NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
-    rows, _, _ = seed_inputs(db, run, select_firms(db, run.filters))
+    rows, _, _ = seed_inputs(db, run, select_firms(db=db, filters=run.filters))
     rows = rows if any(r.id == firm.id for r in rows) else [*rows, firm]
     by_id = {r.id: r for r in rows}
     ids = {i: r.external_id for i, r in by_id.items()}

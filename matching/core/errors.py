@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from matching.core.verify import Violation
+    from matching.core.violation import Violation
 
 
 class MatchingError(Exception):

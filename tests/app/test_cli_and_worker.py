@@ -124,10 +124,10 @@ def test_process_worker_executes_a_run(tmp_path: Path) -> None:
 
 
 def _niceness_after_lowering(settings: Settings, out: Any) -> None:
-    from app.jobs import lower_priority
+    from app.run_process import lower_priority
 
     before = os.nice(0)
-    lower_priority(settings)
+    lower_priority(settings.run_nice)
     out.put(os.nice(0) - before)
 
 
