@@ -1,6 +1,15 @@
-"""``kring`` sub-commands for the service: database, administration, serve, demo."""
+"""``kring`` sub-commands for the service: database, administration, serve, demo.
+
+The service modules (SQLAlchemy, the solver, uvicorn) are imported inside the commands, so
+``kring --help`` and the other commands do not pay for them.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
 
 import typer
 
@@ -80,8 +89,6 @@ def create_key(
     ),
 ) -> None:
     """Create another API key for an existing organisation (the key is the last line)."""
-    from datetime import timedelta
-
     from app.config import get_settings
     from app.db import open_session
     from app.models import Role, utcnow
@@ -157,8 +164,6 @@ def export_org(
     organisation: str = typer.Argument(..., help="Organisation name"),
 ) -> None:
     """Write an organisation's data as JSON to stdout (firms, pairs, profiles, runs, groups)."""
-    import json
-
     from app.config import get_settings
     from app.db import open_session
     from app.services.backup import export_organisation
@@ -177,9 +182,6 @@ def import_org(
     name: str | None = typer.Option(None, "--as", help="Import under another name"),
 ) -> None:
     """Restore an organisation from an export (all or nothing; the name must be free)."""
-    import json
-    from pathlib import Path
-
     from app.config import get_settings
     from app.db import open_session
     from app.errors import ServiceError
@@ -263,8 +265,6 @@ def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Load data, do not serve"),
 ) -> None:
     """Migrate, create the demo organisation and keys, load a cohort, start a run, serve."""
-    import os
-
     from app.config import get_settings
     from app.demo import prepare_demo
 
