@@ -8,9 +8,14 @@ from __future__ import annotations
 
 
 class GeodataError(Exception):
-    """Base class of every error raised by :mod:`geodata`."""
+    """Base class of every error raised by :mod:`geodata`.
+
+    ``field`` names the offending input (``postcode``, ``lat``) so that a caller can report
+    the error as the user's, naming the field.
+    """
 
     key: str | None = None
+    field: str | None = None
 
     @property
     def params(self) -> dict[str, object]:
@@ -22,6 +27,7 @@ class MalformedPostcodeError(GeodataError):
     """Text that is not a Dutch postcode (PC4 ``1234`` or PC6 ``1234 AB``)."""
 
     key = "geodata.malformed_postcode"
+    field = "postcode"
 
     def __init__(self, postcode: str, reason: str, reason_code: str = "format") -> None:
         self.postcode = postcode
@@ -39,6 +45,7 @@ class UnknownPostcodeError(GeodataError):
     """A well-formed postcode whose PC4 is not in the bundled GeoNames data."""
 
     key = "geodata.unknown_postcode"
+    field = "postcode"
 
     def __init__(self, postcode: str) -> None:
         self.postcode = postcode
@@ -54,6 +61,7 @@ class OutsideNetherlandsError(GeodataError):
     """Coordinates that fall outside every Dutch gemeente."""
 
     key = "geodata.outside_netherlands"
+    field = "lat"
 
     def __init__(self, lat: float, lon: float) -> None:
         self.lat = lat

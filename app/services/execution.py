@@ -34,10 +34,12 @@ from app.services import review
 from app.services.cohort import select_firms
 from app.services.links import links_of
 from app.services.runs import Lease
+from geodata.errors import GeodataError
 from matching import (
     MatchingError,
     Progress,
     RunSettings,
+    UnverifiedSolutionError,
     build_instance,
     solve_firms,
     unassigned_reasons,
@@ -367,14 +369,31 @@ def _execute(lease: Lease, settings: Settings) -> RunStatus | None:
         return RunStatus.succeeded
     except LeaseLostError:
         raise
-    except MatchingError as exc:
-        if not _finish(settings, lease, status=RunStatus.failed, error=str(exc)):
+    except UnverifiedSolutionError:  # a library error, but a bug: never the user's
+        return _crashed(settings, lease)
+    except (MatchingError, GeodataError) as exc:
+        error, stats = users_error(exc)
+        if not _finish(settings, lease, status=RunStatus.failed, error=error, stats=stats):
             raise LeaseLostError("the lease was lost before failing") from None
-        log.warning("run_failed", run_id=run_id, error=type(exc).__name__)
+        log.warning("run_failed", run_id=run_id, error=type(exc).__name__, field=exc.field)
         return RunStatus.failed
     except Exception:
-        log.exception("run_crashed", run_id=run_id)
-        if not _finish(settings, lease, status=RunStatus.failed,
-                       error="internal error; see the server log"):  # fmt: skip
-            raise LeaseLostError("the lease was lost before failing") from None
-        return RunStatus.failed
+        return _crashed(settings, lease)
+
+
+def users_error(exc: MatchingError | GeodataError) -> tuple[str, dict[str, Any]]:
+    """A library error as the user's: its words naming the field, and the run's
+    ``stats.error`` (``{"kind": the error class, "field": the offending input or null}``)."""
+    words = str(exc)
+    if exc.field and exc.field not in words:
+        words = f"{exc.field}: {words}"
+    return words, {"error": {"kind": type(exc).__name__, "field": exc.field}}
+
+
+def _crashed(settings: Settings, lease: Lease) -> RunStatus:
+    """Fail a run that a bug ended; the traceback goes to the log, not to the user."""
+    log.exception("run_crashed", run_id=lease.run_id)
+    if not _finish(settings, lease, status=RunStatus.failed,
+                   error="internal error; see the server log"):  # fmt: skip
+        raise LeaseLostError("the lease was lost before failing") from None
+    return RunStatus.failed

@@ -169,3 +169,39 @@ def test_kring_bench_without_a_checkout_says_so(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "need a source checkout" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_executor_reports_a_library_error_as_the_users_naming_its_field(tmp_path: Path) -> None:
+    """A run whose stored settings the library refuses fails with the error's words and
+    ``stats.error.field``, not as an internal error."""
+    from sqlalchemy import select
+
+    from app.db import open_session
+    from app.models import Run, RunStatus
+    from app.services.execution import execute_run
+    from app.services.runs import claim
+
+    s = make_settings(tmp_path / "e.db")
+    upgrade(s)
+    key = issue_key(s, "north", Role.member)
+    with client_for(s) as client:
+        with (DATA / "smes_small.csv").open("rb") as fh:
+            files = {"file": ("s.csv", fh)}
+            assert client.post("/api/v1/firms/import", files=files, headers=auth(key)).is_success
+        body = {"constraints": {"min_size": 3, "max_size": 5}, "time_limit_s": 1, "seed": 1}
+        done = client.post("/api/v1/runs", json=body, headers=auth(key)).json()
+        with open_session(s) as db:  # a snapshot the API would refuse, as an old row could be
+            good = db.scalars(select(Run).where(Run.id == done["id"])).one()
+            bad = Run(organisation_id=good.organisation_id, purpose=good.purpose,
+                      status=RunStatus.queued, params={**good.params, "max_pair_km": -5.0},
+                      filters=good.filters, mode=good.mode)  # fmt: skip
+            db.add(bad)
+            db.commit()
+            bad_id = bad.id
+        lease = claim(s, bad_id)
+        assert lease is not None
+        assert execute_run(bad_id, s, lease.attempt) == RunStatus.failed
+        run = client.get(f"/api/v1/runs/{bad_id}", headers=auth(key)).json()
+    assert run["status"] == "failed"
+    assert "max_pair_km" in run["error"] and "internal error" not in run["error"]
+    assert run["stats"]["error"] == {"kind": "SettingsError", "field": "max_pair_km"}
