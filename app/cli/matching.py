@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli.setting_options import SETTINGS, SettingsCommand
 from texts import number, t
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def _read(path: Path, lang: str = "nl") -> list[list[str]]:
 
 
 def solve(
+    ctx: typer.Context,
     smes: Annotated[
         Path,
         typer.Argument(
@@ -93,21 +95,14 @@ def solve(
         Path | None, typer.Option(help="Competitor pairs CSV (sme_a,sme_b).")
     ] = None,
     partners: Annotated[Path | None, typer.Option(help="Partner pairs CSV (sme_a,sme_b).")] = None,
-    purpose: Annotated[str, typer.Option(help="training | subsidy | peer.")] = "training",
-    min_size: Annotated[int, typer.Option(help="Smallest group.")] = 10,
-    max_size: Annotated[int, typer.Option(help="Largest group.")] = 15,
-    max_km: Annotated[float, typer.Option(help="Max km between any two members.")] = 50.0,
-    time_limit: Annotated[float, typer.Option(help="Search time limit in seconds.")] = 20.0,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    group_score: Annotated[
-        str | None,
-        typer.Option(help="pair_sum | member_mean (default: member_mean for peer, else pair_sum)."),
-    ] = None,
     lang: Annotated[
         str, typer.Option(help="Language of messages and OUT.json texts: nl or en.")
     ] = "nl",
 ) -> None:
-    """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input)."""
+    """Form groups of SMEs from CSV files and write OUT.json (exit 2 on bad input).
+
+    Every run setting is an option (--min-size, --max-per-gemeente, --reach ...).
+    """
     import json
 
     from matching import (
@@ -124,15 +119,7 @@ def solve(
     if lang not in ("nl", "en"):
         raise typer.BadParameter("nl or en", param_hint="--lang")
     try:
-        settings = RunSettings(
-            purpose=purpose,  # type: ignore[arg-type]
-            min_size=min_size,
-            max_size=max_size,
-            max_pair_km=max_km,
-            time_limit_s=time_limit,
-            seed=seed,
-            group_score=group_score,  # type: ignore[arg-type]
-        )
+        settings = RunSettings.from_dict(ctx.meta.get(SETTINGS, {}))
     except SettingsError as exc:
         raise _fail(str(exc), lang) from None
     try:
@@ -149,7 +136,7 @@ def solve(
             typer.echo(f"{exc.source}: {error}", err=True)
         count = len(exc.errors)
         raise _fail(t("cli.invalid_file", lang, source=exc.source, count=count), lang) from None
-    with _ProgressBar(time_limit, lang) as update:
+    with _ProgressBar(lang) as update:
         report = solve_firms(firms, pairs["competitors"], pairs["partners"], settings,
                              progress=update)  # fmt: skip
     data = report.to_dict()
@@ -183,7 +170,7 @@ class _ProgressBar:
     share of the time limit, firms placed of at most how many, and the mean affinity.  When
     stderr is no terminal, a line per phase and a last line instead."""
 
-    def __init__(self, time_limit: float, lang: str = "nl") -> None:
+    def __init__(self, lang: str = "nl") -> None:
         from rich.console import Console
         from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as Bar
@@ -221,4 +208,4 @@ class _ProgressBar:
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     app.command("generate")(generate)
-    app.command("solve")(solve)
+    app.command("solve", cls=SettingsCommand)(solve)

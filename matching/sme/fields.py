@@ -76,39 +76,6 @@ AFFINITY_FIELDS: tuple[Field, ...] = tuple(
 )  # fmt: skip
 """The affinity weights (``constraints.affinity.<name>``), defaults from ``AffinityWeights``."""
 
-_UNTIL_RULES: tuple[Field, ...] = (
-    Field("min_size", "int", 10, ge=2, le=100,
-          en="Smallest group.", nl="Kleinste groep."),
-    Field("max_size", "int", 15, ge=2, le=100,
-          en="Largest group.", nl="Grootste groep."),
-    Field("max_pair_km", "float", 50.0, gt=0, le=300,
-          en="Largest distance between any two members, in km.",
-          nl="Grootste afstand tussen twee leden, in km."),
-    Field("min_weight", "int", None, nullable=True, ge=0, le=MAX_COUNT,
-          en="Least total member weight.", nl="Kleinste totale gewicht van de leden."),
-    Field("max_weight", "int", None, nullable=True, ge=0, le=MAX_COUNT,
-          en="Most total member weight.", nl="Grootste totale gewicht van de leden."),
-    Field("infer_competitors_km", "float", None, nullable=True, gt=0, le=100,
-          en="Firms with the same SBI class within this many km count as competitors.",
-          nl="Bedrijven met dezelfde SBI-klasse binnen zoveel km gelden als concurrenten."),
-    Field("min_theme_share", "float", 1.0, gt=0, le=1,
-          en="Share of members that have the group's theme.",
-          nl="Deel van de leden met het thema van de groep."),
-    Field("max_same_division", "int", None, nullable=True, ge=1, le=MAX_COUNT,
-          en="Most members from one SBI division.",
-          nl="Hooguit zoveel leden uit één SBI-afdeling."),
-    Field("allowed_themes", "list[str]", None, nullable=True,
-          en="Need codes allowed as a group theme.", nl="Behoeftecodes die thema mogen zijn."),
-    Field("eligible_provinces", "list[str]", None, nullable=True,
-          en="Subsidy: the provinces whose firms may take part.",
-          nl="Subsidie: de provincies waarvan bedrijven mogen meedoen."),
-    Field("eligible_max_employees", "int", None, nullable=True, ge=0, le=MAX_COUNT,
-          en="Subsidy: the largest firm that may take part, in employees.",
-          nl="Subsidie: het grootste bedrijf dat mag meedoen, in medewerkers."),
-)  # fmt: skip
-"""Settings of today's rules, until the rule's module in :mod:`matching.rules` declares them
-(a registered rule's declaration wins; then the entry here goes)."""
-
 
 def setting_fields() -> tuple[Field, ...]:
     """Every setting of a run: the run-level fields, then every registered rule's.
@@ -129,8 +96,6 @@ def setting_fields() -> tuple[Field, ...]:
             if f.name in out:
                 raise ValueError(f"setting {f.name!r} is declared twice (rule {rule.name!r})")
             out[f.name] = f
-    for f in _UNTIL_RULES:
-        out.setdefault(f.name, f)
     return tuple(out.values())
 
 
@@ -146,9 +111,10 @@ def _number(bound: float) -> str:
     return f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
 
 
-def _check_number(field: Field, value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _check_number(field: Field, given: object) -> float | int:
+    if isinstance(given, bool) or not isinstance(given, int | float):
         raise SettingsError(field.name, "must be a number")
+    value: float | int = given
     if field.type == "int":
         if isinstance(value, float):
             if not value.is_integer():

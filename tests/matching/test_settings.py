@@ -1,12 +1,16 @@
 """Tests for RunSettings: defaults, validation and the JSON snapshot."""
 
 import json
+from typing import ClassVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matching.core import registry
 from matching.core.problem import AffinityWeights
+from matching.core.registry import Field
+from matching.sme.fields import check_value
 from matching.sme.settings import RunSettings, SettingsError
 
 
@@ -108,3 +112,45 @@ def test_unknown_group_score_names_the_setting() -> None:
     with pytest.raises(SettingsError) as err:
         RunSettings(group_score="max")  # type: ignore[arg-type]
     assert err.value.field == "group_score"
+
+
+class _Cap(registry.Rule):
+    """A test-only rule whose setting has no RunSettings attribute."""
+
+    name: ClassVar[str] = "cap_test"
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field("max_cap_test", "int", None, nullable=True, ge=1, le=9, en="Cap.", nl="Plafond."),
+        Field("mode_test", "str", "on", choices=("on", "off"), en="Mode.", nl="Stand."),
+    )
+
+
+def test_rule_settings_live_in_options_and_value_reads_every_setting() -> None:
+    """A rule's settings go to options (defaults filled), value() reads them and attributes."""
+    with registry.registered(_Cap()):
+        s = RunSettings.from_dict({"max_cap_test": 4, "min_size": 8})
+        assert s.options == {**s.options, "max_cap_test": 4, "mode_test": "on"}
+        assert (s.value("max_cap_test"), s.value("mode_test"), s.value("min_size")) == (4, "on", 8)
+        assert RunSettings.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+        with pytest.raises(SettingsError) as info:
+            RunSettings(options={"mode_test": "sideways"})
+        assert info.value.field == "mode_test"
+        with pytest.raises(SettingsError) as info:
+            RunSettings(options={"max_cup_test": 1})
+        assert info.value.field == "max_cup_test"
+    with pytest.raises(KeyError):
+        RunSettings().value("max_cap_test")
+
+
+def test_check_value_applies_type_bounds_and_null() -> None:
+    """check_value: whole floats become ints, ints become floats, lists tuples; else errors."""
+    count = Field("n", "int", None, nullable=True, ge=1, le=3, en="", nl="")
+    share = Field("x", "float", 1.0, gt=0, le=1, en="", nl="")
+    codes = Field("c", "list[str]", None, nullable=True, en="", nl="")
+    assert check_value(count, 3.0) == 3 and check_value(count, None) is None
+    assert check_value(share, 1) == 1.0 and isinstance(check_value(share, 1), float)
+    assert check_value(codes, ["a"]) == ("a",)
+    for field, bad in ((count, 3.5), (count, 4), (count, True), (share, 0), (share, None),
+                       (share, float("inf")), (codes, "a"), (codes, [1])):  # fmt: skip
+        with pytest.raises(SettingsError) as info:
+            check_value(field, bad)
+        assert info.value.field == field.name
