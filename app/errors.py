@@ -115,6 +115,15 @@ class InvalidInputError(ServiceError):
         super().__init__(detail, errors=errors)
 
 
+class RuleBrokenError(ServiceError):
+    """A hand edit would break a hard rule; ``violations`` names each, in words."""
+
+    status, slug, title = 422, "rule-broken", "Edit breaks a hard rule"
+
+    def __init__(self, violations: list[dict[str, Any]], lang: str) -> None:
+        super().__init__(" ".join(v["message"] for v in violations), violations=violations)
+
+
 def problem_response(
     scope: Scope,
     status: int,

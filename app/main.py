@@ -14,7 +14,19 @@ from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
 from app.logs import AccessLogMiddleware, configure_logging
 from app.middleware import BodyLimitMiddleware, HeadMiddleware, LanguageMiddleware
-from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
+from app.routers import (
+    audit,
+    docs,
+    edits,
+    firms,
+    health,
+    links,
+    meta,
+    profiles,
+    review,
+    runs,
+    schemes,
+)
 from app.routers import map as map_page
 from app.routers import templates as firm_templates
 from app.security import AuthThrottleMiddleware, SecuredFastAPI
@@ -118,7 +130,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     catalogue()  # a malformed scheme file fails here, at start-up, naming file and field
-    for router in (profiles.router, schemes.router, review.router, audit.router):
+    for router in (profiles.router, schemes.router, review.router, edits.router, audit.router):
         app.include_router(router, prefix=API_PREFIX)
     install_spec(app)  # upload fields also `format: binary`, file responses, examples
     return app

@@ -330,6 +330,10 @@ class Run(OrgScoped, Base):
         ForeignKey("run.id", ondelete="SET NULL")
     )
     seed_groups: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Hand edits applied to the run's groups (0: the optimiser's proposal as stored)."""
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The optimiser's original groups and unassigned firms, saved at the first hand edit."""
     created_at: Mapped[datetime] = _ts()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -383,6 +387,10 @@ class Group(OrgScoped, Base):
         ForeignKey("api_key.id", ondelete="SET NULL")
     )
     decision_comment: Mapped[str | None] = mapped_column(Text)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Locked by hand: no edit touches it, and later runs keep it exactly."""
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a hand edit last changed the members (``None``: as the optimiser proposed)."""
 
     run: Mapped[Run] = relationship(back_populates="groups")
     members: Mapped[list[GroupMember]] = relationship(
@@ -407,6 +415,24 @@ class GroupMember(OrgScoped, Base):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     group: Mapped[Group] = relationship(back_populates="members")
+
+
+class RunEdit(OrgScoped, Base):
+    """One verified hand edit of a run's groups: what, by whom, when, before and after."""
+
+    __tablename__ = "run_edit"
+    __table_args__ = (UniqueConstraint("run_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    effects: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Per changed group: members and scores before and after (external ids)."""
+    by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id", ondelete="SET NULL"))
+    by_holder: Mapped[str] = mapped_column(String(128), default="")
+    at: Mapped[datetime] = _ts()
 
 
 class UnassignedFirm(OrgScoped, Base):

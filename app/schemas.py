@@ -460,6 +460,12 @@ class GroupRead(BaseModel):
 
     number: int = Field(description="The group's number in its run: the one URLs take")
     status: Literal["proposed", "accepted", "rejected"]
+    locked: bool = Field(
+        False, description="Locked by hand: no edit changes it; later runs keep it"
+    )
+    edited_at: datetime | None = Field(
+        None, description="When a hand edit last changed its members (null: as proposed)"
+    )
     theme: str | None
     diameter_km: float | None
     score: float | None = Field(description="Mean pairwise affinity of the members")
@@ -475,9 +481,10 @@ class GroupRead(BaseModel):
     members: list[MemberRead]
 
 
-UnassignedReason = StrEnum("UnassignedReason", {r: r for r in REASONS})  # type: ignore[misc]
+_REASONS = (*REASONS, "removed_by_hand")  # the last: a hand edit took the firm out
+UnassignedReason = StrEnum("UnassignedReason", {r: r for r in _REASONS})  # type: ignore[misc]
 UnassignedReason.__doc__ = "Why a firm stayed unassigned (the first that applies). " + " ".join(
-    f"`{r}`: {t(f'reason.{r}.label', 'en')}. {t(f'reason.{r}.explanation', 'en')}" for r in REASONS
+    f"`{r}`: {t(f'reason.{r}.label', 'en')}. {t(f'reason.{r}.explanation', 'en')}" for r in _REASONS
 )
 
 
@@ -500,6 +507,7 @@ class RunGroups(BaseModel):
 
     run_id: int
     status: RunStatusName
+    revision: int = Field(0, description="Hand edits applied (0: the optimiser's proposal)")
     groups: list[GroupRead]
     unassigned: list[UnassignedRead]
     stats: dict[str, Any] | None
@@ -752,3 +760,95 @@ class SchemeList(BaseModel):
     """The subsidy scheme catalogue; every entry must be verified against the regulation."""
 
     items: list[Scheme]
+
+
+EditKind = Literal["move", "swap", "add", "remove", "split", "merge"]
+
+
+class EditCreate(BaseModel):
+    """One hand edit of a run's groups (group numbers as people see them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EditKind = Field(
+        description="move: `firm` to `to_group`; swap: `firm` with `other_firm`; add: an "
+        "unassigned `firm` to `to_group`; remove: `firm` from its group; split: `members` of "
+        "`group` into a new group; merge: `group` into `to_group`"
+    )
+    firm: str | None = Field(None, max_length=64, description="External id of the firm")
+    other_firm: str | None = Field(None, max_length=64, description="The firm to swap with")
+    group: int | None = Field(None, ge=1, description="The group to split or merge away")
+    to_group: int | None = Field(None, ge=1, description="The group the firm or group goes to")
+    members: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None,
+        max_length=100,
+        description="split: external ids of the members that form the new group",
+    )
+
+
+class EditViolation(BaseModel):
+    """A hard rule the edit would break, in words."""
+
+    rule: str = Field(description="The rule's code (e.g. `competitors`, `distance`, `size`)")
+    group: int = Field(description="The group that would break it")
+    firms: list[str] = Field(description="External ids of the firms involved")
+    message: str = Field(description="The rule in words, in the request's language")
+
+
+class GroupNumbers(BaseModel):
+    """A group's size and scores."""
+
+    size: int
+    mean_affinity: float
+    mean_need_jaccard: float
+    diameter_km: float
+
+
+class EditEffect(BaseModel):
+    """One changed group before and after the edit (``null``: the group does not exist)."""
+
+    group: int
+    before: GroupNumbers | None
+    after: GroupNumbers | None
+    members_before: list[str]
+    members_after: list[str]
+
+
+class EditRead(BaseModel):
+    """The outcome of an edit: checked, and applied unless refused or a dry run."""
+
+    run_id: int
+    kind: EditKind
+    allowed: bool = Field(description="No hard rule is broken")
+    applied: bool = Field(description="Stored (false for a dry run)")
+    revision: int = Field(description="The run's edit count after this request")
+    violations: list[EditViolation]
+    effects: list[EditEffect]
+
+
+class EditEntry(BaseModel):
+    """One stored edit: what, who and when."""
+
+    revision: int
+    kind: EditKind
+    request: dict[str, Any]
+    groups: list[EditEffect]
+    by: str = Field(description="Holder of the key that made the edit")
+    at: datetime
+
+
+class EditHistory(BaseModel):
+    """A run's edits and the optimiser's original proposal (``null`` until the first edit)."""
+
+    run_id: int
+    revision: int
+    proposal: dict[str, Any] | None
+    edits: list[EditEntry]
+
+
+class GroupLock(BaseModel):
+    """A group's lock state."""
+
+    run_id: int
+    number: int
+    locked: bool

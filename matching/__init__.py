@@ -60,7 +60,7 @@ from matching.sme.generate import GenerateError, generate_cohort
 from matching.sme.needs import NEEDS, is_need_code
 from matching.sme.pipeline import solve_firms
 from matching.sme.relax import relax_firm
-from matching.sme.report import build_report
+from matching.sme.report import build_report, group_report
 from matching.sme.schemes import Scheme, catalogue, scheme_by_id
 from matching.sme.settings import RunSettings, SettingsError, effective_settings
 from matching.sme.tabular import read_table
@@ -100,6 +100,7 @@ __all__ = [
     "auto_windows",
     "build_instance",
     "build_report",
+    "group_report",
     "catalogue",
     "check_value",
     "distributed",

@@ -5,7 +5,8 @@ its member firms (edits, GDPR erasure).  Each request therefore checks a cheap v
 token read from the database — the run's ``finished_at``, the count and newest
 ``updated_at`` of the run's firms still on record (members and left-out firms: an edit or
 an erasure shows at once, an import of other firms keeps the cache), and the run's
-decision count and newest ``decided_at`` — and serves the cached bytes while the token
+decision count and newest ``decided_at``, its locked groups and its hand-edit
+revision — and serves the cached bytes while the token
 is unchanged.  The token is read in the request's session, so organisation scoping and
 the 404 for other organisations' runs still happen first; the key includes whether the
 caller gets the viewer's minimised firm view, and the language of the texts.  Because
@@ -87,11 +88,11 @@ def _token(db: Session, run_id: int) -> Hashable:
     # and measured 9.3 ms against 4.3 ms on SQLite (1,500 firms)
     firms = db.execute(select(func.count(Firm.id), func.max(Firm.updated_at)).where(in_run)).one()
     decisions = db.execute(
-        select(func.count(Group.decided_at), func.max(Group.decided_at)).where(
-            Group.run_id == run_id
-        )
+        select(
+            func.count(Group.decided_at), func.max(Group.decided_at), func.count(Group.locked)
+        ).where(Group.run_id == run_id, or_(Group.decided_at.is_not(None), Group.locked))
     ).one()
-    return (run.finished_at, *firms, *decisions)
+    return (run.finished_at, run.revision, *firms, *decisions)
 
 
 def _lookup(full_key: Hashable, token: Hashable) -> Rendered | None:

@@ -155,10 +155,13 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
     return {
         "run_id": run.id,
         "status": run.status.value,
+        "revision": run.revision,
         "groups": [
             {
                 "number": g.number,
                 "status": g.status.value,
+                "locked": g.locked,
+                "edited_at": g.edited_at,
                 "theme": g.theme,
                 "diameter_km": g.diameter_km,
                 "score": g.score,

@@ -1,7 +1,11 @@
-"""Group review: accept or reject with a comment; keep accepted groups in later runs.
+"""Group review: accept or reject with a comment; keep accepted and locked groups later.
 
 ``POST /runs`` with ``keep_accepted_from`` stores the accepted groups of that run (as firm
 row ids, so a GDPR erasure leaves nothing behind) in ``run.seed_groups``:
+
+Groups locked by hand (:mod:`app.services.edits`) are kept like accepted ones, always
+exactly, and stay locked in the new run; a group's members are its current, possibly
+hand-edited, members.
 
 * ``mode="full"``: every accepted group becomes a *locked* group of the new run
   (``Instance.locked_groups``: kept exactly; everything else is re-optimised);
@@ -116,12 +120,13 @@ def seed_groups(
     room = effective_settings(RunSettings.from_dict(params)).max_size
     seeds = []
     for g in groups_of(db, base.id):
-        if g.status != GroupStatus.accepted:
+        if g.status != GroupStatus.accepted and not g.locked:
             continue
         ids = [m.firm_id for m in g.members if m.firm_id is not None]
-        kept = "pinned" if mode == "fill" and len(ids) < room else "locked"
+        kept = "pinned" if mode == "fill" and len(ids) < room and not g.locked else "locked"
         seeds.append({"group_id": g.id, "number": g.number, "firm_ids": ids, "kept_as": kept,
-                      "decided_by_key_id": g.decided_by_key_id})  # fmt: skip
+                      "decided_by_key_id": g.decided_by_key_id, "locked": g.locked,
+                      "accepted": g.status == GroupStatus.accepted})  # fmt: skip
     seed = {"from_run": base.id, "mode": mode, "groups": seeds}
     if mode != "fill":
         return seed, filters
@@ -169,6 +174,8 @@ def carry_decisions(db: Session, run: Run) -> None:
     for g in groups_of(db, run.id):
         s = by_members.get(frozenset(m.firm_id for m in g.members))
         if s is not None:
+            g.locked = bool(s.get("locked", False))
+        if s is not None and s.get("accepted", True):
             g.status, g.decided_at = GroupStatus.accepted, utcnow()
             g.decided_by_key_id = s["decided_by_key_id"]
             g.decision_comment = f"kept from run {run.keep_accepted_from} group {s['number']}"
