@@ -248,21 +248,39 @@ def _feature_arrays(
     return need_ptr, need_idx, need_w.astype(np.float64), log_emp, level, weights
 
 
+def split_zones(instance: Instance) -> NDArray[np.int64]:
+    """Per firm one label combining every :class:`~matching.core.primitives.PairSplit`.
+
+    Two firms have equal labels exactly when every split lets them share a group (all
+    zeros when no rule splits the instance).
+    """
+    splits = registry.primitives(instance).splits
+    if not splits:
+        return np.zeros(instance.n_firms, np.int64)
+    stacked = np.stack([s.labels for s in splits], axis=1)
+    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    return np.ascontiguousarray(inverse.reshape(-1), np.int64)
+
+
 def _top_k_pairs(
     instance: Instance, k: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Unordered pairs kept by either firm's top-``k`` by affinity, forbidden removed."""
+    """Unordered pairs kept by either firm's top-``k`` by affinity, forbidden removed.
+
+    Partners that a pair split forbids are dropped before ranking (:func:`split_zones`).
+    """
 
     assert instance.lats is not None and instance.lons is not None
     assert instance.max_pair_km is not None
     n = instance.n_firms
     features = _feature_arrays(instance)
+    zone = split_zones(instance)
     keys = []
     for start, block in iter_neighbourhood_blocks(
         instance.lats, instance.lons, instance.max_pair_km, exact=True
     ):
         src, dst = top_k_block(
-            start, block.indptr, block.indices, block.distances_km, *features,
+            start, block.indptr, block.indices, block.distances_km, *features, zone,
             max(instance.n_needs, 1), k,
         )  # fmt: skip
         keys.append(np.minimum(src, dst) * n + np.maximum(src, dst))

@@ -4,9 +4,12 @@ Used by :func:`matching.core.objective.compatible_pairs` when ``max_neighbours``
 graph of a large cohort.  Rows of the radius lists arrive block by block from
 :func:`geodata.neighbours.iter_neighbourhood_blocks`; :func:`top_k_block` scores each row's
 candidates with the affinity's feature terms (need weighted Jaccard, size, digital ladder,
-distance penalty) and keeps the best ``k``.  The partner bonus and forbidden pairs are
-applied afterwards by the caller on the kept pairs (few), and the kept pairs' affinity is
-recomputed there with :func:`matching.core.objective.affinity_of_pairs`, the single definition.
+distance penalty) and keeps the best ``k`` among the partners in the firm's own ``zone``
+(pairs that a :class:`~matching.core.primitives.PairSplit` forbids are dropped *before*
+ranking, so a firm on an island keeps its ``k`` best partners on that island).  The partner
+bonus and forbidden pairs are applied afterwards by the caller on the kept pairs (few), and
+the kept pairs' affinity is recomputed there with
+:func:`matching.core.objective.affinity_of_pairs`, the single definition.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ def top_k_block(
     log_emp: NDArray[np.float64],
     level: NDArray[np.float64],
     weights: NDArray[np.float64],
+    zone: NDArray[np.int64],
     n_needs: int,
     k: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - numba
     """Kept directed pairs ``(src, dst)`` of one block: each row's ``k`` best by affinity.
 
-    ``weights`` = (need, size, digital, distance, size_scale, max_pair_km).
+    ``weights`` = (need, size, digital, distance, size_scale, max_pair_km); ``zone``: per firm
+    a label, pairs of different labels are never kept (all zeros: no split).
     """
     rows = len(indptr) - 1
     total = 0
@@ -53,7 +58,7 @@ def top_k_block(
         score = np.empty(hi - lo, np.float64)
         for e in range(lo, hi):
             j = indices[e]
-            if j == i:
+            if j == i or zone[i] != zone[j]:
                 score[e - lo] = -np.inf
                 continue
             num, s_j = 0.0, 0.0

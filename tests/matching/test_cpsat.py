@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from matching import Instance, SolveParams, SolveStatus
+from matching.core.registry import registered
 from matching.core.stop import Budget
 from matching.engines.cpsat.lns import improve
 from matching.engines.cpsat.model import ClusteringModel
 from matching.engines.heuristics.window import make_window
+from tests.matching.test_heuristics import TwoCaps, two_caps_instance
 from tests.matching.test_solve import two_towns
 
 
@@ -89,3 +91,15 @@ def test_lns_repairs_a_poor_start() -> None:
     groups, rounds = improve(inst, [[0, 1, 4, 5], [2, 3, 6, 7]], params, Budget(params), 3)
     assert rounds == 3
     assert sorted(groups) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_count_caps_generic() -> None:
+    """Two count caps at once: groups of at most 3 (b) with at most 2 of one a-label."""
+    inst = two_caps_instance()
+    with registered(TwoCaps()):
+        status, groups = run(inst, 4)
+        assert run(inst, 1)[1] and max(len(g) for g in run(inst, 1)[1]) <= 3
+    a, b = inst.attributes["a"], inst.attributes["b"]
+    assert status is SolveStatus.OPTIMAL and sorted(len(g) for g in groups) == [3, 3, 3, 3]
+    for g in groups:
+        assert np.bincount(a[g]).max() <= 2 and np.bincount(b[g]).max() <= 1

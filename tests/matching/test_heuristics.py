@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching import Instance
+from matching import Instance, SolveParams, solve
 from matching.core.constraints import placement_upper_bound
+from matching.core.primitives import CountCap, Primitives
+from matching.core.registry import Rule, registered
 from matching.engines.heuristics import construct, moves
 from matching.engines.heuristics.regions import split_regions
 from matching.engines.heuristics.search import Tuning, data_of, new_state, run_window
@@ -55,7 +57,7 @@ def test_assign_all_respects_weight_bounds() -> None:
         affinity_matrix=mat,
     )
     w = window_of(inst)
-    P = np.array([1, 6, 3, 4, 1 << 40, 0, 1, 3, 1, 1, 1], np.int64)
+    P = np.array([1, 6, 3, 4, 0, 1, 3, 1, 1, 1], np.int64)
     D, S = data_of(w, P), new_state(w, 3, np.full(6, 3))
     moves.rebuild(D, S)
     assert construct.assign_all(D, S, 0)
@@ -78,3 +80,55 @@ def test_placement_bound_drops_isolated_firms() -> None:
     eligible[0] = False
     assert placement_upper_bound(two_towns(eligible=eligible)) == 7
     assert placement_upper_bound(two_towns(min_size=5, max_size=5)) == 8
+
+
+class TwoCaps(Rule):
+    """Test rule: at most 2 members per ``attributes["a"]`` label, 1 per ``"b"`` label."""
+
+    name = "test_two_caps"
+
+    def compile(self, instance: Instance) -> Primitives:
+        """Two count caps at once."""
+        return Primitives(
+            caps=(
+                CountCap(self.name, instance.attributes["a"], 2),
+                CountCap(self.name, instance.attributes["b"], 1),
+            )
+        )
+
+
+def two_caps_instance() -> Instance:
+    """Twelve firms, all pairs worth 1; ``a`` halves them, ``b`` = index mod 3."""
+    n = 12
+    idx = np.arange(n)
+    return Instance(
+        n_firms=n,
+        min_size=2,
+        max_size=6,
+        affinity_matrix=np.ones((n, n)) - np.eye(n),
+        attributes={"a": (idx >= 6).astype(np.int64), "b": idx % 3},
+    )
+
+
+def test_search_honours_two_count_caps_at_once() -> None:
+    """With two caps registered, tabu keeps every group within both (4 groups of 3)."""
+    inst = two_caps_instance()
+    with registered(TwoCaps()):
+        result = solve(inst, SolveParams(time_limit_s=None, max_iterations=400, seed=0))
+    a, b = inst.attributes["a"], inst.attributes["b"]
+    assert sorted(len(g) for g in result.solution.groups) == [3, 3, 3, 3]
+    for g in result.solution.groups:
+        assert np.bincount(a[list(g)]).max() <= 2 and np.bincount(b[list(g)]).max() <= 1
+    free = solve(inst, SolveParams(time_limit_s=None, max_iterations=400, seed=0))
+    assert sorted(len(g) for g in free.solution.groups) == [6, 6]
+
+
+def test_window_drops_caps_that_cannot_bind() -> None:
+    """A cap no label of the window exceeds is left out; a binding one gets label columns."""
+    inst = two_caps_instance()
+    with registered(TwoCaps()):
+        few = make_window(inst, np.array([0, 7]), np.zeros(12, bool))
+        w = window_of(inst)
+    assert few.cap_labels.shape == (2, 0)
+    assert w.cap_labels.shape == (12, 2) and list(w.cap_limit) == [2, 1]
+    assert w.n_cap_labels == 5

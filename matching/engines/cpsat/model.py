@@ -58,7 +58,7 @@ class ClusteringModel:
             modules.SizeBounds(),
             modules.WeightBounds(),
             modules.Compatibility(),
-            modules.DivisionCap(),
+            modules.CountCaps(),
             modules.Themes(min_theme_share),
             modules.Objective(),
         ]

@@ -78,20 +78,24 @@ class Compatibility:
                 model.add_bool_or([v.x[i, g].Not(), v.x[j, g].Not()])
 
 
-class DivisionCap:
-    """At most ``max_same_division`` members of a group from one SBI division."""
+class CountCaps:
+    """At most ``limit`` members of a group share one label, for every count cap.
+
+    Generic over the caps the rules compile into (SBI division, gemeente, ...): the window
+    keeps only caps that can bind among its firms.
+    """
 
     def build(self, model: cp_model.CpModel, v: Variables) -> None:
-        """Add the constraints (nothing when uncapped)."""
+        """Add one linear cap per binding label and slot."""
         w = v.window
-        if w.max_div >= UNBOUNDED:
-            return
-        for d in range(w.n_divisions):
-            firms = np.nonzero(w.division == d)[0].tolist()
-            if len(firms) <= w.max_div:
-                continue
-            for g in range(v.n_slots):
-                model.add(sum(v.x[i, g] for i in firms) <= w.max_div)
+        for k in range(w.cap_labels.shape[1]):
+            col, limit = w.cap_labels[:, k], int(w.cap_limit[k])
+            for label in np.unique(col[col >= 0]).tolist():
+                firms = np.nonzero(col == label)[0].tolist()
+                if len(firms) <= limit:
+                    continue
+                for g in range(v.n_slots):
+                    model.add(sum(v.x[i, g] for i in firms) <= limit)
 
 
 class Themes:

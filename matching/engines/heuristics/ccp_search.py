@@ -2,8 +2,8 @@
 
 Applies to instances where every firm must be placed into exactly ``n_groups`` groups
 with weight (and optionally size) bounds and an explicit affinity matrix, and nothing
-else: no distances, competitors, themes, eligibility, divisions, locked or pinned
-groups (:func:`applies`).  The method follows the memetic line for the CCP and other
+else: no distances, competitors, themes, eligibility, count caps, pair splits, locked or
+pinned groups (:func:`applies`).  The method follows the memetic line for the CCP and other
 grouping problems (Lai & Hao 2016; Zhou, Benlic, Wu & Hao 2019):
 
 * a small population of assignments, each improved by a tabu search;
@@ -43,7 +43,9 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from matching.core import registry
 from matching.core.problem import Instance
+from matching.engines.heuristics.window import count_caps
 
 CHUNK = 2000
 """Tabu iterations per numba call between time/cancellation checks."""
@@ -91,7 +93,8 @@ def applies(instance: Instance) -> bool:
     -------
     bool
         True when every firm must be placed into ``n_groups`` groups, the affinity is an
-        explicit matrix and only size and weight bounds apply.
+        explicit matrix and only size and weight bounds apply (no rule compiles a count cap or
+        a pair split).
     """
     eligible = instance.eligible
     return bool(
@@ -104,7 +107,8 @@ def applies(instance: Instance) -> bool:
         and len(instance.partners) == 0
         and not instance.theme_required
         and instance.allowed_themes is None
-        and instance.max_same_division is None
+        and not count_caps(instance)
+        and not registry.primitives(instance).splits
         and not instance.locked_groups
         and not instance.pinned_groups
         and (eligible is None or bool(np.all(eligible)))

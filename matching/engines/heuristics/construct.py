@@ -19,13 +19,14 @@ from numba import njit
 
 from matching.engines.heuristics.moves import (
     P_G,
-    P_MAX_DIV,
     P_MAX_SIZE,
     P_MAX_W,
     P_MIN_SIZE,
     P_MIN_W,
     P_THEMED,
     can_join,
+    caps_allow,
+    count_in,
     move,
 )
 
@@ -39,8 +40,8 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
     k = 1
     weight = D.w[s]
     value = 0.0
-    dc = np.zeros(S.dcnt.shape[1], np.int64)
-    dc[D.div[s]] = 1
+    dc = np.zeros((1, S.ccnt.shape[1]), np.int64)  # the growing group's cap label counts
+    count_in(dc, D.lab, s, 0, 1)
     for p in range(lo, hi):
         c = D.nbr[p]
         ok[p - lo] = S.a[c] == G and D.fixed[c] == 0 and (theme < 0 or D.has[c, theme] == 1)
@@ -52,7 +53,7 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
             if not ok[q]:
                 continue
             c = D.nbr[p]
-            if weight + D.w[c] > D.P[P_MAX_W] or dc[D.div[c]] + 1 > D.P[P_MAX_DIV]:
+            if weight + D.w[c] > D.P[P_MAX_W] or not caps_allow(dc, D.lab, D.lim, c, -1, 0):
                 continue
             if bp < 0 or score[q] > score[bp - lo]:
                 bp = p
@@ -64,7 +65,7 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
         members[k] = c
         k += 1
         weight += D.w[c]
-        dc[D.div[c]] += 1
+        count_in(dc, D.lab, c, 0, 1)
         for p in range(lo, hi):
             if ok[p - lo]:
                 if D.compat[c, D.nbr[p]] == 0:

@@ -5,8 +5,10 @@ assignment and its derived tables.  ``m`` firms, ``G`` group slots; slot ``G`` i
 of unassigned firms.  ``S.a[i]`` slot of firm ``i``; ``S.size``/``S.wsum`` per slot;
 ``S.gain[i, g]`` affinity of ``i`` to the members of ``g`` and ``S.good[i, g]`` how many of
 them are compatible with ``i`` (the pool column stays 0); ``S.cnt[g, t]`` members of ``g``
-with need ``t``; ``S.dcnt[g, d]`` members of ``g`` from division ``d``; ``S.pair[g]`` the
-sum of pairwise affinity within ``g`` (0 for the pool).
+with need ``t``; ``S.ccnt[g, c]`` members of ``g`` with count-cap label column ``c``
+(``D.lab[i, k]``: firm ``i``'s column for cap ``k``, or -1 when that cap does not count it;
+``D.lim[k]``: the cap's limit); ``S.pair[g]`` the sum of pairwise affinity within ``g`` (0
+for the pool).
 
 A group's value is its pair sum, or with ``P_MEAN`` (the ``member_mean`` group score of
 :mod:`matching.core.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`.
@@ -23,14 +25,13 @@ from numba import njit
     P_MAX_SIZE,
     P_MIN_W,
     P_MAX_W,
-    P_MAX_DIV,
     P_THEMED,
     P_REQUIRE_ALL,
     P_G,
     P_RELAX,
     P_FIXED_GROUPS,
     P_MEAN,
-) = range(11)
+) = range(10)
 """Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
 ``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
 ``P_MEAN``: groups are scored ``member_mean`` (pair sum times ``2 / (size - 1)``)."""
@@ -41,7 +42,8 @@ class Data(NamedTuple):
 
     w: Any
     has: Any
-    div: Any
+    lab: Any
+    lim: Any
     indptr: Any
     nbr: Any
     nbr_aff: Any
@@ -62,7 +64,7 @@ class State(NamedTuple):
     gain: Any
     good: Any
     cnt: Any
-    dcnt: Any
+    ccnt: Any
     pair: Any
 
 
@@ -102,14 +104,14 @@ def rebuild(D, S):  # type: ignore[no-untyped-def]
     S.gain[:] = 0.0
     S.good[:] = 0
     S.cnt[:] = 0
-    S.dcnt[:] = 0
+    S.ccnt[:] = 0
     S.pair[:] = 0.0
     for i in range(S.a.shape[0]):
         g = S.a[i]
         S.size[g] += 1
         S.wsum[g] += D.w[i]
         S.cnt[g] += D.has[i]
-        S.dcnt[g, D.div[i]] += 1
+        count_in(S.ccnt, D.lab, i, g, 1)
         if g == G:
             continue
         for p in range(D.indptr[i], D.indptr[i + 1]):
@@ -119,6 +121,30 @@ def rebuild(D, S):  # type: ignore[no-untyped-def]
     for i in range(S.a.shape[0]):
         if S.a[i] != G:
             S.pair[S.a[i]] += 0.5 * S.gain[i, S.a[i]]
+
+
+@njit(cache=True, inline="always")
+def count_in(ccnt, lab, i, g, step):  # type: ignore[no-untyped-def]
+    """Add ``step`` to slot ``g``'s count of each cap label of firm ``i``."""
+    for k in range(lab.shape[1]):
+        col = lab[i, k]
+        if col >= 0:
+            ccnt[g, col] += step
+
+
+@njit(cache=True, inline="always")
+def caps_allow(ccnt, lab, lim, x, y, g):  # type: ignore[no-untyped-def]
+    """Whether every count cap holds when ``x`` joins slot ``g`` and ``y`` (or -1) leaves it."""
+    for k in range(lab.shape[1]):
+        col = lab[x, k]
+        if col < 0:
+            continue
+        c = ccnt[g, col] + 1
+        if y >= 0 and lab[y, k] == col:
+            c -= 1
+        if c > lim[k]:
+            return False
+    return True
 
 
 @njit(cache=True, inline="always")
@@ -152,20 +178,20 @@ def can_leave_a(i, g, size, wsum, cnt, w, has, theme_ok, req, P):  # type: ignor
 
 
 @njit(cache=True, inline="always")
-def can_join_a(i, g, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P):  # type: ignore[no-untyped-def]
+def can_join_a(i, g, size, wsum, good, cnt, ccnt, w, has, lab, lim, theme_ok, req, P):  # type: ignore[no-untyped-def]
     """Array form of :func:`can_join` for hot loops."""
     if g == P[P_G]:
         return P[P_REQUIRE_ALL] == 0
     s = size[g]
     if s == 0 or s + 1 > P[P_MAX_SIZE] or (P[P_RELAX] == 0 and wsum[g] + w[i] > P[P_MAX_W]):
         return False
-    if good[i, g] != s or dcnt[g, div[i]] + 1 > P[P_MAX_DIV]:
+    if good[i, g] != s or not caps_allow(ccnt, lab, lim, i, -1, g):
         return False
     return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, i, -1, s + 1)
 
 
 @njit(cache=True, inline="always")
-def replace_ok_a(x, y, g, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P):  # type: ignore[no-untyped-def]
+def replace_ok_a(x, y, g, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P):  # type: ignore[no-untyped-def]
     """Array form of :func:`replace_ok` (``g`` is ``y``'s slot) for hot loops."""
     if g == P[P_G]:
         return P[P_REQUIRE_ALL] == 0
@@ -175,8 +201,7 @@ def replace_ok_a(x, y, g, size, wsum, good, cnt, dcnt, w, has, div, compat, them
         return False
     if good[x, g] - compat[x, y] != s - 1:
         return False
-    same = 1 if div[x] == div[y] else 0
-    if dcnt[g, div[x]] + 1 - same > P[P_MAX_DIV]:
+    if not caps_allow(ccnt, lab, lim, x, y, g):
         return False
     return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, x, y, s)
 
@@ -211,7 +236,20 @@ def can_leave(D, S, i):  # type: ignore[no-untyped-def]
 def can_join(D, S, i, g):  # type: ignore[no-untyped-def]
     """Whether firm ``i`` may join the non-empty slot ``g`` (or the pool)."""
     return can_join_a(
-        i, g, S.size, S.wsum, S.good, S.cnt, S.dcnt, D.w, D.has, D.div, D.theme_ok, D.req, D.P
+        i,
+        g,
+        S.size,
+        S.wsum,
+        S.good,
+        S.cnt,
+        S.ccnt,
+        D.w,
+        D.has,
+        D.lab,
+        D.lim,
+        D.theme_ok,
+        D.req,
+        D.P,
     )
 
 
@@ -226,10 +264,11 @@ def replace_ok(D, S, x, y):  # type: ignore[no-untyped-def]
         S.wsum,
         S.good,
         S.cnt,
-        S.dcnt,
+        S.ccnt,
         D.w,
         D.has,
-        D.div,
+        D.lab,
+        D.lim,
         D.compat,
         D.theme_ok,
         D.req,
@@ -253,8 +292,8 @@ def move(D, S, i, g2):  # type: ignore[no-untyped-def]
     S.wsum[g2] += D.w[i]
     S.cnt[g1] -= D.has[i]
     S.cnt[g2] += D.has[i]
-    S.dcnt[g1, D.div[i]] -= 1
-    S.dcnt[g2, D.div[i]] += 1
+    count_in(S.ccnt, D.lab, i, g1, -1)
+    count_in(S.ccnt, D.lab, i, g2, 1)
     for p in range(D.indptr[i], D.indptr[i + 1]):
         k = D.nbr[p]
         v = D.nbr_aff[p]

@@ -68,7 +68,6 @@ def _settings(
             window.max_size,
             window.min_weight,
             window.max_weight,
-            window.max_div,
             int(window.themed),
             int(window.require_all),
             n_slots,
@@ -109,7 +108,7 @@ def new_state(window: Window, n_slots: int, a: NDArray[np.int64]) -> moves.State
         gain=np.zeros((m, n_slots + 1), np.float64),
         good=np.zeros((m, n_slots + 1), np.int64),
         cnt=np.zeros((n_slots + 1, t), np.int64),
-        dcnt=np.zeros((n_slots + 1, window.n_divisions), np.int64),
+        ccnt=np.zeros((n_slots + 1, window.n_cap_labels), np.int64),
         pair=np.zeros(n_slots + 1, np.float64),
     )
 
@@ -119,7 +118,8 @@ def data_of(window: Window, P: NDArray[np.int64]) -> moves.Data:
     return moves.Data(
         w=window.weights,
         has=window.has_need,
-        div=window.division,
+        lab=window.cap_labels,
+        lim=window.cap_limit,
         indptr=window.indptr,
         nbr=window.nbr,
         nbr_aff=window.nbr_aff,

@@ -75,11 +75,12 @@ def _scan(  # type: ignore[no-untyped-def]
     gain,
     good,
     cnt,
-    dcnt,
+    ccnt,
     pair,
     w,
     has,
-    div,
+    lab,
+    lim,
     compat,
     theme_ok,
     req,
@@ -143,7 +144,7 @@ def _scan(  # type: ignore[no-untyped-def]
                 if e < be - 1e-12:
                     continue
                 if not can_join_a(
-                    i, g2, size, wsum, good, cnt, dcnt, w, has, div, theme_ok, req, P
+                    i, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, theme_ok, req, P
                 ):
                     continue
                 if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
@@ -175,11 +176,11 @@ def _scan(  # type: ignore[no-untyped-def]
             if e < be - 1e-12:
                 continue
             if not replace_ok_a(
-                j, i, g1, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
+                j, i, g1, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P
             ):
                 continue
             if not replace_ok_a(
-                i, j, g2, size, wsum, good, cnt, dcnt, w, has, div, compat, theme_ok, req, P
+                i, j, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P
             ):
                 continue
             if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
@@ -208,11 +209,12 @@ def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol):  # type: ignore
         S.gain,
         S.good,
         S.cnt,
-        S.dcnt,
+        S.ccnt,
         S.pair,
         D.w,
         D.has,
-        D.div,
+        D.lab,
+        D.lim,
         D.compat,
         D.theme_ok,
         D.req,

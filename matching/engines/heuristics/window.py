@@ -13,7 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.core import constraints as c
+from matching.core import registry
 from matching.core.objective import need_matrix, pair_graph
+from matching.core.primitives import CountCap
 from matching.core.problem import Instance
 
 UNBOUNDED = 1 << 40
@@ -33,8 +35,12 @@ class Window:
         1 where two local firms may share a group, shape ``(m, m)``.
     indptr, nbr, nbr_aff
         The same compatible pairs as CSR (local indices), for sparse loops.
-    weights, has_need, division
-        Per local firm: weight, need membership ``(m, n_needs)``, division code (0-based).
+    weights, has_need
+        Per local firm: weight, need membership ``(m, n_needs)``.
+    cap_labels, cap_limit, n_cap_labels
+        The count caps (:func:`count_caps`) that can bind in this window: ``cap_labels[i, k]``
+        is local firm ``i``'s label column for cap ``k`` (columns ``0..n_cap_labels-1`` are
+        shared by all caps; -1: not counted), ``cap_limit[k]`` the cap.  Shape ``(m, K)``.
     fixed
         1 for firms that may not move (pinned).
     theme_ok
@@ -53,8 +59,9 @@ class Window:
     nbr_aff: NDArray[np.float64]
     weights: NDArray[np.int64]
     has_need: NDArray[np.uint8]
-    division: NDArray[np.int64]
-    n_divisions: int
+    cap_labels: NDArray[np.int64]
+    cap_limit: NDArray[np.int64]
+    n_cap_labels: int
     fixed: NDArray[np.uint8]
     theme_ok: NDArray[np.uint8]
     req: NDArray[np.int64]
@@ -62,7 +69,6 @@ class Window:
     max_size: int
     min_weight: int
     max_weight: int
-    max_div: int
     themed: bool
     require_all: bool
     member_mean: bool = False
@@ -71,6 +77,37 @@ class Window:
     def m(self) -> int:
         """Number of firms in the window."""
         return len(self.firms)
+
+
+def count_caps(instance: Instance) -> tuple[CountCap, ...]:
+    """Every count cap of ``instance``: those its registered rules compile into."""
+    return registry.primitives(instance).caps
+
+
+def _window_caps(
+    caps: tuple[CountCap, ...], firms: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Label columns of the caps that can bind among ``firms`` (see :class:`Window`).
+
+    A cap none of whose labels occurs more than ``limit`` times among the window's firms can
+    never be broken there, so it is left out (the kernels then skip it).
+    """
+    columns: list[NDArray[np.int64]] = []
+    limits: list[int] = []
+    offset = 0
+    for cap in caps:
+        sub = cap.labels[firms]
+        counted = sub >= 0
+        values, inverse, counts = np.unique(sub[counted], return_inverse=True, return_counts=True)
+        if not len(counts) or counts.max() <= cap.limit:
+            continue
+        col = np.full(len(firms), -1, np.int64)
+        col[counted] = offset + inverse.reshape(-1)
+        columns.append(col)
+        limits.append(cap.limit)
+        offset += len(values)
+    labels = np.stack(columns, axis=1) if columns else np.zeros((len(firms), 0), np.int64)
+    return np.ascontiguousarray(labels), np.array(limits, np.int64), max(offset, 1)
 
 
 def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np.bool_]) -> Window:
@@ -118,10 +155,7 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
         ],
         np.int64,
     )
-    if instance.divisions is not None:
-        _, division = np.unique(instance.divisions[firms], return_inverse=True)
-    else:
-        division = np.zeros(m, np.int64)
+    cap_labels, cap_limit, n_cap_labels = _window_caps(count_caps(instance), firms)
     assert instance.weights is not None
     return Window(
         firms=firms,
@@ -132,8 +166,9 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
         nbr_aff=val[order],
         weights=instance.weights[firms].astype(np.int64),
         has_need=np.ascontiguousarray(has_need),
-        division=division.astype(np.int64),
-        n_divisions=int(division.max()) + 1 if m else 1,
+        cap_labels=cap_labels,
+        cap_limit=cap_limit,
+        n_cap_labels=n_cap_labels,
         fixed=pinned[firms].astype(np.uint8),
         theme_ok=theme_ok,
         req=req,
@@ -141,7 +176,6 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
         max_size=max_size,
         min_weight=instance.min_weight if instance.min_weight is not None else 0,
         max_weight=instance.max_weight if instance.max_weight is not None else UNBOUNDED,
-        max_div=instance.max_same_division or UNBOUNDED,
         themed=instance.theme_required,
         require_all=instance.require_all,
         member_mean=instance.group_score == "member_mean",
