@@ -118,7 +118,7 @@ class RunExecutor:
     def drain(self) -> None:
         """Execute queued runs one after another in this thread until none is left."""
         while (lease := claim(self.settings)) is not None:
-            execute_run(lease.run_id, self.settings, lease.attempt)
+            execute_run(run_id=lease.run_id, settings=self.settings, attempt=lease.attempt)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop dispatching; worker processes are terminated (their runs re-queue later)."""
@@ -170,7 +170,7 @@ class RunExecutor:
             return process
         thread = threading.Thread(
             target=execute_run,
-            args=(run_id, self.settings, lease.attempt),
+            kwargs={"run_id": run_id, "settings": self.settings, "attempt": lease.attempt},
             name=f"kring-run-{run_id}",
             daemon=True,
         )

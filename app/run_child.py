@@ -16,4 +16,4 @@ from app.services.execution import execute_run
 def process_main(run_id: int, settings: Settings, attempt: int | None = None) -> None:
     """Execute one run (attempt ``attempt``) in this worker process, with the service's logging."""
     configure_logging(settings)
-    execute_run(run_id, settings, attempt)
+    execute_run(run_id=run_id, settings=settings, attempt=attempt)

@@ -230,7 +230,7 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         if row.plan.get("whole"):  # a new lease: a former owner of this window is fenced off
             lease = take_over(settings, run_id)
             if lease is not None:
-                execute_run(run_id, settings, lease.attempt)
+                execute_run(run_id=run_id, settings=settings, attempt=lease.attempt)
             _finish_window(settings, run_id, number, {"whole": True})
             return []
         bind_organisation(db, run.organisation_id)
@@ -348,7 +348,8 @@ def merge_task(settings: Settings, run_id: int) -> list[int]:
         report = build_report(firms, instance, result, extra_stats=extra,
                               rules=failed_rules(firms, s))  # fmt: skip
         try:  # locks the run's row: a concurrent duplicate merge waits, then is refused
-            store_success(db, run, report.to_dict(), inputs.by_external_id, began)
+            store_success(db=db, run=run, report=report.to_dict(), rows=inputs.by_external_id,
+                          began=began)  # fmt: skip
         except LeaseLostError:
             log.warning("run_store_refused", run_id=run_id, work="merge")
             return []

@@ -267,7 +267,7 @@ def _cancel_requested(settings: Settings, run_id: int) -> bool:
         return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
 
-def take(db: Session, lease: Lease) -> None:
+def take(*, db: Session, lease: Lease) -> None:
     """Lock the run's row for this transaction, or raise when ``lease`` is not current.
 
     A concurrent store by another owner waits for this transaction and then finds the
@@ -284,7 +284,7 @@ DEBUG_STATS = ("upper_bound_placed", "upper_bound_method", "solver_bound_placed"
 """The raw bounds ``placed_bound`` is the minimum of: kept under ``stats["debug"]``."""
 
 
-def readable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+def readable_stats(*, stats: dict[str, Any]) -> dict[str, Any]:
     """``stats`` with the raw bounds moved under ``debug``: one bound (``placed_bound``)."""
     out = {k: v for k, v in stats.items() if k not in DEBUG_STATS}
     out["debug"] = {**stats.get("debug", {}), **{k: stats[k] for k in DEBUG_STATS if k in stats}}
@@ -292,6 +292,7 @@ def readable_stats(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_success(
+    *,
     db: Session,
     run: Run,
     report: dict[str, Any],
@@ -304,10 +305,11 @@ def store_success(
     Only while ``lease`` (default: the run's current attempt) is the run's owner and the
     run is ``running``: otherwise :class:`LeaseLostError` and nothing is written.
     """
-    take(db, lease or Lease(run.id, run.attempts))
+    take(db=db, lease=lease or Lease(run.id, run.attempts))
     _store_report(db, run, report, rows)
     review.carry_decisions(db, run)
-    stats = readable_stats({**report["stats"], "wall_time_s": round(time.monotonic() - began, 3)})
+    wall_s = round(time.monotonic() - began, 3)
+    stats = readable_stats(stats={**report["stats"], "wall_time_s": wall_s})
     run.status, run.progress, run.stats = RunStatus.succeeded, 1.0, stats
     run.progress_placed, run.progress_placed_bound = stats.get("placed"), stats.get("placed_bound")
     run.progress_mean_affinity, run.progress_phase = stats.get("mean_affinity"), None
@@ -315,7 +317,7 @@ def store_success(
     db.commit()
 
 
-def current_lease(settings: Settings, run_id: int) -> Lease | None:
+def current_lease(*, settings: Settings, run_id: int) -> Lease | None:
     """The lease of a running run as it stands now (inline and Celery executors)."""
     with open_session(settings) as db:
         row = db.execute(select(Run.attempts, Run.status).where(Run.id == run_id)).first()
@@ -324,7 +326,7 @@ def current_lease(settings: Settings, run_id: int) -> Lease | None:
     return Lease(run_id, int(row[0]))
 
 
-def execute_run(run_id: int, settings: Settings, attempt: int | None = None) -> RunStatus | None:
+def execute_run(*, run_id: int, settings: Settings, attempt: int | None = None) -> RunStatus | None:
     """Execute a claimed (``running``) run to ``succeeded``, ``failed`` or ``cancelled``.
 
     ``attempt`` is the fencing token of the claim (default: the run's current attempt).
@@ -334,7 +336,10 @@ def execute_run(run_id: int, settings: Settings, attempt: int | None = None) -> 
     re-queued after a restart, or taken over) writes nothing, logs ``run_store_refused``
     and returns ``None``.
     """
-    lease = Lease(run_id, attempt) if attempt is not None else current_lease(settings, run_id)
+    if attempt is not None:
+        lease: Lease | None = Lease(run_id, attempt)
+    else:
+        lease = current_lease(settings=settings, run_id=run_id)
     if lease is None:
         return None
     try:
@@ -364,7 +369,7 @@ def _execute(lease: Lease, settings: Settings) -> RunStatus | None:
                     raise LeaseLostError("the lease was lost before cancelling")
                 log.info("run_cancelled", run_id=run_id)
                 return RunStatus.cancelled
-            store_success(db, run, report, rows, began, lease)
+            store_success(db=db, run=run, report=report, rows=rows, began=began, lease=lease)
         log.info("run_succeeded", run_id=run_id, groups=len(report["groups"]))
         return RunStatus.succeeded
     except LeaseLostError:
@@ -372,7 +377,7 @@ def _execute(lease: Lease, settings: Settings) -> RunStatus | None:
     except UnverifiedSolutionError:  # a library error, but a bug: never the user's
         return _crashed(settings, lease)
     except (MatchingError, GeodataError) as exc:
-        error, stats = users_error(exc)
+        error, stats = users_error(exc=exc)
         if not _finish(settings, lease, status=RunStatus.failed, error=error, stats=stats):
             raise LeaseLostError("the lease was lost before failing") from None
         log.warning("run_failed", run_id=run_id, error=type(exc).__name__, field=exc.field)
@@ -381,7 +386,7 @@ def _execute(lease: Lease, settings: Settings) -> RunStatus | None:
         return _crashed(settings, lease)
 
 
-def users_error(exc: MatchingError | GeodataError) -> tuple[str, dict[str, Any]]:
+def users_error(*, exc: MatchingError | GeodataError) -> tuple[str, dict[str, Any]]:
     """A library error as the user's: its words naming the field, and the run's
     ``stats.error`` (``{"kind": the error class, "field": the offending input or null}``)."""
     words = str(exc)

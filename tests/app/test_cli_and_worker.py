@@ -200,7 +200,7 @@ def test_executor_reports_a_library_error_as_the_users_naming_its_field(tmp_path
             bad_id = bad.id
         lease = claim(s, bad_id)
         assert lease is not None
-        assert execute_run(bad_id, s, lease.attempt) == RunStatus.failed
+        assert execute_run(run_id=bad_id, settings=s, attempt=lease.attempt) == RunStatus.failed
         run = client.get(f"/api/v1/runs/{bad_id}", headers=auth(key)).json()
     assert run["status"] == "failed"
     assert "max_pair_km" in run["error"] and "internal error" not in run["error"]
