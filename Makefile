@@ -14,11 +14,19 @@ $(BIN)/kring: pyproject.toml
 	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/kring-checkout.pth", "w").write(sys.argv[1] + "\n")' '$(CURDIR)'
 	touch $(BIN)/kring
 
-# --- map page (issue 6): Leaflet from npm, pinned in package-lock.json, served by GET /map ---
-LEAFLET := node_modules/leaflet/dist/leaflet.js
-$(LEAFLET): package.json package-lock.json
+# --- map page (issues 6, 17): Leaflet pinned in package-lock.json, VENDORED into the package ---
+# app/static/vendor/leaflet holds committed copies (licence in app/static/vendor/NOTICE), so a
+# wheel, the Docker image and a checkout serve the same page without npm.  `make map-vendor`
+# refreshes them after a version bump; tests/map/test_packaging.py checks they match the pin.
+VENDOR := app/static/vendor/leaflet
+.PHONY: map-vendor
+map-vendor: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	mkdir -p $(VENDOR)/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/leaflet/LICENSE $(VENDOR)/LICENSE
+LEAFLET := $(VENDOR)/leaflet.js
 # --- end map page ---
 
 ## demo: install, migrate, load a demo cohort, start a first run, serve on 127.0.0.1:8000 (PORT=8802 for another port)
