@@ -33,7 +33,8 @@ from matching import (
 from matching import Field as SettingField
 from texts import t
 
-Purpose = Literal["training", "subsidy", "peer"]
+_PURPOSE = setting_field("purpose")
+Purpose = Literal[_PURPOSE.choices]  # type: ignore[valid-type]
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RunReadStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
 RunPhase = Literal["loading", "warming_up", "building", "solving", "reporting", "storing"]
@@ -358,12 +359,16 @@ class RunFilters(_Strict):
 class RunCreate(_Strict):
     """A matching run to start."""
 
-    purpose: Purpose = Field("training", description="Omitted with a profile: the profile's")
+    purpose: Purpose = Field(
+        _PURPOSE.default,
+        description=f"{_PURPOSE.en} Omitted with a profile: the profile's.",
+        json_schema_extra={"x-description-nl": _PURPOSE.nl},
+    )
     profile_id: int | None = Field(None, description="A stored profile's settings")
     profile_version: int | None = Field(
         None, ge=1, description="An earlier version of the profile (default: its current one)"
     )
-    scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes); subsidy only")
+    scheme_id: str | None = setting_info(setting_field("scheme_id"))
     constraints: RunConstraints | None = None  # type: ignore[valid-type]
     filters: RunFilters | None = Field(None, description="Omitted with a profile: the profile's")
     time_limit_s: float | None = setting_info(setting_field("time_limit_s"), _SERVICE_DEFAULT)
@@ -538,9 +543,9 @@ class ProfileCreate(_Strict):
     """A constraint profile; saving it again (PUT) creates a new version."""
 
     name: str = Field(min_length=1, max_length=200)
-    purpose: Purpose = "training"
+    purpose: Purpose = Field(_PURPOSE.default, description=_PURPOSE.en)
     description: str | None = Field(None, max_length=2000)
-    scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes)")
+    scheme_id: str | None = setting_info(setting_field("scheme_id"))
     constraints: RunConstraints | None = None  # type: ignore[valid-type]
     filters: RunFilters | None = None
     time_limit_s: float | None = setting_info(setting_field("time_limit_s"), _SERVICE_DEFAULT)

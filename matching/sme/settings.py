@@ -3,6 +3,14 @@
 The service stores ``RunSettings.to_dict()`` with every run, so a run can be repeated
 exactly; ``RunSettings.from_dict`` reads it back strictly (unknown keys are errors).
 
+Every setting is defined once, as a :class:`~matching.core.registry.Field`: the run-level
+ones in :mod:`matching.sme.fields`, each rule's in its module of :mod:`matching.rules`.
+``RunSettings`` checks every value against its field (the bounds the API schema, the
+``kring solve`` options and profile validation are generated from), then the combinations
+(``max_size >= min_size``, the scheme's partner bounds...).  Settings of a rule that have
+no attribute here (``max_per_gemeente``, ``reach``) are carried in ``options``;
+:meth:`RunSettings.value` reads any setting by name.
+
 Purposes
 --------
 ``training``
