@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 import typer
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -25,6 +26,8 @@ from app.schemas import (
 from app.services.profiles import validate_settings
 from matching import AFFINITY_FIELDS, Field, RunSettings, SettingsError, setting_fields
 from matching.core import registry
+from tests.app.conftest import auth
+from tests.app.test_runs import load_small, start_run
 
 
 def _outside(field: Field) -> list[Any]:
@@ -141,3 +144,21 @@ def test_a_rule_registered_by_a_test_has_its_setting_in_schema_cli_and_settings(
     assert "max_tiny_firms" not in constraints_model().model_json_schema()["properties"]
     with pytest.raises(SettingsError):
         RunSettings.from_dict({"max_tiny_firms": 3})
+
+
+def test_rule_settings_reach_runs_and_profiles_through_constraints(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """constraints.max_per_gemeente / reach land in the run snapshot and profiles; 0 is 422."""
+    load_small(client, keys["member"])
+    body = {"constraints": {"min_size": 3, "max_size": 5, "max_per_gemeente": 3,
+                            "reach": "none", "max_iterations": 10}, "time_limit_s": 1}  # fmt: skip
+    run_id = start_run(client, keys["member"], body)
+    params = client.get(f"/api/v1/runs/{run_id}", headers=auth(keys["viewer"])).json()["params"]
+    assert (params["max_per_gemeente"], params["reach"]) == (3, "none")
+    bad = {"constraints": {"max_per_gemeente": 0}}
+    r = client.post("/api/v1/runs", json=bad, headers=auth(keys["member"]))
+    assert r.status_code == 422 and "max_per_gemeente" in r.text
+    profile = {"name": "Over gemeentegrenzen", "constraints": {"max_per_gemeente": 2}}
+    r = client.post("/api/v1/profiles", json=profile, headers=auth(keys["manager"]))
+    assert r.status_code == 201 and r.json()["settings"]["max_per_gemeente"] == 2
