@@ -122,9 +122,6 @@ class Instance:
         given) that at least ``ceil(min_theme_share * size)`` members have.
     eligible
         Per firm flag; ineligible firms are never placed (subsidy purpose).
-    divisions, max_same_division
-        Per firm SBI division (2 digits); at most ``max_same_division`` members of a group
-        from one division.
     locked_groups
         Groups kept exactly as given (already accepted); their firms join no other group.
     pinned_groups
@@ -168,8 +165,6 @@ class Instance:
     min_theme_share: float = 1.0
     allowed_themes: frozenset[int] | None = None
     eligible: NDArray[np.bool_] | None = None
-    divisions: NDArray[np.int64] | None = None
-    max_same_division: int | None = None
     locked_groups: tuple[tuple[int, ...], ...] = ()
     pinned_groups: tuple[tuple[int, ...], ...] = ()
     max_neighbours: int | None = None
@@ -274,12 +269,6 @@ class Instance:
                 raise InvalidInstanceError("eligible", f"must have shape ({n},)")
             elig.setflags(write=False)
             setf(self, "eligible", elig)
-        if self.divisions is not None:
-            setf(self, "divisions", _int_array(self.divisions, "divisions", n))
-        if self.max_same_division is not None and (
-            self.divisions is None or self.max_same_division < 1
-        ):
-            raise InvalidInstanceError("max_same_division", "needs divisions and >= 1")
         if self.max_neighbours is not None and self.max_neighbours < 1:
             raise InvalidInstanceError("max_neighbours", "must be >= 1")
         if self.group_score not in GROUP_SCORES:
@@ -356,7 +345,6 @@ class Instance:
             employees=rows(self.employees),
             digital_levels=rows(self.digital_levels),
             eligible=rows(self.eligible),
-            divisions=rows(self.divisions),
             attributes={k: v[firms] for k, v in self.attributes.items()},
             locked_groups=groups(self.locked_groups),
             pinned_groups=groups(self.pinned_groups),

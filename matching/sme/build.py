@@ -343,8 +343,6 @@ def build_instance(
         min_theme_share=settings.min_theme_share,
         allowed_themes=None if themes is None else frozenset(_NEED_INDEX[c] for c in themes),
         eligible=eligible,
-        divisions=np.array([int(f.division) for f in firms], np.int64),
-        max_same_division=settings.max_same_division,
         group_score=settings.group_score or "pair_sum",
         locked_groups=_groups(index, locked, "locked"),
         pinned_groups=_groups(index, pinned, "pinned"),

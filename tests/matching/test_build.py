@@ -33,7 +33,7 @@ def test_ids_needs_and_pairs_map_to_dense_indices(firms: list[Firm]) -> None:
     assert inst.forbidden.tolist() == [[0, 9]]
     assert inst.partners.tolist() == [[0, 1]]
     assert inst.max_pair_km == 50.0 and (inst.min_size, inst.max_size) == (10, 15)
-    assert inst.divisions is not None and inst.divisions[0] == 41
+    assert inst.attributes["division"][0] == 41 and inst.options["max_same_division"] is None
 
 
 def test_unknown_ids_in_pairs_raise(firms: list[Firm]) -> None:

@@ -56,7 +56,8 @@ def test_compatibility() -> None:
 
 def test_division_cap() -> None:
     """Two firms of one division cannot share a group capped at one per division."""
-    inst = Instance(n_firms=2, divisions=np.array([41, 41]), max_same_division=1, require_all=True)
+    inst = Instance(n_firms=2, attributes={"division": np.array([41, 41])},
+                    options={"max_same_division": 1}, require_all=True)  # fmt: skip
     assert run(inst, 1)[0] is SolveStatus.INFEASIBLE
     assert run(inst, 2)[0] is SolveStatus.OPTIMAL
 

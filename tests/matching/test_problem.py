@@ -26,7 +26,7 @@ from tests.matching.test_solve import two_towns
         ({"digital_levels": [0, 2]}, "digital_levels"),
         ({"theme_required": True}, "theme_required"),
         ({"affinity_matrix": [[0.0, 1.0], [2.0, 0.0]]}, "affinity_matrix"),
-        ({"max_same_division": 2}, "max_same_division"),
+        ({"attributes": {"division": [41, 41, 41]}}, "attributes.division"),
     ],
 )
 def test_invalid_fields_are_named(fields: dict[str, object], field: str) -> None:

@@ -47,8 +47,8 @@ def instances(draw: st.DrawFn) -> Instance:
         digital_levels=rng.integers(1, 5, n),
         theme_required=theme,
         min_theme_share=draw(st.sampled_from([1.0, 0.75])) if theme else 1.0,
-        divisions=rng.integers(0, 3, n),
-        max_same_division=draw(st.sampled_from([None, 2, 3])),
+        attributes={"division": rng.integers(0, 3, n)},
+        options={"max_same_division": draw(st.sampled_from([None, 2, 3]))},
         eligible=rng.random(n) > 0.1,
         group_score=draw(st.sampled_from(GROUP_SCORES)),
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matching.core import registry
+from matching.core.errors import InvalidInstanceError
 from matching.core.primitives import CountCap
 from matching.core.verify import check_group
 from matching.rules import distance
@@ -66,7 +67,7 @@ def test_the_geodesic_screen_is_the_distance_rules_one_definition() -> None:
 def test_each_rule_checks_its_own_raw_data() -> None:
     """check_group asks every rule: a division cap over the raw divisions, from the instance."""
     divisions = np.array([1, 1, 1, 2, 2, 2, 2, 2, 3])
-    inst = two_towns(divisions=divisions, max_same_division=2)
+    inst = two_towns(attributes={"division": divisions}, options={"max_same_division": 2})
     found = check_group(inst, 0, (0, 1, 2, 3), None)
     assert [(v.kind, v.firms) for v in found] == [("division", (0, 1, 2))]
     assert registry.rule("division").check(inst, 0, (4, 5, 6, 7), None)[0].firms == (4, 5, 6, 7)
@@ -74,11 +75,18 @@ def test_each_rule_checks_its_own_raw_data() -> None:
 
 def test_division_compiles_into_a_count_cap() -> None:
     """The division cap becomes one CountCap over the divisions, with the run's limit."""
-    inst = two_towns(divisions=np.arange(9), max_same_division=3)
+    inst = two_towns(attributes={"division": np.arange(9)}, options={"max_same_division": 3})
     caps = registry.primitives(inst).caps
     division = [c for c in caps if c.rule == "division"]
     assert len(division) == 1 and isinstance(division[0], CountCap)
     assert division[0].limit == 3 and division[0].labels.tolist() == list(range(9))
+
+
+def test_a_division_cap_without_divisions_names_the_setting() -> None:
+    """options max_same_division without attributes['division']: InvalidInstanceError."""
+    with pytest.raises(InvalidInstanceError) as err:
+        registry.primitives(two_towns(options={"max_same_division": 2}))
+    assert err.value.field == "max_same_division"
 
 
 @pytest.mark.parametrize(
@@ -86,8 +94,8 @@ def test_division_compiles_into_a_count_cap() -> None:
     [
         ({}, (0, 1, 2, 3, 4), "max_size", 5),
         ({}, (0, 1, 2), "min_size", 3),
-        ({"divisions": np.zeros(9, np.int64), "max_same_division": 3}, (0, 1, 2, 3),
-         "max_same_division", 4),
+        ({"attributes": {"division": np.zeros(9, np.int64)},
+          "options": {"max_same_division": 3}}, (0, 1, 2, 3), "max_same_division", 4),
         ({"forbidden": [[1, 2]]}, (0, 1, 2, 3), "competitor_link", None),
         ({"max_pair_km": 1.0}, (0, 1, 2, 3), "max_pair_km", 1.1),
     ],

@@ -59,7 +59,8 @@ def test_each_rule_is_reported() -> None:
     assert kinds(two_towns(theme_required=True), GOOD, (0, 1)) == []
     assert kinds(two_towns(eligible=eligible), GOOD) == ["ineligible"]
     divs = np.zeros(9, np.int64)
-    assert kinds(two_towns(divisions=divs, max_same_division=3), GOOD) == ["division"] * 2
+    capped = two_towns(attributes={"division": divs}, options={"max_same_division": 3})
+    assert kinds(capped, GOOD) == ["division"] * 2
     assert kinds(two_towns(locked_groups=((0, 1, 2, 4),)), GOOD) == ["locked"]
     assert kinds(two_towns(pinned_groups=((0, 4),)), GOOD) == ["pinned"]
     assert kinds(two_towns(n_groups=3), GOOD) == ["group_count"]
