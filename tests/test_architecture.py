@@ -156,3 +156,16 @@ def test_nothing_imports_bench() -> None:
         if target.split(".")[0] == "bench"
     )
     assert offenders == []
+
+
+def test_the_wheel_ships_no_bench() -> None:
+    """The packages pyproject puts in the wheel are app, matching, geodata and texts: bench/
+    (which imports app and dev-only packages) stays in the checkout."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    shipped = find_packages(str(ROOT), include=find["packages"]["find"]["include"])
+    assert {p.split(".")[0] for p in shipped} == {"app", "matching", "geodata", "texts"}
+    assert "bench" in _modules()  # while the checkout has it

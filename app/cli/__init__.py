@@ -43,11 +43,12 @@ scale.register(app)
 
 def _bench_env() -> dict[str, str] | None:
     """The child's environment with bench/ importable, or None when there is no bench/."""
+    named = {**os.environ, "KRING_BENCH_PROG": "kring bench"}
     if (CHECKOUT / "bench" / "__main__.py").is_file():
         path = os.pathsep.join(p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH")) if p)
-        return {**os.environ, "PYTHONPATH": path}
+        return {**named, "PYTHONPATH": path}
     if importlib.util.find_spec("bench") is not None:  # e.g. the checkout's .pth in the venv
-        return dict(os.environ)
+        return named
     return None
 
 

@@ -150,6 +150,7 @@ def test_kring_bench_forwards_to_python_m_bench(tmp_path: Path) -> None:
     listed = kring("bench", "--help", db=tmp_path / "unused.db")
     assert listed.returncode == 0, listed.stderr
     assert all(name in listed.stdout for name in ("ccp", "smes", "service", "geo", "load"))
+    assert "Usage: kring bench" in listed.stdout
     missing = kring("bench", "ccp", "Nope_01", "--dir", str(tmp_path), db=tmp_path / "u.db")
     assert missing.returncode == 2 and "no CCPLIB instance named 'Nope_01'" in missing.stderr
 
