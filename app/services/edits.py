@@ -21,11 +21,29 @@ from sqlalchemy.orm import Session
 from app.convert import row_to_firm
 from app.errors import ConflictError, InvalidInputError, NotFoundError, RuleBrokenError
 from app.i18n import with_text
-from app.models import Firm, Group, GroupMember, GroupStatus, Run, RunEdit, UnassignedFirm, utcnow
+from app.models import (
+    CompetitorLink,
+    Firm,
+    Group,
+    GroupMember,
+    GroupStatus,
+    PartnerLink,
+    Run,
+    RunEdit,
+    UnassignedFirm,
+    utcnow,
+)
 from app.services import audit, edit_words, review
-from app.services.execution import load_inputs
 from app.services.organisations import Caller
-from matching import NEEDS, Solution, build_instance, effective_settings, group_report, verify
+from matching import (
+    NEEDS,
+    RunSettings,
+    Solution,
+    build_instance,
+    effective_settings,
+    group_report,
+    verify,
+)
 
 KINDS = ("move", "swap", "add", "remove", "split", "merge")
 REMOVED = "removed_by_hand"
@@ -49,11 +67,23 @@ class Board:
 
 
 def _board(db: Session, run: Run) -> tuple[Board, dict[int, Group]]:
-    rows = {g.number: g for g in review.groups_of(db, run.id)}
+    rows = {g.number: g for g in db.scalars(select(Group).where(Group.run_id == run.id))}
+    query = (
+        select(Group.number, GroupMember.external_id)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .where(Group.run_id == run.id, GroupMember.external_id.is_not(None))
+        .order_by(Group.number, GroupMember.position)
+    )
+    members: dict[int, list[str]] = {n: [] for n in rows}
+    for number, external_id in db.execute(query):
+        members[number].append(external_id)
+    left = select(UnassignedFirm.external_id).where(
+        UnassignedFirm.run_id == run.id, UnassignedFirm.external_id.is_not(None)
+    )
     board = Board(
-        groups={n: [m.external_id for m in g.members if m.external_id] for n, g in rows.items()},
+        groups=members,
         themes={n: g.theme for n, g in rows.items()},
-        unassigned=[u.external_id for u in run.unassigned if u.external_id],
+        unassigned=list(db.scalars(left)),
         locked={n for n, g in rows.items() if g.locked},
     )
     return board, rows
@@ -146,18 +176,37 @@ class Checked:
     reports: dict[int, dict[str, Any]]
 
 
+def _cohort(
+    db: Session, run: Run, involved: set[str]
+) -> tuple[list[Firm], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The involved firms and the competitor and partner pairs among them.
+
+    Every rule is a property of a firm, a pair or a group, so checking the changed groups
+    needs only their firms (a whole 1,500-firm cohort took most of an edit's time).
+    """
+    rows = list(db.scalars(select(Firm).where(Firm.external_id.in_(sorted(involved)))))
+    missing = sorted(involved - {r.external_id for r in rows})
+    if missing:
+        raise with_text(ConflictError(f"firm {missing[0]} is no longer in the run's cohort"),
+                        "edit.gone", firm=missing[0])  # fmt: skip
+    by_id = {r.id: r.external_id for r in rows}
+    pairs = []
+    for model in (CompetitorLink, PartnerLink):
+        query = select(model.firm_a_id, model.firm_b_id).where(
+            model.firm_a_id.in_(by_id), model.firm_b_id.in_(by_id)
+        )
+        pairs.append([(by_id[a], by_id[b]) for a, b in db.execute(query)])
+    return rows, pairs[0], pairs[1]
+
+
 def check(db: Session, run: Run, board: Board, changed: dict[int, list[str]], lang: str) -> Checked:
     """Verify the changed groups with the run's rules; score them before and after."""
-    inputs = load_inputs(db, run)
-    rows = inputs.rows
+    involved = {e for n, m in changed.items() for e in (*m, *board.groups.get(n, []))}
+    rows, competitors, partners = _cohort(db, run, involved)
     firms = [row_to_firm(r) for r in rows]
-    settings = effective_settings(inputs.settings)
-    instance, index = build_instance(firms, inputs.competitors, inputs.partners, inputs.settings)
-    gone = [e for m in [*changed.values(), *(board.groups.get(n, []) for n in changed)] for e in m
-            if e not in index]  # fmt: skip
-    if gone:
-        raise with_text(ConflictError(f"firm {gone[0]} is no longer in the run's cohort"),
-                        "edit.gone", firm=gone[0])  # fmt: skip
+    run_settings = RunSettings.from_dict(run.params)
+    settings = effective_settings(run_settings)
+    instance, index = build_instance(firms, competitors, partners, run_settings)
     numbers = [n for n, m in changed.items() if m]
     groups = tuple(tuple(sorted(index.index_of(e) for e in changed[n])) for n in numbers)
     themes = tuple(_NEED_INDEX.get(board.themes.get(n) or "") for n in numbers)
