@@ -17,6 +17,7 @@ from matching.core.solution import Solution
 from matching.core.verify import Violation, verify
 from matching.engines import distributed
 from matching.engines.distributed import (
+    REPAIR_BASE,
     RepairPlan,
     WindowPlan,
     WindowResult,
@@ -26,6 +27,7 @@ from matching.engines.distributed import (
     plan_windows,
     solve_repair_part,
     solve_window,
+    windowed,
 )
 from matching.engines.solve import solve
 from matching.engines.warmup import warm_kernels
@@ -74,6 +76,7 @@ __all__ = [
     "NEEDS",
     "OPTIONAL_COLUMNS",
     "REASONS",
+    "REPAIR_BASE",
     "REQUIRED_COLUMNS",
     "AffinityWeights",
     "Field",
@@ -100,7 +103,6 @@ __all__ = [
     "auto_windows",
     "build_instance",
     "build_report",
-    "group_report",
     "catalogue",
     "check_value",
     "distributed",
@@ -110,6 +112,7 @@ __all__ = [
     "finish_merge",
     "firms_to_csv",
     "generate_cohort",
+    "group_report",
     "is_need_code",
     "need_label",
     "pairs_to_csv",
@@ -139,4 +142,5 @@ __all__ = [
     "unassigned_reasons",
     "verify",
     "warm_kernels",
+    "windowed",
 ]

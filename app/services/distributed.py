@@ -29,13 +29,12 @@ from app.db import open_session
 from app.models import Run, RunStatus, RunWindow, bind_organisation, utcnow
 from app.services.execution import LeaseLostError, execute_run, load_inputs, store_success
 from app.services.runs import claim_next, take_over
+from matching import REPAIR_BASE, windowed
 
 log = structlog.get_logger("kring.distributed")
 MERGE = -1
-REPAIR_BASE = -2
-"""Repair part ``k`` of a run's merge is window number ``REPAIR_BASE - k``."""
-WHOLE_BELOW = 3000
-"""Runs with fewer selected firms are solved as one ``whole`` window (as a single process)."""
+"""Window number of a run's merge (windows count up from 0; repair part ``k`` of the merge is
+``matching.REPAIR_BASE - k``)."""
 
 
 def _stale(settings: Settings) -> Any:
@@ -75,16 +74,9 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
         if not numbers:
             bind_organisation(db, run.organisation_id)
             instance, _inputs, _ = _instance(db, run)
-            whole = (  # coverage rules (CCP) and pinned groups need the whole instance
-                instance.n_firms < WHOLE_BELOW
-                or instance.pinned_groups
-                or instance.require_all
-                or instance.n_groups is not None
-                or settings.windows == 1
-            )
-            border = float(instance.max_pair_km or 50.0)
+            whole = not windowed(instance, parallel=True, n_windows=settings.windows)
             n_windows = settings.windows or auto_windows(int(instance.is_placeable.sum()))
-            plans = [] if whole else plan_windows(instance, n_windows, border)
+            plans = [] if whole else plan_windows(instance, n_windows)
             if len(plans) <= 1:
                 db.add(RunWindow(run_id=run_id, number=0, status="pending", plan={"whole": True}))
             else:

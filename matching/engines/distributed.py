@@ -145,8 +145,20 @@ def auto_windows(n_placeable: int, firms_per_window: int = WINDOW_FIRMS) -> int:
     return max(4, 1 << (wanted - 1).bit_length())
 
 
+NO_RADIUS_KM = 50.0
+"""Border band (and a quarter of it: the repair zone) of an instance without ``max_pair_km``."""
+
+
+def reach_km(instance: Instance) -> float:
+    """How far apart two members of a group may be: ``max_pair_km``, else ``NO_RADIUS_KM``."""
+    return float(instance.max_pair_km) if instance.max_pair_km is not None else NO_RADIUS_KM
+
+
 def plan_windows(
-    instance: Instance, n_windows: int, border_km: float, band_share: float = BAND_SHARE
+    instance: Instance,
+    n_windows: int,
+    border_km: float | None = None,
+    band_share: float = BAND_SHARE,
 ) -> list[WindowPlan]:
     """Cut the placeable firms into about ``n_windows`` overlapping regional windows.
 
@@ -158,8 +170,8 @@ def plan_windows(
         Wanted number of windows (median cuts give a power of two at or above it; fewer
         when there are fewer firms or no coordinates).
     border_km
-        Width of the border band; use at least the instance's ``max_pair_km`` so that any
-        group straddling a cut fits in some window.
+        Width of the border band; at least the instance's ``max_pair_km`` so that any group
+        straddling a cut fits in some window (default :func:`reach_km`).
     band_share
         Cap on a band's size relative to its core (the nearest firms are kept): on a
         dense, small area a full ``max_pair_km`` band would hold most other firms.
@@ -174,6 +186,7 @@ def plan_windows(
     ValueError
         If ``n_windows`` < 1 or ``border_km`` < 0.
     """
+    border_km = reach_km(instance) if border_km is None else border_km
     if n_windows < 1 or border_km < 0:
         raise ValueError("n_windows must be >= 1 and border_km >= 0")
     placeable = np.nonzero(instance.is_placeable)[0].astype(np.int64)
@@ -437,7 +450,7 @@ def plan_repair(
         zone[list(p.band)] = True
     touched = [g for g in kept if zone[g].any()]
     others = [g for g in kept if not zone[g].any()]
-    km = repair_km if repair_km is not None else (instance.max_pair_km or 50.0) / 4
+    km = repair_km if repair_km is not None else reach_km(instance) / 4
     free, dissolved = _repair_zone(instance, zone, touched, others, km)
     gone = {tuple(g) for g in dissolved}
     stay = others + [g for g in touched if tuple(g) not in gone]
@@ -630,22 +643,44 @@ REPAIR_TIME_SHARE = 0.15
 """Share of a windowed run's time limit kept for the border repair (parts get their share)."""
 
 
-def windowed(instance: Instance) -> bool:
+PARALLEL_WINDOWED_FROM = 3_000
+"""With parallel workers (the Celery executor) runs of at least this many firms are cut into
+windows, one task each; smaller runs are one ``whole`` task (a single process)."""
+
+
+def windowed(
+    instance: Instance, *, parallel: bool = False, n_windows: int | None = None
+) -> bool:
     """Whether an instance can (and at its size should) be solved in regional windows.
+
+    The one whole-vs-windowed decision: :func:`matching.sme.pipeline.solve_firms` (one
+    process) and the app's Celery executor (parallel workers) both ask it.
 
     Parameters
     ----------
     instance
         The instance.
+    parallel
+        The windows run on parallel workers: worth it from ``PARALLEL_WINDOWED_FROM``
+        firms; in one process only above ``WINDOWED_ABOVE`` (to bound memory).
+    n_windows
+        Windows the caller asks for (``1``: never windowed; ``None``: automatic).
 
     Returns
     -------
     bool
-        More than ``WINDOWED_ABOVE`` firms with coordinates, and no rule that needs the whole
-        instance at once (every firm placed, a fixed number of groups, pinned firms).
+        Enough firms, with coordinates, and no rule that needs the whole instance at once
+        (every firm placed, a fixed number of groups, pinned firms).
     """
+    if n_windows == 1:
+        return False
+    big = (
+        instance.n_firms >= PARALLEL_WINDOWED_FROM
+        if parallel
+        else instance.n_firms > WINDOWED_ABOVE
+    )
     return (
-        instance.n_firms > WINDOWED_ABOVE
+        big
         and instance.lats is not None
         and not instance.require_all
         and instance.n_groups is None
@@ -681,9 +716,7 @@ def solve_in_windows(
     """
     started = time.monotonic()
     n_placeable = max(int(instance.is_placeable.sum()), 1)
-    plans = plan_windows(
-        instance, n_windows or auto_windows(n_placeable), float(instance.max_pair_km or 50.0)
-    )
+    plans = plan_windows(instance, n_windows or auto_windows(n_placeable))
     results: list[WindowResult] = []
     done = 0
     for plan in plans:

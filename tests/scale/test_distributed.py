@@ -223,3 +223,23 @@ def test_large_cohorts_are_solved_in_windows_by_solve_firms(
     pinned = [[cohort.firms[0].external_id, cohort.firms[1].external_id]]
     whole = solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings, pinned=pinned)
     assert whole.stats["method"] == "whole"
+
+
+def test_one_whole_vs_windowed_decision_for_both_executors(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """windowed(): parallel workers split from PARALLEL_WINDOWED_FROM firms, one process only
+    above WINDOWED_ABOVE; one window asked, pinned firms or coverage keep the whole path."""
+    monkeypatch.setattr(d, "PARALLEL_WINDOWED_FROM", 500)
+    assert d.windowed(instance, parallel=True) and not d.windowed(instance)
+    assert not d.windowed(instance, parallel=True, n_windows=1)
+    assert not d.windowed(replace(instance, pinned_groups=((0, 1),)), parallel=True)
+    monkeypatch.setattr(d, "WINDOWED_ABOVE", 500)
+    assert d.windowed(instance) and not d.windowed(replace(instance, require_all=True))
+
+
+def test_windows_default_their_border_to_the_instance_radius(instance: Instance) -> None:
+    """plan_windows without a border uses max_pair_km (reach_km), as with it given."""
+    assert d.reach_km(instance) == instance.max_pair_km
+    assert d.plan_windows(instance, 4) == d.plan_windows(instance, 4, instance.max_pair_km)
+    assert d.reach_km(replace(instance, max_pair_km=None)) == d.NO_RADIUS_KM
