@@ -35,6 +35,10 @@ from matching.core.params import ProgressCallback, SolveParams, StopCallback
 from matching.core.problem import Instance
 from matching.core.progress import Phase, Progress, mates_of_groups
 from matching.core.result import Result
+from matching.core.verify import verify
+from matching.engines.distributed import solve_in_windows, windowed
+from matching.engines.solve import solve
+from matching.engines.warmup import warm_kernels
 from matching.sme.build import build_instance
 from matching.sme.eligibility import failed_rules
 from matching.sme.firms import Firm
@@ -160,11 +164,6 @@ def solve_firms(
     matching.core.errors.UnverifiedSolutionError
         When the solver returned a solution with violations (a bug, never an outcome).
     """
-    from matching.core.verify import verify
-    from matching.engines.distributed import solve_in_windows, windowed
-    from matching.engines.solve import solve
-    from matching.engines.warmup import warm_kernels
-
     _tell(progress, Progress(0.0, phase=Phase.WARMING_UP))
     compile_s = warm_kernels()  # before the clock: compile time is not the user's budget
     _tell(progress, Progress(0.0, phase=Phase.BUILDING))
