@@ -6,9 +6,10 @@ it, each checked against the run's own settings with the verifier's per-group ru
 
 * joining each existing group whose members all lie within ``2 * max_pair_km`` of the firm
   (keeping the group's theme);
-* a new group of the firm and nearby unassigned firms: greedily within ``max_pair_km``
-  (what if ``min_size`` were lower, or the theme share lower?), and the nearest
-  ``min_size - 1`` compatible ones at any distance (what ``max_pair_km`` would it need?).
+* a new group of the firm and nearby unassigned firms: greedily, nearest first, those that
+  keep every rule (what if ``min_size`` were lower?), and, for each rule that turned a firm
+  away, the nearest ignoring that rule alone (what ``max_pair_km``, cap or competitor link
+  would it take?).
 
 A candidate that breaks exactly one rule gives a *single change*: that rule's
 :meth:`~matching.core.registry.Rule.relax` (in :mod:`matching.rules`) proposes it, e.g.
@@ -60,12 +61,11 @@ class _Context:
         self.km = np.asarray(
             haversine_km(self.lat[firm], self.lon[firm], self.lat, self.lon), np.float64
         )
-        self.forbidden = {(int(a), int(b)) for a, b in instance.forbidden}
+        self.growing = dataclasses.replace(instance, min_size=None, min_weight=None)
+        self.blocking: set[str] = set()
+        self.pairs: dict[tuple[int, int | None], frozenset[str]] = {}
         self.changes: list[Change] = []
         self.tried: list[Attempt] = []
-
-    def conflict(self, i: int, j: int) -> bool:
-        return (min(i, j), max(i, j)) in self.forbidden
 
     def ids(self, members: Sequence[int]) -> tuple[str, ...]:
         return tuple(self.index.ids[i] for i in sorted(members))
@@ -118,25 +118,37 @@ class _Context:
         return change, loose.instance
 
     def greedy(
-        self, pool: list[int], theme: int | None, limit_km: float, cap: int, links: bool = True
+        self, pool: list[int], theme: int | None, cap: int, ignore: frozenset[str] = frozenset()
     ) -> list[int]:
-        """The firm plus pool firms (nearest first) compatible with every member so far.
+        """The firm plus pool firms (nearest first) with which the group keeps every rule.
 
-        With ``links=False`` competitor pairs are ignored (to find a blocking link).
+        A growing group may stay below ``min_size`` and ``min_weight``; it stops at ``cap``
+        members.  Violations of the kinds in ``ignore`` are accepted (to find the one rule
+        that blocks a group); the kinds that turned a firm away are added to
+        :attr:`blocking`.
         """
         members = [self.firm]
-        needs = self.inst.needs
         for j in pool:
             if len(members) >= cap:
                 break
-            if theme is not None and needs is not None and theme not in needs[j]:
-                continue
-            if links and any(self.conflict(i, j) for i in members):
-                continue
-            far = haversine_km(self.lat[j], self.lon[j], self.lat[members], self.lon[members])
-            if np.all(np.asarray(far) <= limit_km):
+            kinds = self._with_firm(j, theme) - ignore  # the pair alone (cached)
+            if not kinds and len(members) > 1:
+                trial = tuple(sorted((*members, j)))
+                kinds = {v.kind for v in check_group(self.growing, None, trial, theme)} - ignore
+            if kinds:
+                self.blocking |= kinds
+            else:
                 members.append(j)
         return members
+
+    def _with_firm(self, j: int, theme: int | None) -> frozenset[str]:
+        """The kinds a group of just the firm and ``j`` breaks (cached per theme)."""
+        key = (j, theme)
+        if key not in self.pairs:
+            pair = tuple(sorted((self.firm, j)))
+            found = check_group(self.growing, None, pair, theme)
+            self.pairs[key] = frozenset(v.kind for v in found)
+        return self.pairs[key]
 
 
 def _pool(ctx: _Context, placed: set[int]) -> list[int]:
@@ -157,21 +169,30 @@ def _themes_of(ctx: _Context) -> list[int | None]:
 
 
 def _new_groups(ctx: _Context, placed: set[int]) -> None:
+    """Candidate new groups: the firm with the nearest firms that keep every rule, then, for
+    each rule that turned a firm away, the nearest firms ignoring that rule alone (as few
+    as ``min_size`` and as many as ``max_size``)."""
     inst = ctx.inst
     pool = _pool(ctx, placed)
-    limit = float(inst.max_pair_km or math.inf)
     low, high = inst.min_size or 2, inst.max_size or 15
-    for theme in _themes_of(ctx):
-        within = ctx.greedy(pool, theme, limit, high)
-        ctx.consider(within, theme, None)
-        nearest = ctx.greedy(pool, theme, math.inf, low)
-        if nearest != within:
-            ctx.consider(nearest, theme, None)
-        linked = ctx.greedy(pool, theme, limit, high, links=False)
-        if linked != within:
-            ctx.consider(linked, theme, None)
+    themes = _themes_of(ctx)
     if inst.theme_required and inst.min_theme_share > 0:
-        ctx.consider(ctx.greedy(pool, None, limit, high), None, None)
+        themes.append(None)  # any needs: what theme share would the nearest firms need?
+    for theme in themes:
+        ctx.blocking = set()
+        within = ctx.greedy(pool, theme, high)
+        ctx.consider(within, theme, None)
+        seen = [within]
+        for kind in sorted(ctx.blocking):
+            owner = registry.rule_of_kind(kind)
+            if owner is None or not owner.relaxes:
+                continue
+            ignore = frozenset(owner.violation_kinds())
+            for cap in (low, high):
+                candidate = ctx.greedy(pool, theme, cap, ignore)
+                if candidate not in seen:
+                    seen.append(candidate)
+                    ctx.consider(candidate, theme, None)
 
 
 def _existing_groups(ctx: _Context, groups: Sequence[tuple[list[int], int | None]]) -> None:

@@ -16,6 +16,7 @@ from matching.sme.explanation import reason_explanation, reason_label
 from matching.sme.firms import Firm
 from matching.sme.generate import generate_cohort
 from matching.sme.pipeline import solve_firms
+from matching.sme.relax import relax_firm
 from matching.sme.settings import RunSettings
 from tests.matching.test_solve import two_towns
 
@@ -100,3 +101,15 @@ def test_generated_frisian_cohort_never_mixes_an_island_with_another_zone() -> N
     assert report.stats["verified"] is True and report.groups
     mixed = [g.id for g in report.groups if len({zone[m] for m in g.members}) > 1]
     assert mixed == []
+
+
+def test_relaxation_keeps_an_island_firm_on_its_island() -> None:
+    """Three Ameland firms, min_size 4: the advice is a group of the three, never the mainland."""
+    firms = [_firm(f"a{k}", NES, "GM0060", k) for k in range(3)]
+    firms += [_firm(f"m{k}", HOLWERD, "GM1949", k) for k in range(6)]
+    settings = RunSettings(purpose="peer", min_size=4, max_size=9, time_limit_s=None,
+                           max_iterations=10)  # fmt: skip
+    rel = relax_firm(firms, [], [], settings, [(tuple(f"m{k}" for k in range(6)), None)], "a0")
+    assert rel.best is not None and (rel.best.setting, rel.best.needed) == ("min_size", 3)
+    assert set(rel.best.members) == {"a0", "a1", "a2"}
+    assert all(set(c.members) <= {"a0", "a1", "a2"} for c in rel.options)
