@@ -12,7 +12,7 @@ from __future__ import annotations
 from matching.core import registry
 from matching.core.problem import Instance
 from matching.core.solution import Solution
-from matching.core.violation import Violation
+from matching.core.violation import Violation as Violation  # re-exported: its old home
 
 
 def check_group(

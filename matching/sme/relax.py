@@ -131,7 +131,7 @@ class _Context:
         for j in pool:
             if len(members) >= cap:
                 break
-            kinds = self._with_firm(j, theme) - ignore  # the pair alone (cached)
+            kinds = set(self._with_firm(j, theme) - ignore)  # the pair alone (cached)
             if not kinds and len(members) > 1:
                 trial = tuple(sorted((*members, j)))
                 kinds = {v.kind for v in check_group(self.growing, None, trial, theme)} - ignore
