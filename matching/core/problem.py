@@ -208,6 +208,18 @@ class Instance:
         setf(self, "attributes", MappingProxyType(attrs))
         setf(self, "options", MappingProxyType(dict(self.options)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state (process pools, windows): the read-only mappings as plain dicts."""
+        state = dict(self.__dict__)
+        state["attributes"], state["options"] = dict(self.attributes), dict(self.options)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled instance as it was (no re-validation), mappings read-only."""
+        state = {**state, "attributes": MappingProxyType(state["attributes"]),
+                 "options": MappingProxyType(state["options"])}  # fmt: skip
+        self.__dict__.update(state)
+
     def _check_bounds(self) -> None:
         for lo, hi, name in (
             (self.min_size, self.max_size, "size"),

@@ -79,3 +79,18 @@ def test_params_from_toml(tmp_path: object) -> None:
     path.write_text("[solve]\nbogus = 1\n", encoding="utf-8")
     with pytest.raises(InvalidParamsError):
         SolveParams.from_toml(path)
+
+
+def test_instance_pickles_for_process_pools() -> None:
+    """An Instance with rule attributes and options survives pickling (windows and search
+    populations go to other processes), its mappings still read-only."""
+    import pickle
+
+    inst = dataclasses.replace(
+        two_towns(), attributes={"gemeente": np.arange(9) % 3}, options={"max_per_gemeente": 4}
+    )
+    back = pickle.loads(pickle.dumps(inst))
+    assert dict(back.options) == {"max_per_gemeente": 4}
+    assert np.array_equal(back.attributes["gemeente"], inst.attributes["gemeente"])
+    with pytest.raises(TypeError):
+        back.options["max_per_gemeente"] = 5  # type: ignore[index]
