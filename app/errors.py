@@ -100,12 +100,6 @@ class ConflictError(ServiceError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
-class PayloadTooLargeError(ServiceError):
-    """The request body exceeds the configured limit."""
-
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
 class InvalidInputError(ServiceError):
     """Input that fails validation; ``errors`` lists every problem."""
 

@@ -177,6 +177,9 @@ class Firm(OrgScoped, Base):
     digital_level: Mapped[int | None] = mapped_column(Integer)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     weight: Mapped[int | None] = mapped_column(Integer)
+    contact_person: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = mapped_column(
@@ -194,14 +197,6 @@ class _Link(OrgScoped):
         _enum(LinkSource, "source"), default=LinkSource.declared
     )
     created_at: Mapped[datetime] = _ts()
-
-    @declared_attr
-    def firm_a(cls) -> Mapped[Firm]:
-        return relationship(Firm, foreign_keys=[cls.firm_a_id], lazy="joined")  # type: ignore[list-item]
-
-    @declared_attr
-    def firm_b(cls) -> Mapped[Firm]:
-        return relationship(Firm, foreign_keys=[cls.firm_b_id], lazy="joined")  # type: ignore[list-item]
 
 
 class CompetitorLink(_Link, Base):

@@ -4,30 +4,66 @@ The kernels are ``@njit(cache=True)``: the first call in a fresh installation co
 (40-60 s on this 2-core machine, ~22 s when idle) and writes the machine code next to the
 modules (``__pycache__``), or, when the package directory is not writable, to numba's
 user-wide cache directory.  Later processes only load the cache (well under a second).
-:func:`warm_kernels` runs two tiny budget-mode solves (a peer cohort and a CCP-like
-all-placed instance) so that every kernel signature exists; :func:`matching.sme.pipeline.
-solve_firms` calls it before starting the run's clock, and the service's executor calls it
-once when it starts, so compile time never counts against a run's ``time_limit_s``.
+:func:`warm_kernels` runs three tiny budget-mode solves on hand-built instances (a peer-like
+instance with the top-k pair cap, the same with every pair in the radius and a pair sum, and
+a CCP-like
+all-placed instance) so that every kernel signature exists;
+:func:`matching.sme.pipeline.solve_firms` calls it before starting the run's clock, and the
+service's executor calls it once when it starts, so compile time never counts against a
+run's ``time_limit_s``.  No cohort generator and nothing of :mod:`matching.sme` is needed.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
+
+from matching.core.params import SolveParams
+from matching.core.problem import Instance
+from matching.engines.solve import solve
 
 _lock = threading.Lock()
 _warm = False
 
+TINY_FIRMS = 24
+"""Firms of the hand-built warm-up instances (two towns 20 km apart)."""
 
-def _tiny_ccp() -> object:
-    from matching.core.problem import Instance
 
-    rng = np.random.default_rng(0)
+def tiny_instance() -> Instance:
+    """A hand-built SME-like instance: two towns, needs, sizes, a radius and a top-k cap."""
+    n = TINY_FIRMS
+    town = np.arange(n) % 2
+    step = np.arange(n) // 2
+    lats = 53.0 + 0.18 * town + 0.002 * step
+    lons = 6.0 + 0.003 * step
+    needs = tuple((int(i % 4), int((i + 1 + town[i]) % 4)) for i in range(n))
+    return Instance(
+        n_firms=n,
+        min_size=3,
+        max_size=5,
+        lats=lats,
+        lons=lons,
+        max_pair_km=50.0,
+        forbidden=np.array([[0, 2]]),
+        needs=needs,
+        n_needs=4,
+        employees=np.array([3 + 7 * (i % 9) for i in range(n)], np.int64),
+        digital_levels=np.array([1 + i % 4 for i in range(n)], np.int64),
+        theme_required=True,
+        min_theme_share=0.5,
+        max_neighbours=8,
+        group_score="member_mean",
+    )
+
+
+def tiny_ccp() -> Instance:
+    """A hand-built CCP-like instance: 12 nodes into 3 groups of weight 3 to 5."""
     n = 12
-    mat = rng.random((n, n))
-    mat = (mat + mat.T) / 2
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    mat = ((i * 7 + j * 7) % 10) / 10.0
     np.fill_diagonal(mat, 0.0)
     return Instance(
         n_firms=n,
@@ -54,23 +90,11 @@ def warm_kernels() -> float:
     with _lock:
         if _warm:
             return 0.0
-        from matching.core.params import SolveParams
-        from matching.core.problem import Instance
-        from matching.engines.solve import solve
-        from matching.sme.build import build_instance
-        from matching.sme.generate import generate_cohort
-        from matching.sme.settings import Purpose, RunSettings
-
         started = time.perf_counter()
         params = SolveParams(time_limit_s=None, max_iterations=256, use_cpsat=False)
-        cohort = generate_cohort(40, seed=0)
-        cases: tuple[tuple[Purpose, int | None], ...] = (("peer", None), ("training", 12))
-        for purpose, cap in cases:  # the cap exercises the top-k kernel
-            settings = RunSettings(purpose=purpose, min_size=3, max_size=5, max_neighbours=cap)
-            instance, _ = build_instance(cohort.firms, cohort.competitors, (), settings)
-            solve(instance, params)
-        ccp = _tiny_ccp()
-        assert isinstance(ccp, Instance)
-        solve(ccp, params)
+        peer = tiny_instance()
+        solve(peer, params)
+        solve(replace(peer, group_score="pair_sum", max_neighbours=None), params)
+        solve(tiny_ccp(), params)
         _warm = True
         return time.perf_counter() - started

@@ -1,5 +1,7 @@
 """solve_firms honours time_limit_s for the whole call, cancellation, and reports progress."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -64,3 +66,38 @@ def test_solver_limit_keeps_a_reserve_and_a_minimum() -> None:
     assert _solver_limit_s(10.0, 1.0, 2000) == pytest.approx(10.0 - 1.0 - 1.5)
     assert _solver_limit_s(1.0, 0.0, 100_000) == pytest.approx(0.8)
     assert _solver_limit_s(1.0, 3.0, 10) == 0.05
+
+
+_SIGNATURES = """
+import numba
+from matching.engines.heuristics import ccp_search, construct, moves, search, tabu
+from matching.core import topk
+from matching.engines.warmup import warm_kernels
+from matching.sme.generate import generate_cohort
+from matching.sme.pipeline import solve_firms
+from matching.sme.settings import RunSettings
+
+def count():
+    mods = (ccp_search, construct, moves, tabu, topk)
+    return sum(len(getattr(m, n).signatures) for m in mods for n in dir(m)
+               if isinstance(getattr(m, n), numba.core.registry.CPUDispatcher))
+
+warm_kernels()
+before = count()
+cohort = generate_cohort(200, seed=5)
+for purpose, cap in (("peer", None), ("training", 20)):
+    settings = RunSettings(purpose=purpose, seed=1, max_iterations=300, max_neighbours=cap,
+                           max_same_division=2)
+    solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings)
+print(before, count())
+"""
+
+
+@pytest.mark.slow
+def test_warm_up_compiles_every_kernel_signature_a_run_uses() -> None:
+    """After warm_kernels (hand-built instances only), a cohort run compiles nothing new."""
+    out = subprocess.run(
+        [sys.executable, "-c", _SIGNATURES], capture_output=True, text=True, check=True
+    )
+    before, after = map(int, out.stdout.split()[-2:])
+    assert before > 0 and after == before
