@@ -26,6 +26,9 @@ _ROW_FIELDS = (
     "digital_level",
     "kvk_number",
     "weight",
+    "contact_person",
+    "email",
+    "phone",
 )
 
 
@@ -121,4 +124,7 @@ def row_to_firm(row: FirmRow) -> Firm:
         gemeente_code=row.gemeente_code,
         gemeente_name=row.gemeente_name,
         province=row.province,
+        contact_person=row.contact_person,
+        email=row.email,
+        phone=row.phone,
     )

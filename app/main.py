@@ -20,6 +20,7 @@ from app.routers import (
     edits,
     firms,
     health,
+    invitations,
     links,
     meta,
     profiles,
@@ -130,7 +131,14 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     for router in (meta.router, firms.router, links.competitors, links.partners, runs.router):
         app.include_router(router, prefix=API_PREFIX)
     catalogue()  # a malformed scheme file fails here, at start-up, naming file and field
-    for router in (profiles.router, schemes.router, review.router, edits.router, audit.router):
+    for router in (
+        profiles.router,
+        schemes.router,
+        review.router,
+        edits.router,
+        invitations.router,
+        audit.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     install_spec(app)  # upload fields also `format: binary`, file responses, examples
     return app

@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from matching import (
@@ -166,6 +167,15 @@ class FirmCreate(_Strict):
     weight: int | None = Field(
         None, description=f"Optional weight 0-{MAX_FIRM_COUNT:,}, e.g. staff to train"
     )
+    contact_person: str | None = Field(
+        None, max_length=MAX_LENGTHS["contact_person"], description="Who to invite"
+    )
+    email: str | None = Field(
+        None, max_length=MAX_LENGTHS["email"], description="Contact e-mail (checked, normalised)"
+    )
+    phone: str | None = Field(
+        None, max_length=32, description="Contact phone, Dutch or international (normalised)"
+    )
     consent_to_share: bool = Field(False, description="The firm consents to share its data")
 
 
@@ -182,6 +192,9 @@ class FirmUpdate(_Strict):
     lon: float | None = None
     kvk_number: str | None = None
     weight: int | None = None
+    contact_person: str | None = Field(None, max_length=MAX_LENGTHS["contact_person"])
+    email: str | None = Field(None, max_length=MAX_LENGTHS["email"])
+    phone: str | None = Field(None, max_length=32)
     consent_to_share: bool | None = None
 
 
@@ -208,9 +221,18 @@ class FirmRead(BaseModel):
     digital_level: int | None
     needs: list[str]
     weight: int | None
+    contact_person: str | None = Field(None, description="Shown only with consent_to_share")
+    email: str | None = Field(None, description="Shown only with consent_to_share")
+    phone: str | None = Field(None, description="Shown only with consent_to_share")
     consent_to_share: bool
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _contact_only_with_consent(self) -> FirmRead:
+        if not self.consent_to_share:
+            self.contact_person = self.email = self.phone = None
+        return self
 
 
 class FirmList(BaseModel):
@@ -857,3 +879,28 @@ class GroupLock(BaseModel):
     run_id: int
     number: int
     locked: bool
+
+
+class InvitationMember(BaseModel):
+    """A member of the group to invite; contact details only with consent."""
+
+    external_id: str | None
+    name: str
+    place: str | None
+    contact_person: str | None
+    email: str | None
+    phone: str | None
+    consent: bool = Field(description="The firm consents to share its data (contacts shown)")
+
+
+class InvitationPack(BaseModel):
+    """An accepted group's invitation to its first meeting."""
+
+    run_id: int
+    number: int
+    theme: str | None
+    subject: str = Field(description="The mail's subject, in the request's language")
+    text: str = Field(description="The invitation text (shared needs, the members' names)")
+    members: list[InvitationMember]
+    without_consent: list[str] = Field(description="Members whose contacts may not be shown")
+    note: str | None = Field(description="Who to ask for consent first, in words")

@@ -4,8 +4,9 @@ Every read route that returns firm data (groups JSON, GeoJSON, CSV, XLSX, the
 joint-application pack) serialises firms through :class:`FirmView`, so the rule lives here
 once.  A ``viewer`` sees positions at PC4 level only (the PC4 centroid, never coordinates a
 firm was uploaded with; group hulls and centroids recomputed from those centroids), the PC4
-instead of a PC6 postcode, and a KvK number only when the firm has ``consent_to_share``.
-``member`` and higher roles see the stored values.
+instead of a PC6 postcode, a KvK number only when the firm has ``consent_to_share``, and
+never a contact person, e-mail or phone.  ``member`` and higher roles see the stored
+values, contacts only with ``consent_to_share``.
 
 The caller's role is bound to the request's session by ``deps.get_caller`` (next to the
 organisation scope); sessions without a caller (CLI, demo, benchmarks: the operator) see
@@ -13,8 +14,8 @@ everything.
 
 :func:`erase_traces` is the part of a GDPR erasure (``DELETE /firms/{id}``) that reaches
 derived data: group outlines and centroids are recomputed without the firm, and its name,
-KvK number and external id are redacted from decision comments, audit details and run
-windows.
+KvK number, external id and contact details are redacted from decision comments, audit
+details and run windows.
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ class FirmView:
         if self.minimise:
             if field == "kvk_number" and not firm.consent_to_share:
                 return None
+            if field in CONTACT_FIELDS:
+                return None
             if field == "postcode":
                 return firm.pc4
             if field in ("lat", "lon"):
                 lat, lon = self.position(firm)
                 return lat if field == "lat" else lon
+        if field in CONTACT_FIELDS and not firm.consent_to_share:
+            return None
         return getattr(firm, field)
 
     def fields(self, firm: Firm, names: Iterable[str]) -> dict[str, Any]:
@@ -104,6 +109,8 @@ def firm_view(session: Session) -> FirmView:
     return FirmView(minimise=bool(session.info.get(_MINIMISE_KEY, False)))
 
 
+CONTACT_FIELDS = ("contact_person", "email", "phone")
+"""Shown to members and managers only for firms with ``consent_to_share``; never to viewers."""
 REDACTED = "[erased firm]"
 MIN_HULL_MEMBERS = 3  # fewer members left: the group's outline is dropped
 MIN_NEEDLE = 3  # shorter names and ids are not searched for in free text
@@ -122,7 +129,7 @@ def erase_traces(db: Session, firm: Firm) -> None:
     Nothing is committed: the erasure commits it with the deletion itself.
     """
     _redraw_groups(db, firm)
-    pattern = _pattern([firm.name, firm.kvk_number, firm.external_id])
+    pattern = _pattern(_needles(firm))
     if pattern is None:
         return
     org, external_id = firm.organisation_id, firm.external_id
@@ -167,7 +174,9 @@ def _redraw_groups(db: Session, firm: Firm) -> None:
 
 
 def _needles(firm: Firm) -> list[str]:
-    return [n for n in (firm.name, firm.kvk_number, firm.external_id) if n and n.strip()]
+    named = (firm.name, firm.kvk_number, firm.external_id, firm.contact_person, firm.email,
+             firm.phone)  # fmt: skip
+    return [n for n in named if n and n.strip()]
 
 
 def _mentions(column: Any, firm: Firm) -> Any:

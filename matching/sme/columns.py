@@ -17,7 +17,8 @@ from matching.sme.needs import NEEDS
 from matching.sme.tabular import RowError, parse_csv, sniff_delimiter
 from texts import t
 
-MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64}
+MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64,
+               "contact_person": 200, "email": 254}  # fmt: skip
 """Longest value per column (the database's column lengths); other columns: ``MAX_CELL``."""
 MAX_CELL = 32
 
@@ -33,6 +34,9 @@ FIRM_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lengtegraad", "longitude", "lng"),
     "kvk_number": ("kvk", "kvk_nummer", "kvknummer"),
     "weight": ("gewicht",),
+    "contact_person": ("contactpersoon", "contact", "contact_persoon"),
+    "email": ("e_mail", "emailadres", "e_mailadres", "mail"),
+    "phone": ("telefoon", "telefoonnummer", "tel", "telephone", "mobiel"),
 }
 """Canonical firm column -> other accepted names (compared normalised)."""
 
@@ -46,6 +50,7 @@ DUTCH_HEADERS: dict[str, str] = {
     "external_id": "id", "name": "naam", "postcode": "postcode", "sbi_code": "sbi",
     "employees": "medewerkers", "digital_level": "digitaal_niveau", "needs": "behoeften",
     "lat": "breedtegraad", "lon": "lengtegraad", "kvk_number": "kvk", "weight": "gewicht",
+    "contact_person": "contactpersoon", "email": "e-mail", "phone": "telefoon",
 }  # fmt: skip
 """The Dutch header of each firm column (the template's; each is an alias above)."""
 

@@ -20,6 +20,9 @@ needs           yes      ``;``-separated needs (code or Dutch/English label, any
 lat, lon        no       explicit WGS84 coordinates (both or neither); must lie in NL
 kvk_number      no       KvK number: exactly 8 digits
 weight          no       non-negative integer (e.g. staff to train)
+contact_person  no       who to invite (``contactpersoon``)
+email           no       contact e-mail address (``e-mail``), checked and normalised
+phone           no       contact phone (``telefoon``), Dutch or international, normalised
 =============== ======== ==============================================================
 
 Every cell is at most :data:`MAX_LENGTHS` characters (``external_id`` 64, ``name`` 300: the
@@ -54,6 +57,7 @@ from matching.sme.columns import (
 )
 from matching.sme.columns import MAX_CELL as MAX_CELL
 from matching.sme.columns import MAX_LENGTHS as MAX_LENGTHS
+from matching.sme.contacts import CONTACT_COLUMNS, parse_contact
 from matching.sme.needs import is_need_code
 from matching.sme.pairs import PAIR_COLUMNS as PAIR_COLUMNS
 from matching.sme.pairs import pairs_to_csv as pairs_to_csv
@@ -68,7 +72,7 @@ Precision = Literal["pc4", "coordinates"]
 
 REQUIRED_COLUMNS = ("external_id", "name", "postcode", "sbi_code", "employees", "digital_level",
                     "needs")  # fmt: skip
-OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight")
+OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight", *CONTACT_COLUMNS)
 MAX_COUNT = 1_000_000
 """Largest ``employees`` and ``weight`` (the database stores 32-bit integers)."""
 ID_RULE = (
@@ -118,6 +122,8 @@ class Firm:
         Optional KvK number (8 digits) and capacity weight.
     gemeente_code, gemeente_name, province
         Optional administrative areas (filled by the CSV reader).
+    contact_person, email, phone
+        Optional contact for invitations (see :mod:`matching.sme.contacts`).
     """
 
     external_id: str
@@ -135,6 +141,9 @@ class Firm:
     gemeente_code: str | None = None
     gemeente_name: str | None = None
     province: str | None = None
+    contact_person: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -174,7 +183,8 @@ class Firm:
             "lat": self.lat, "lon": self.lon, "precision": self.precision,
             "kvk_number": self.kvk_number, "weight": self.weight,
             "gemeente_code": self.gemeente_code, "gemeente_name": self.gemeente_name,
-            "province": self.province,
+            "province": self.province, "contact_person": self.contact_person,
+            "email": self.email, "phone": self.phone,
         }  # fmt: skip
 
 
@@ -277,12 +287,14 @@ def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm
     if kvk is not None and not _is_kvk(kvk):
         check.fail("kvk_number", f"{kvk!r} is not an 8-digit KvK number")
     weight = _parse_int(check, "weight", 0, MAX_COUNT) if values.get("weight") else None
+    person, email, phone = parse_contact(values, check.fail)
     place = _locate(check, postcode)
     if not check.ok or place is None:
         return None
     lat, lon, precision, gm_code, gm_name, province, postcode = place
     return Firm(external_id, name, postcode, sbi, employees, digital_level, needs, lat, lon,
-                precision, kvk, weight, gm_code, gm_name, province)  # fmt: skip
+                precision, kvk, weight, gm_code, gm_name, province, person, email,
+                phone)  # fmt: skip
 
 
 _Place = tuple[float, float, Precision, str | None, str | None, str | None, str]
@@ -406,6 +418,7 @@ def firms_to_csv(firms: Iterable[Firm], *, coordinates: bool = False) -> str:
         columns.append("kvk_number")
     if any(f.weight is not None for f in firms):
         columns.append("weight")
+    columns += [c for c in CONTACT_COLUMNS if any(getattr(f, c) for f in firms)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)

@@ -43,6 +43,7 @@ def example_row(lang: str) -> list[str | int]:
         "external_id": "lid-001", "name": t("template.example.name", lang),
         "postcode": "8911 BC", "sbi_code": "1071", "employees": 12, "digital_level": 2,
         "needs": ";".join(labels), "kvk_number": "12345678",
+        "contact_person": "Anna de Vries", "email": "anna@voorbeeld.nl", "phone": "058 123 4567",
     }  # fmt: skip
     return [values.get(c, "") for c in COLUMNS]
 
