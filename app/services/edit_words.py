@@ -87,4 +87,11 @@ def violation_words(
                  max=settings.max_same_division)  # fmt: skip
     if v.kind == "weight":
         return t("edit.rule.weight", lang, group=group)
+    if v.kind == "gemeente":
+        where = rows[v.firms[0]].gemeente_name or rows[v.firms[0]].place
+        return t("edit.rule.gemeente", lang, group=group, count=len(names), gemeente=where,
+                 max=settings.value("max_per_gemeente"))  # fmt: skip
+    if v.kind == "reach":
+        places = sorted({_where(rows[i]) for i in v.firms})
+        return t("edit.rule.reach", lang, group=group, places=", ".join(places))
     return t("edit.rule.other", lang, group=group, rule=v.kind, detail=v.detail)

@@ -168,3 +168,23 @@ def test_a_rerun_keeping_decisions_keeps_edited_and_locked_groups(
     kept = [g for g in groups(client, keys["viewer"], rerun) if g["locked"]]
     assert [sorted(members(g)) for g in kept] == [sorted(members(gs[-1]))]
     assert kept[0]["status"] == "proposed"
+
+
+def test_an_island_firm_into_a_mainland_group_is_refused_with_the_reach_rule(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A firm on Ameland (Nes) never joins a mainland group: the words name the water."""
+    _setup(client, keys)
+    body = [{"external_id": "a01", "name": "Hotel Ameland", "postcode": "9163",
+             "sbi_code": "5510", "employees": 9, "digital_level": 2,
+             "needs": ["train.vocational"]}]  # fmt: skip
+    r = client.post("/api/v1/firms", json=body, headers=auth(keys["member"]))
+    assert r.status_code in (200, 201), r.text
+    rerun = start_run(client, keys["member"], FAST)
+    listing = client.get(f"/api/v1/runs/{rerun}/groups", headers=auth(keys["viewer"])).json()
+    assert "a01" in {u["external_id"] for u in listing["unassigned"]}
+    target = listing["groups"][0]["number"]
+    r = edit(client, keys["manager"], rerun, {"kind": "add", "firm": "a01", "to_group": target})
+    assert r.status_code == 422, r.text
+    reach = [v for v in r.json()["violations"] if v["rule"] == "reach"]
+    assert reach and "eiland" in reach[0]["message"], reach
