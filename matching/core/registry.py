@@ -9,7 +9,7 @@ relaxation, the unassigned reasons, the settings schema and the engines loop ove
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
@@ -70,6 +70,31 @@ class Field:
 
 ExplainStage = Literal["", "firms", "reach", "pairs", "group"]
 """Where a rule explains unplaced firms (see :class:`Rule` and :mod:`matching.rules.unassigned`)."""
+
+
+@dataclass(frozen=True)
+class CpsatWindow:
+    """What a rule's :meth:`Rule.encode_cpsat` sees of one window's CP-SAT model.
+
+    Parameters
+    ----------
+    model
+        The ``ortools.sat.python.cp_model.CpModel`` being built.
+    x
+        ``x[i, g]``: the Boolean variable "local firm ``i`` is in slot ``g``".
+    firms
+        Global index (into ``instance``) of each local firm ``i``.
+    n_slots
+        Number of group slots ``g``.
+    instance
+        The whole instance (raw data: ``attributes``, ``options``, coordinates).
+    """
+
+    model: Any
+    x: Mapping[tuple[int, int], Any]
+    firms: NDArray[np.int64]
+    n_slots: int
+    instance: Instance
 
 
 @dataclass(frozen=True)
@@ -198,6 +223,20 @@ class Rule:
     def compile(self, instance: Instance) -> Primitives:
         """The engine primitives this rule adds for ``instance`` (default: none)."""
         return Primitives()
+
+    def encode_cpsat(self, window: CpsatWindow) -> None:
+        """Add this rule's own constraints to the CP-SAT model of one window (default: none).
+
+        Optional: the primitives :meth:`compile` returns are encoded generically by the
+        engines (count caps, pair splits, bounds), so most rules need nothing here.  A rule
+        whose condition is no primitive adds it here, from the instance's raw data; the
+        model calls this for every registered rule after its own modules.
+
+        Parameters
+        ----------
+        window
+            The model, its assignment variables and the window's firms.
+        """
 
     def check(
         self, instance: Instance, group: int | None, members: tuple[int, ...], theme: int | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching import Instance, SolveParams, SolveStatus
-from matching.core.registry import registered
+from matching.core.registry import CpsatWindow, Rule, registered
 from matching.core.stop import Budget
 from matching.engines.cpsat.lns import improve
 from matching.engines.cpsat.model import ClusteringModel
@@ -104,3 +104,33 @@ def test_count_caps_generic() -> None:
     assert status is SolveStatus.OPTIMAL and sorted(len(g) for g in groups) == [3, 3, 3, 3]
     for g in groups:
         assert np.bincount(a[g]).max() <= 2 and np.bincount(b[g]).max() <= 1
+
+
+class _ApartByHook(Rule):
+    """Test rule with its own CP-SAT encoding: the firms flagged in ``attributes["apart"]``
+    never share a slot (no primitive; only ``encode_cpsat``)."""
+
+    name = "test_apart_hook"
+
+    def encode_cpsat(self, window: CpsatWindow) -> None:
+        """At most one flagged firm per slot."""
+        flagged = np.nonzero(window.instance.attributes["apart"][window.firms])[0].tolist()
+        for g in range(window.n_slots):
+            window.model.add_at_most_one(window.x[i, g] for i in flagged)
+
+
+def test_rule_hook_encode_cpsat_is_called_by_the_model() -> None:
+    """A registered rule's encode_cpsat constrains the window model: two flagged firms of
+    three split over two slots (one slot becomes infeasible); unregistered, they share one."""
+    mat = np.ones((3, 3)) - np.eye(3)
+    inst = Instance(
+        n_firms=3,
+        require_all=True,
+        affinity_matrix=mat,
+        attributes={"apart": np.array([1, 1, 0])},
+    )
+    assert run(inst, 1) == (SolveStatus.OPTIMAL, [[0, 1, 2]])
+    with registered(_ApartByHook()):
+        assert run(inst, 1)[0] is SolveStatus.INFEASIBLE
+        status, groups = run(inst, 2)
+    assert status is SolveStatus.OPTIMAL and not any({0, 1} <= set(g) for g in groups)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from matching.core import registry
 from matching.core.result import SolveStatus
 from matching.engines.cpsat import modules
 from matching.engines.cpsat.variables import Variables
@@ -29,6 +30,9 @@ class WindowSolution:
 
 class ClusteringModel:
     """Assemble the modules for a window with ``n_slots`` group slots and solve it.
+
+    After the generic modules (which encode every rule's primitives), each registered rule's
+    optional :meth:`~matching.core.registry.Rule.encode_cpsat` adds its own constraints.
 
     Parameters
     ----------
@@ -64,6 +68,12 @@ class ClusteringModel:
         ]
         for module in self.modules:
             module.build(self.model, self.vars)
+        if window.instance is not None:  # a rule's own encoding, beyond its primitives
+            view = registry.CpsatWindow(
+                self.model, self.vars.x, window.firms, n_slots, window.instance
+            )
+            for rule in registry.rules():
+                rule.encode_cpsat(view)
         if all_open:
             for var in self.vars.open:
                 self.model.add(var == 1)

@@ -49,6 +49,8 @@ class Window:
         ``req[s]``: members that must have the theme in a group of ``s`` (0 without themes).
     member_mean
         Groups are scored ``member_mean`` (see :mod:`matching.core.objective`).
+    instance
+        The instance the window was cut from (rules' own CP-SAT encodings read its raw data).
     """
 
     firms: NDArray[np.int64]
@@ -72,6 +74,7 @@ class Window:
     themed: bool
     require_all: bool
     member_mean: bool = False
+    instance: Instance | None = None
 
     @property
     def m(self) -> int:
@@ -179,4 +182,5 @@ def make_window(instance: Instance, firms: NDArray[np.int64], pinned: NDArray[np
         themed=instance.theme_required,
         require_all=instance.require_all,
         member_mean=instance.group_score == "member_mean",
+        instance=instance,
     )
