@@ -57,8 +57,19 @@ def test_assign_all_respects_weight_bounds() -> None:
         affinity_matrix=mat,
     )
     w = window_of(inst)
-    P = np.array([1, 6, 3, 4, 0, 1, 3, 1, 1, 1], np.int64)
-    D, S = data_of(w, P), new_state(w, 3, np.full(6, 3))
+    cfg = moves.Config(
+        min_size=1,
+        max_size=6,
+        min_weight=3,
+        max_weight=4,
+        themed=0,
+        require_all=1,
+        n_slots=3,
+        relax=1,
+        fixed_groups=1,
+        mean=1,
+    )
+    D, S = data_of(w, cfg), new_state(w, 3, np.full(6, 3))
     moves.rebuild(D, S)
     assert construct.assign_all(D, S, 0)
     assert list(S.size[:3]) == [2, 2, 2] and all(3 <= x <= 4 for x in S.wsum[:3])

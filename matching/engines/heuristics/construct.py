@@ -18,12 +18,6 @@ import numpy as np
 from numba import njit
 
 from matching.engines.heuristics.moves import (
-    P_G,
-    P_MAX_SIZE,
-    P_MAX_W,
-    P_MIN_SIZE,
-    P_MIN_W,
-    P_THEMED,
     can_join,
     caps_allow,
     count_in,
@@ -34,7 +28,7 @@ from matching.engines.heuristics.moves import (
 @njit(cache=True)
 def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
     """Greedily grow a group from seed ``s`` (theme ``theme`` or -1); return (size, value)."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     lo, hi = D.indptr[s], D.indptr[s + 1]
     members[0] = s
     k = 1
@@ -46,14 +40,14 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
         c = D.nbr[p]
         ok[p - lo] = S.a[c] == G and D.fixed[c] == 0 and (theme < 0 or D.has[c, theme] == 1)
         score[p - lo] = D.nbr_aff[p]
-    while k < D.P[P_MAX_SIZE] and (k < D.P[P_MIN_SIZE] or weight < D.P[P_MIN_W]):
+    while k < D.cfg.max_size and (k < D.cfg.min_size or weight < D.cfg.min_weight):
         bp = -1
         for p in range(lo, hi):
             q = p - lo
             if not ok[q]:
                 continue
             c = D.nbr[p]
-            if weight + D.w[c] > D.P[P_MAX_W] or not caps_allow(dc, D.lab, D.lim, c, -1, 0):
+            if weight + D.w[c] > D.cfg.max_weight or not caps_allow(dc, D.lab, D.lim, c, -1, 0):
                 continue
             if bp < 0 or score[q] > score[bp - lo]:
                 bp = p
@@ -72,7 +66,7 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
                     ok[p - lo] = False
                 else:
                     score[p - lo] += D.aff[c, D.nbr[p]]
-    if k < D.P[P_MIN_SIZE] or weight < D.P[P_MIN_W]:
+    if k < D.cfg.min_size or weight < D.cfg.min_weight:
         return 0, 0.0
     return k, value
 
@@ -80,13 +74,13 @@ def _grow(D, S, s, theme, members, score, ok):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def open_groups(D, S, order):  # type: ignore[no-untyped-def]
     """Open new groups from pool firms in empty slots, seeds taken in ``order``."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     n_t = D.has.shape[1]
     deg_max = 1
     for i in range(S.a.shape[0]):
         deg_max = max(deg_max, D.indptr[i + 1] - D.indptr[i])
-    members = np.zeros(D.P[P_MAX_SIZE] + 1, np.int64)
-    best_members = np.zeros(D.P[P_MAX_SIZE] + 1, np.int64)
+    members = np.zeros(D.cfg.max_size + 1, np.int64)
+    best_members = np.zeros(D.cfg.max_size + 1, np.int64)
     score = np.zeros(deg_max, np.float64)
     ok = np.zeros(deg_max, np.bool_)
     slot = 0
@@ -99,7 +93,7 @@ def open_groups(D, S, order):  # type: ignore[no-untyped-def]
             return
         best_k, best_v = 0, -1.0
         for theme in range(-1, n_t):
-            if (theme < 0) != (D.P[P_THEMED] == 0):
+            if (theme < 0) != (D.cfg.themed == 0):
                 continue
             if theme >= 0 and (D.has[s, theme] == 0 or D.theme_ok[theme] == 0):
                 continue
@@ -115,7 +109,7 @@ def open_groups(D, S, order):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def fill_groups(D, S):  # type: ignore[no-untyped-def]
     """Insert pool firms into existing groups wherever allowed, best gain first."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     m = S.a.shape[0]
     changed = True
     while changed:
@@ -136,7 +130,7 @@ def fill_groups(D, S):  # type: ignore[no-untyped-def]
 def assign_all(D, S, seed):  # type: ignore[no-untyped-def]
     """CCP mode: put every pool firm into one of the ``G`` groups; True when bounds hold."""
     np.random.seed(seed)
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     m = S.a.shape[0]
     free = np.array([i for i in range(m) if S.a[i] == G])
     if free.size == 0:
@@ -165,7 +159,7 @@ def assign_all(D, S, seed):  # type: ignore[no-untyped-def]
         for g in range(G):
             if S.wsum[g] < S.wsum[light]:
                 light = g
-            fits = S.wsum[g] + D.w[i] <= D.P[P_MAX_W] and S.size[g] < D.P[P_MAX_SIZE]
+            fits = S.wsum[g] + D.w[i] <= D.cfg.max_weight and S.size[g] < D.cfg.max_size
             if fits and S.gain[i, g] > best:
                 best, bg = S.gain[i, g], g
         move(D, S, i, bg if bg >= 0 else light)
@@ -175,13 +169,13 @@ def assign_all(D, S, seed):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _bounds_hold(D, S):  # type: ignore[no-untyped-def]
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     for g in range(G):
         if S.size[g] == 0:
             continue
-        if S.wsum[g] < D.P[P_MIN_W] or S.wsum[g] > D.P[P_MAX_W]:
+        if S.wsum[g] < D.cfg.min_weight or S.wsum[g] > D.cfg.max_weight:
             return False
-        if S.size[g] < D.P[P_MIN_SIZE] or S.size[g] > D.P[P_MAX_SIZE]:
+        if S.size[g] < D.cfg.min_size or S.size[g] > D.cfg.max_size:
             return False
     return True
 
@@ -189,19 +183,19 @@ def _bounds_hold(D, S):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _repair(D, S):  # type: ignore[no-untyped-def]
     """Relocate firms from groups with slack into groups outside their weight/size bounds."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     m = S.a.shape[0]
     for _ in range(4 * m):
         bad = -1
         for g in range(G):
-            over = S.wsum[g] > D.P[P_MAX_W] or S.size[g] > D.P[P_MAX_SIZE]
-            under = S.wsum[g] < D.P[P_MIN_W] or S.size[g] < D.P[P_MIN_SIZE]
+            over = S.wsum[g] > D.cfg.max_weight or S.size[g] > D.cfg.max_size
+            under = S.wsum[g] < D.cfg.min_weight or S.size[g] < D.cfg.min_size
             if over or under:
                 bad = g
                 break
         if bad < 0:
             return
-        over = S.wsum[bad] > D.P[P_MAX_W] or S.size[bad] > D.P[P_MAX_SIZE]
+        over = S.wsum[bad] > D.cfg.max_weight or S.size[bad] > D.cfg.max_size
         best, bi, bg = -np.inf, -1, -1
         for i in range(m):
             g1 = S.a[i]
@@ -211,9 +205,9 @@ def _repair(D, S):  # type: ignore[no-untyped-def]
                 if g2 == g1 or (not over and g2 != bad):
                     continue
                 w1, w2 = S.wsum[g1] - D.w[i], S.wsum[g2] + D.w[i]
-                if not over and (w1 < D.P[P_MIN_W] or S.size[g1] - 1 < D.P[P_MIN_SIZE]):
+                if not over and (w1 < D.cfg.min_weight or S.size[g1] - 1 < D.cfg.min_size):
                     continue
-                if over and (w2 > D.P[P_MAX_W] or S.size[g2] + 1 > D.P[P_MAX_SIZE]):
+                if over and (w2 > D.cfg.max_weight or S.size[g2] + 1 > D.cfg.max_size):
                     continue
                 d = S.gain[i, g2] - S.gain[i, g1]
                 if d > best:

@@ -10,7 +10,7 @@ with need ``t``; ``S.ccnt[g, c]`` members of ``g`` with count-cap label column `
 ``D.lim[k]``: the cap's limit); ``S.pair[g]`` the sum of pairwise affinity within ``g`` (0
 for the pool).
 
-A group's value is its pair sum, or with ``P_MEAN`` (the ``member_mean`` group score of
+A group's value is its pair sum, or with ``cfg.mean`` (the ``member_mean`` group score of
 :mod:`matching.core.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`.
 """
 
@@ -20,21 +20,25 @@ from typing import Any, NamedTuple
 
 from numba import njit
 
-(
-    P_MIN_SIZE,
-    P_MAX_SIZE,
-    P_MIN_W,
-    P_MAX_W,
-    P_THEMED,
-    P_REQUIRE_ALL,
-    P_G,
-    P_RELAX,
-    P_FIXED_GROUPS,
-    P_MEAN,
-) = range(10)
-"""Indices into the integer settings ``D.P``.  ``P_RELAX``: weight bounds become a penalty;
-``P_FIXED_GROUPS``: the number of groups is fixed (groups may not be dissolved);
-``P_MEAN``: groups are scored ``member_mean`` (pair sum times ``2 / (size - 1)``)."""
+
+class Config(NamedTuple):
+    """Integer settings of a window search (``D.cfg``).
+
+    ``relax``: weight bounds become a penalty; ``fixed_groups``: the number of groups is fixed
+    (groups may not be dissolved); ``mean``: groups are scored ``member_mean`` (pair sum times
+    ``2 / (size - 1)``); ``n_slots``: the number of group slots ``G`` (slot ``G`` is the pool).
+    """
+
+    min_size: int
+    max_size: int
+    min_weight: int
+    max_weight: int
+    themed: int
+    require_all: int
+    n_slots: int
+    relax: int
+    fixed_groups: int
+    mean: int
 
 
 class Data(NamedTuple):
@@ -52,7 +56,7 @@ class Data(NamedTuple):
     fixed: Any
     theme_ok: Any
     req: Any
-    P: Any
+    cfg: Config
 
 
 class State(NamedTuple):
@@ -87,9 +91,9 @@ def pair_factor(size, mean):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def total_value(D, S):  # type: ignore[no-untyped-def]
     """Sum of the group values from the maintained pair sums ``S.pair``."""
-    mean = D.P[P_MEAN] != 0
+    mean = D.cfg.mean != 0
     total = 0.0
-    for g in range(D.P[P_G]):
+    for g in range(D.cfg.n_slots):
         if S.size[g] > 0:
             total += group_value(S.pair[g], S.size[g], mean)
     return total
@@ -98,7 +102,7 @@ def total_value(D, S):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def rebuild(D, S):  # type: ignore[no-untyped-def]
     """Recompute every derived table of ``S`` from the assignment ``S.a``."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     S.size[:] = 0
     S.wsum[:] = 0
     S.gain[:] = 0.0
@@ -148,71 +152,31 @@ def caps_allow(ccnt, lab, lim, x, y, g):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def theme_fits_a(cnt, has, theme_ok, req, g, add, rem, new_size):  # type: ignore[no-untyped-def]
+def theme_fits(D, S, g, add, rem, new_size):  # type: ignore[no-untyped-def]
     """Whether some allowed theme keeps enough members after adding ``add``/removing ``rem``."""
-    need = req[new_size]
+    need = D.req[new_size]
     if need == 0:
         return True
-    for t in range(cnt.shape[1]):
-        if theme_ok[t] == 0:
+    for t in range(S.cnt.shape[1]):
+        if D.theme_ok[t] == 0:
             continue
-        c = cnt[g, t]
+        c = S.cnt[g, t]
         if add >= 0:
-            c += has[add, t]
+            c += D.has[add, t]
         if rem >= 0:
-            c -= has[rem, t]
+            c -= D.has[rem, t]
         if c >= need:
             return True
     return False
 
 
 @njit(cache=True, inline="always")
-def can_leave_a(i, g, size, wsum, cnt, w, has, theme_ok, req, P):  # type: ignore[no-untyped-def]
-    """Array form of :func:`can_leave` for hot loops."""
-    if g == P[P_G]:
-        return True
-    s = size[g] - 1
-    if s < P[P_MIN_SIZE] or (P[P_RELAX] == 0 and wsum[g] - w[i] < P[P_MIN_W]):
-        return False
-    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, -1, i, s)
-
-
-@njit(cache=True, inline="always")
-def can_join_a(i, g, size, wsum, good, cnt, ccnt, w, has, lab, lim, theme_ok, req, P):  # type: ignore[no-untyped-def]
-    """Array form of :func:`can_join` for hot loops."""
-    if g == P[P_G]:
-        return P[P_REQUIRE_ALL] == 0
-    s = size[g]
-    if s == 0 or s + 1 > P[P_MAX_SIZE] or (P[P_RELAX] == 0 and wsum[g] + w[i] > P[P_MAX_W]):
-        return False
-    if good[i, g] != s or not caps_allow(ccnt, lab, lim, i, -1, g):
-        return False
-    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, i, -1, s + 1)
-
-
-@njit(cache=True, inline="always")
-def replace_ok_a(x, y, g, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P):  # type: ignore[no-untyped-def]
-    """Array form of :func:`replace_ok` (``g`` is ``y``'s slot) for hot loops."""
-    if g == P[P_G]:
-        return P[P_REQUIRE_ALL] == 0
-    s = size[g]
-    wt = wsum[g] - w[y] + w[x]
-    if P[P_RELAX] == 0 and (wt < P[P_MIN_W] or wt > P[P_MAX_W]):
-        return False
-    if good[x, g] - compat[x, y] != s - 1:
-        return False
-    if not caps_allow(ccnt, lab, lim, x, y, g):
-        return False
-    return P[P_THEMED] == 0 or theme_fits_a(cnt, has, theme_ok, req, g, x, y, s)
-
-
-@njit(cache=True, inline="always")
-def excess(wt, P):  # type: ignore[no-untyped-def]
+def excess(wt, cfg):  # type: ignore[no-untyped-def]
     """How far a group weight ``wt`` lies outside ``[min_weight, max_weight]``."""
-    if wt < P[P_MIN_W]:
-        return P[P_MIN_W] - wt
-    if wt > P[P_MAX_W]:
-        return wt - P[P_MAX_W]
+    if wt < cfg.min_weight:
+        return cfg.min_weight - wt
+    if wt > cfg.max_weight:
+        return wt - cfg.max_weight
     return 0
 
 
@@ -220,66 +184,63 @@ def excess(wt, P):  # type: ignore[no-untyped-def]
 def total_excess(D, S):  # type: ignore[no-untyped-def]
     """Summed weight-bound excess over all non-empty groups."""
     v = 0
-    for g in range(D.P[P_G]):
+    for g in range(D.cfg.n_slots):
         if S.size[g] > 0:
-            v += excess(S.wsum[g], D.P)
+            v += excess(S.wsum[g], D.cfg)
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def can_leave(D, S, i):  # type: ignore[no-untyped-def]
     """Whether firm ``i`` may leave its slot (size, weight and theme of what remains)."""
-    return can_leave_a(i, S.a[i], S.size, S.wsum, S.cnt, D.w, D.has, D.theme_ok, D.req, D.P)
+    g = S.a[i]
+    cfg = D.cfg
+    if g == cfg.n_slots:
+        return True
+    s = S.size[g] - 1
+    if s < cfg.min_size or (cfg.relax == 0 and S.wsum[g] - D.w[i] < cfg.min_weight):
+        return False
+    return cfg.themed == 0 or theme_fits(D, S, g, -1, i, s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def can_join(D, S, i, g):  # type: ignore[no-untyped-def]
     """Whether firm ``i`` may join the non-empty slot ``g`` (or the pool)."""
-    return can_join_a(
-        i,
-        g,
-        S.size,
-        S.wsum,
-        S.good,
-        S.cnt,
-        S.ccnt,
-        D.w,
-        D.has,
-        D.lab,
-        D.lim,
-        D.theme_ok,
-        D.req,
-        D.P,
-    )
+    cfg = D.cfg
+    if g == cfg.n_slots:
+        return cfg.require_all == 0
+    s = S.size[g]
+    if s == 0 or s + 1 > cfg.max_size:
+        return False
+    if cfg.relax == 0 and S.wsum[g] + D.w[i] > cfg.max_weight:
+        return False
+    if S.good[i, g] != s or not caps_allow(S.ccnt, D.lab, D.lim, i, -1, g):
+        return False
+    return cfg.themed == 0 or theme_fits(D, S, g, i, -1, s + 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def replace_ok(D, S, x, y):  # type: ignore[no-untyped-def]
     """Whether ``x`` may take the place of ``y`` in ``y``'s slot (``y`` leaves, ``x`` joins)."""
-    return replace_ok_a(
-        x,
-        y,
-        S.a[y],
-        S.size,
-        S.wsum,
-        S.good,
-        S.cnt,
-        S.ccnt,
-        D.w,
-        D.has,
-        D.lab,
-        D.lim,
-        D.compat,
-        D.theme_ok,
-        D.req,
-        D.P,
-    )
+    cfg = D.cfg
+    g = S.a[y]
+    if g == cfg.n_slots:
+        return cfg.require_all == 0
+    s = S.size[g]
+    wt = S.wsum[g] - D.w[y] + D.w[x]
+    if cfg.relax == 0 and (wt < cfg.min_weight or wt > cfg.max_weight):
+        return False
+    if S.good[x, g] - D.compat[x, y] != s - 1:
+        return False
+    if not caps_allow(S.ccnt, D.lab, D.lim, x, y, g):
+        return False
+    return cfg.themed == 0 or theme_fits(D, S, g, x, y, s)
 
 
 @njit(cache=True)
 def move(D, S, i, g2):  # type: ignore[no-untyped-def]
     """Move firm ``i`` from its slot to slot ``g2`` and update every table incrementally."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     g1 = S.a[i]
     if g1 != G:
         S.pair[g1] -= S.gain[i, g1]

@@ -60,22 +60,19 @@ class Tuning:
 
 def _settings(
     window: Window, n_slots: int, tuning: Tuning, fixed_groups: bool = False
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+) -> tuple[moves.Config, tabu.Tune]:
     relax = window.min_weight > 0 or window.max_weight < UNBOUNDED
-    P = np.array(
-        [
-            window.min_size,
-            window.max_size,
-            window.min_weight,
-            window.max_weight,
-            int(window.themed),
-            int(window.require_all),
-            n_slots,
-            int(relax),
-            int(fixed_groups),
-            int(window.member_mean),
-        ],
-        np.int64,
+    cfg = moves.Config(
+        min_size=window.min_size,
+        max_size=window.max_size,
+        min_weight=window.min_weight,
+        max_weight=window.max_weight,
+        themed=int(window.themed),
+        require_all=int(window.require_all),
+        n_slots=n_slots,
+        relax=int(relax),
+        fixed_groups=int(fixed_groups),
+        mean=int(window.member_mean),
     )
     m = window.m
     # big exceeds any affinity total: member_mean weighs a pair by 2 / (size - 1) <= 2
@@ -83,19 +80,20 @@ def _settings(
     avg_deg = len(window.nbr) / max(m, 1)
     mean_aff = float(np.abs(window.nbr_aff).mean()) if len(window.nbr) else 1.0
     lam0 = mean_aff * max(m / max(n_slots, 1), 1.0) / max(float(window.weights.mean()), 1.0)
-    F = np.zeros(11, np.float64)
-    F[tabu.F_BIG] = big
-    F[tabu.F_DEPTH] = min(max(tuning.depth_min, m * m / tuning.depth_scale), tuning.depth_max)
-    F[tabu.F_TMIN] = tuning.tenure_min
-    F[tabu.F_TRAND] = max(1.0, m * tuning.tenure_per_firm)
-    F[tabu.F_PERT] = max(2.0, m * tuning.perturb_per_firm)
-    F[tabu.F_PERT_MAX] = max(4.0, m * tuning.perturb_max_per_firm)
-    F[tabu.F_DENSE] = 1.0 if n_slots + 1 <= avg_deg else 0.0
-    F[tabu.F_LAMBDA0] = lam0
-    F[tabu.F_RATE] = tuning.rate
-    F[tabu.F_FROM_BEST] = 1.0 if tuning.restart_from_best else 0.0
-    F[tabu.F_FRESH] = tuning.fresh_after if window.require_all else np.inf
-    return P, F
+    tune = tabu.Tune(
+        big=big,
+        depth=float(min(max(tuning.depth_min, m * m / tuning.depth_scale), tuning.depth_max)),
+        tenure_min=float(tuning.tenure_min),
+        tenure_rand=float(max(1.0, m * tuning.tenure_per_firm)),
+        perturb=float(max(2.0, m * tuning.perturb_per_firm)),
+        perturb_max=float(max(4.0, m * tuning.perturb_max_per_firm)),
+        dense=1.0 if n_slots + 1 <= avg_deg else 0.0,
+        lambda0=float(lam0),
+        rate=float(tuning.rate),
+        from_best=1.0 if tuning.restart_from_best else 0.0,
+        fresh=float(tuning.fresh_after) if window.require_all else float(np.inf),
+    )
+    return cfg, tune
 
 
 def new_state(window: Window, n_slots: int, a: NDArray[np.int64]) -> moves.State:
@@ -113,7 +111,7 @@ def new_state(window: Window, n_slots: int, a: NDArray[np.int64]) -> moves.State
     )
 
 
-def data_of(window: Window, P: NDArray[np.int64]) -> moves.Data:
+def data_of(window: Window, cfg: moves.Config) -> moves.Data:
     """The kernels' constant view of a window."""
     return moves.Data(
         w=window.weights,
@@ -128,7 +126,7 @@ def data_of(window: Window, P: NDArray[np.int64]) -> moves.Data:
         fixed=window.fixed,
         theme_ok=window.theme_ok,
         req=window.req,
-        P=P,
+        cfg=cfg,
     )
 
 
@@ -176,8 +174,8 @@ def run_window(
     SearchOutcome
         The best assignment found.
     """
-    P, F = _settings(window, n_slots, tuning or Tuning(), fixed_groups)
-    D = data_of(window, P)
+    cfg, F = _settings(window, n_slots, tuning or Tuning(), fixed_groups)
+    D = data_of(window, cfg)
     S = new_state(window, n_slots, initial)
     moves.rebuild(D, S)
     rng = np.random.default_rng(seed)
@@ -191,10 +189,10 @@ def run_window(
         tabu.merge_groups(D, S)
     keep = np.stack([S.a.copy(), S.a.copy()])
     tabu_list = np.zeros((window.m, n_slots + 1), np.int64)
-    score = tabu.placed_score(D, S, F[tabu.F_BIG])
+    score = tabu.placed_score(D, S, F.big)
     viol = float(moves.total_excess(D, S))
     best = score if viol == 0 else -np.inf
-    ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F[tabu.F_LAMBDA0], best])
+    ctl = np.array([score, best, 0.0, 0.0, 0.0, viol, F.lambda0, best])
     done, chunk = 0, 0
     if on_chunk is not None:  # construction done: the service's progress moves at once
         on_chunk(0, keep[0] if np.isfinite(ctl[tabu.C_BEST]) else None)
@@ -209,6 +207,4 @@ def run_window(
         chunk += 1
         if on_chunk is not None:
             on_chunk(done, keep[0] if np.isfinite(ctl[tabu.C_BEST]) else None)
-    return SearchOutcome(
-        keep[0].copy(), n_slots, done, float(ctl[tabu.C_BEST]), float(F[tabu.F_BIG])
-    )
+    return SearchOutcome(keep[0].copy(), n_slots, done, float(ctl[tabu.C_BEST]), float(F.big))

@@ -9,7 +9,7 @@ feasible solution (aspiration).  After ``depth`` iterations without a new best, 
 restarts from the best solution with a random perturbation whose strength grows while
 restarts fail.
 
-Weight bounds (CCP capacities) may be relaxed (``P_RELAX``): moves may then leave groups
+Weight bounds (CCP capacities) may be relaxed (``cfg.relax``): moves may then leave groups
 outside ``[min_weight, max_weight]`` at a penalty ``lambda * excess`` that grows while the
 current solution is infeasible and shrinks while it is feasible (strategic oscillation);
 only feasible solutions become the best.  The objective is ``big * placed + affinity``,
@@ -18,46 +18,78 @@ lexicographic by construction (``big`` exceeds any possible affinity total).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from matching.engines.heuristics.construct import assign_all, open_groups
 from matching.engines.heuristics.moves import (
-    P_FIXED_GROUPS,
-    P_G,
-    P_MEAN,
-    P_RELAX,
-    P_REQUIRE_ALL,
     can_join,
-    can_join_a,
     can_leave,
-    can_leave_a,
     excess,
     group_value,
     move,
     pair_factor,
     rebuild,
     replace_ok,
-    replace_ok_a,
     total_excess,
     total_value,
 )
 
 # ctl: search control, persisted between chunks
 C_CUR, C_BEST, C_STALL, C_FAILS, C_IT, C_VIOL, C_LAMBDA, C_RUN = range(8)
-# F: float settings
-(F_BIG, F_DEPTH, F_TMIN, F_TRAND, F_PERT, F_PERT_MAX, F_DENSE, F_LAMBDA0, F_RATE,
- F_FROM_BEST, F_FRESH) = range(11)  # fmt: skip
+
+
+class Tune(NamedTuple):
+    """Float settings of the search (see :class:`matching.engines.heuristics.search.Tuning`).
+
+    ``big`` exceeds any affinity total (placing a firm always wins); ``depth`` iterations
+    without a new best before a restart; tenure ``tenure_min + U(0, tenure_rand)``;
+    perturbation strength ``perturb`` up to ``perturb_max``; ``dense``: scan every slot (else
+    only the slots of a firm's partners); penalty ``lambda0`` and its growth ``rate``;
+    ``from_best``: restarts perturb the run's best; ``fresh``: failed restarts before a fresh
+    construction.
+    """
+
+    big: float
+    depth: float
+    tenure_min: float
+    tenure_rand: float
+    perturb: float
+    perturb_max: float
+    dense: float
+    lambda0: float
+    rate: float
+    from_best: float
+    fresh: float
+
+
+class Step(NamedTuple):
+    """What one neighbourhood scan needs to know of the search (:func:`best_move`).
+
+    ``it``: the iteration (tabu moves are those tabu beyond it); ``cur``/``best``: current
+    and best objective (aspiration); ``lam``: the weight-excess penalty; ``viol``: the
+    current excess.
+    """
+
+    it: int
+    cur: float
+    best: float
+    big: float
+    dense: bool
+    lam: float
+    viol: int
 
 
 @njit(cache=True)
 def placed_score(D, S, big):  # type: ignore[no-untyped-def]
     """``big * placed + affinity`` of the state (from the gain tables; ``member_mean``: from
     the pair sums ``S.pair``)."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     total = 0.0
     placed = 0
-    if D.P[P_MEAN] != 0:
+    if D.cfg.mean != 0:
         return big * (S.a != G).sum() + total_value(D, S)
     for i in range(S.a.shape[0]):
         g = S.a[i]
@@ -68,39 +100,19 @@ def placed_score(D, S, big):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _scan(  # type: ignore[no-untyped-def]
-    a,
-    size,
-    wsum,
-    gain,
-    good,
-    cnt,
-    ccnt,
-    pair,
-    w,
-    has,
-    lab,
-    lim,
-    compat,
-    theme_ok,
-    req,
-    P,
-    indptr,
-    nbr,
-    nbr_aff,
-    fixed,
-    tabu,
-    it,
-    cur,
-    best,
-    big,
-    dense,
-    lam,
-    viol,
-):
-    G = P[P_G]
-    relax = P[P_RELAX] != 0
-    mean = P[P_MEAN] != 0
+def best_move(D, S, tabu, step):  # type: ignore[no-untyped-def]
+    """The best admissible move as ``(kind, i, target, delta, excess_delta)``.
+
+    Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``;
+    kind 0: no admissible move.  Moves are ranked by ``delta - step.lam * excess_delta``.
+    """
+    a, size, wsum, gain, pair = S.a, S.size, S.wsum, S.gain, S.pair
+    w, indptr, nbr, nbr_aff, fixed = D.w, D.indptr, D.nbr, D.nbr_aff, D.fixed
+    cfg = D.cfg
+    it, cur, best, big, dense, lam, viol = step
+    G = cfg.n_slots
+    relax = cfg.relax != 0
+    mean = cfg.mean != 0
     be = -np.inf
     kind, bi, bt, ties, bd, bv = 0, -1, -1, 0, 0.0, 0
     for i in range(a.shape[0]):
@@ -110,11 +122,11 @@ def _scan(  # type: ignore[no-untyped-def]
         base = gain[i, g1]
         wi = w[i]
         f1 = pair_factor(size[g1], mean) if g1 != G else 0.0
-        if can_leave_a(i, g1, size, wsum, cnt, w, has, theme_ok, req, P):
+        if can_leave(D, S, i):
             lose = 1.0 if g1 != G else 0.0
             v1 = 0
             if relax and g1 != G:
-                v1 = excess(wsum[g1] - wi, P) - excess(wsum[g1], P)
+                v1 = excess(wsum[g1] - wi, cfg) - excess(wsum[g1], cfg)
             left = 0.0  # member_mean: value change of g1 when i leaves
             if mean and g1 != G:
                 left = group_value(pair[g1] - base, size[g1] - 1, True) - group_value(
@@ -139,13 +151,11 @@ def _scan(  # type: ignore[no-untyped-def]
                     d = big * ((1.0 if g2 != G else 0.0) - lose) + gain[i, g2] - base
                 dv = v1
                 if relax and g2 != G:
-                    dv += excess(wsum[g2] + wi, P) - excess(wsum[g2], P)
+                    dv += excess(wsum[g2] + wi, cfg) - excess(wsum[g2], cfg)
                 e = d - lam * dv
                 if e < be - 1e-12:
                     continue
-                if not can_join_a(
-                    i, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, theme_ok, req, P
-                ):
+                if not can_join(D, S, i, g2):
                     continue
                 if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
                     continue
@@ -169,19 +179,13 @@ def _scan(  # type: ignore[no-untyped-def]
             dv = 0
             if relax and w[j] != wi:
                 if g1 != G:
-                    dv += excess(wsum[g1] - wi + w[j], P) - excess(wsum[g1], P)
+                    dv += excess(wsum[g1] - wi + w[j], cfg) - excess(wsum[g1], cfg)
                 if g2 != G:
-                    dv += excess(wsum[g2] - w[j] + wi, P) - excess(wsum[g2], P)
+                    dv += excess(wsum[g2] - w[j] + wi, cfg) - excess(wsum[g2], cfg)
             e = d - lam * dv
             if e < be - 1e-12:
                 continue
-            if not replace_ok_a(
-                j, i, g1, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P
-            ):
-                continue
-            if not replace_ok_a(
-                i, j, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, P
-            ):
+            if not replace_ok(D, S, j, i) or not replace_ok(D, S, i, j):
                 continue
             if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
                 viol + dv == 0 and cur + d > best + 1e-9
@@ -196,49 +200,10 @@ def _scan(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def best_move(D, S, tabu, it, cur, best, big, dense, lam, viol):  # type: ignore[no-untyped-def]
-    """The best admissible move as ``(kind, i, target, delta, excess_delta)``.
-
-    Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``;
-    kind 0: no admissible move.  Moves are ranked by ``delta - lam * excess_delta``.
-    """
-    return _scan(
-        S.a,
-        S.size,
-        S.wsum,
-        S.gain,
-        S.good,
-        S.cnt,
-        S.ccnt,
-        S.pair,
-        D.w,
-        D.has,
-        D.lab,
-        D.lim,
-        D.compat,
-        D.theme_ok,
-        D.req,
-        D.P,
-        D.indptr,
-        D.nbr,
-        D.nbr_aff,
-        D.fixed,
-        tabu,
-        it,
-        cur,
-        best,
-        big,
-        dense,
-        lam,
-        viol,
-    )
-
-
-@njit(cache=True)
 def perturb(D, S, strength):  # type: ignore[no-untyped-def]
     """Apply ``strength`` random allowed relocations/swaps between groups."""
     m = S.a.shape[0]
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     done = 0
     for _ in range(50 * strength + 50):
         if done >= strength:
@@ -269,8 +234,8 @@ def dissolve(D, S, g, min_gain):  # type: ignore[no-untyped-def]
     for i in members:
         if D.fixed[i] != 0:
             return False, 0.0
-    G = D.P[P_G]
-    mean = D.P[P_MEAN] != 0
+    G = D.cfg.n_slots
+    mean = D.cfg.mean != 0
     before = total_value(D, S) if mean else 0.0
     done = 0
     delta = 0.0
@@ -300,8 +265,8 @@ def merge_groups(D, S):  # type: ignore[no-untyped-def]
     Larger groups have more pairs, so spreading a weak group over its neighbours often
     raises the total affinity while every firm stays placed.  Returns the affinity gain.
     """
-    G = D.P[P_G]
-    if D.P[P_FIXED_GROUPS] != 0 or D.P[P_REQUIRE_ALL] != 0:
+    G = D.cfg.n_slots
+    if D.cfg.fixed_groups != 0 or D.cfg.require_all != 0:
         return 0.0
     mean = np.full(G, np.inf)
     for i in range(S.a.shape[0]):
@@ -321,7 +286,7 @@ def merge_groups(D, S):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _rescore(D, S, F, ctl):  # type: ignore[no-untyped-def]
-    ctl[C_CUR] = placed_score(D, S, F[F_BIG])
+    ctl[C_CUR] = placed_score(D, S, F.big)
     ctl[C_VIOL] = total_excess(D, S)
     ctl[C_STALL] = 0
 
@@ -329,13 +294,13 @@ def _rescore(D, S, F, ctl):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _fresh(D, S, keep, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
     """Start a new run from a fresh randomised construction (the global best is kept)."""
-    G = D.P[P_G]
+    G = D.cfg.n_slots
     for i in range(S.a.shape[0]):
         if D.fixed[i] == 0:
             S.a[i] = G
     rebuild(D, S)
     tabu[:] = 0
-    if D.P[P_REQUIRE_ALL] != 0:
+    if D.cfg.require_all != 0:
         assign_all(D, S, np.random.randint(1 << 30))
     else:
         shuffled = order.copy()
@@ -352,19 +317,19 @@ def _fresh(D, S, keep, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
 def _restart(D, S, keep, tabu, order, F, ctl):  # type: ignore[no-untyped-def]
     """Perturb the run's best solution (or the current one), or start fresh when stuck."""
     ctl[C_FAILS] += 1
-    if ctl[C_FAILS] >= F[F_FRESH]:
+    if ctl[C_FAILS] >= F.fresh:
         _fresh(D, S, keep, tabu, order, F, ctl)
         return
-    if ctl[C_RUN] > -np.inf and F[F_FROM_BEST] > 0:
+    if ctl[C_RUN] > -np.inf and F.from_best > 0:
         S.a[:] = keep[1]
         rebuild(D, S)
     tabu[:] = 0
-    strength = int(min(F[F_PERT] + ctl[C_FAILS], F[F_PERT_MAX]))
+    strength = int(min(F.perturb + ctl[C_FAILS], F.perturb_max))
     perturb(D, S, strength)
-    if D.P[P_FIXED_GROUPS] == 0 and D.P[P_REQUIRE_ALL] == 0:
+    if D.cfg.fixed_groups == 0 and D.cfg.require_all == 0:
         if np.random.random() < 0.5:
             g = S.a[np.random.randint(S.a.shape[0])]
-            if g != D.P[P_G]:
+            if g != D.cfg.n_slots:
                 dissolve(D, S, g, -np.inf)
         merge_groups(D, S)
     open_groups(D, S, order)
@@ -379,28 +344,18 @@ def search(D, S, keep, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-un
     (restarts perturb it; after ``F_FRESH`` failed restarts a new run starts from scratch).
     """
     np.random.seed(seed)
-    big = F[F_BIG]
-    dense = F[F_DENSE] > 0
-    relax = D.P[P_RELAX] != 0
+    big = F.big
+    dense = F.dense > 0
+    relax = D.cfg.relax != 0
     for _ in range(n_iter):
         it = int(ctl[C_IT])
         ctl[C_IT] += 1
-        kind, i, t, d, dv = best_move(
-            D,
-            S,
-            tabu,
-            it,
-            ctl[C_CUR],
-            ctl[C_BEST],
-            big,
-            dense,
-            ctl[C_LAMBDA],
-            int(ctl[C_VIOL]),
-        )
+        step = Step(it, ctl[C_CUR], ctl[C_BEST], big, dense, ctl[C_LAMBDA], int(ctl[C_VIOL]))
+        kind, i, t, d, dv = best_move(D, S, tabu, step)
         if kind == 0:
             _restart(D, S, keep, tabu, order, F, ctl)
             continue
-        tenure = it + int(F[F_TMIN]) + np.random.randint(int(F[F_TRAND]) + 1)
+        tenure = it + int(F.tenure_min) + np.random.randint(int(F.tenure_rand) + 1)
         if kind == 1:
             tabu[i, S.a[i]] = tenure
             move(D, S, i, t)
@@ -414,9 +369,9 @@ def search(D, S, keep, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-un
         ctl[C_VIOL] += dv
         if relax:
             if ctl[C_VIOL] > 0:
-                ctl[C_LAMBDA] *= 1.0 + F[F_RATE]
+                ctl[C_LAMBDA] *= 1.0 + F.rate
             else:
-                ctl[C_LAMBDA] = max(ctl[C_LAMBDA] / (1.0 + F[F_RATE]), F[F_LAMBDA0] * 1e-3)
+                ctl[C_LAMBDA] = max(ctl[C_LAMBDA] / (1.0 + F.rate), F.lambda0 * 1e-3)
         if ctl[C_VIOL] == 0 and ctl[C_CUR] > ctl[C_RUN] + 1e-9:
             ctl[C_RUN] = ctl[C_CUR]
             keep[1] = S.a
@@ -427,5 +382,5 @@ def search(D, S, keep, tabu, order, F, ctl, n_iter, seed):  # type: ignore[no-un
                 keep[0] = S.a
         else:
             ctl[C_STALL] += 1
-        if ctl[C_STALL] >= F[F_DEPTH]:
+        if ctl[C_STALL] >= F.depth:
             _restart(D, S, keep, tabu, order, F, ctl)
