@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,7 @@ from matching.core.violation import Violation
 ZONES_FILE = Path(__file__).parent / "data" / "reach_zones.json"
 SETTING = "reach"
 OFF = "none"
+_LABELS: WeakKeyDictionary[Instance, NDArray[np.int64] | None] = WeakKeyDictionary()
 
 
 @cache
@@ -45,14 +47,18 @@ def zone_labels(instance: Instance) -> NDArray[np.int64] | None:
 
     ``None`` too when no firm lies in a zone: then nothing is kept apart.
     """
+    if instance in _LABELS:  # computed once per instance (the verifier asks per group)
+        return _LABELS[instance]
     barrier = instance.options.get(SETTING)
     gemeente = instance.attributes.get("gemeente")
-    if barrier in (None, OFF) or gemeente is None:
-        return None
-    labels = np.zeros(instance.n_firms, np.int64)
-    for k, codes in enumerate(barriers()[str(barrier)].values(), start=1):
-        labels[np.isin(gemeente, codes)] = k
-    return labels if labels.any() else None
+    found = None
+    if barrier not in (None, OFF) and gemeente is not None:
+        labels = np.zeros(instance.n_firms, np.int64)
+        for k, codes in enumerate(barriers()[str(barrier)].values(), start=1):
+            labels[np.isin(gemeente, codes)] = k
+        found = labels if labels.any() else None
+    _LABELS[instance] = found
+    return found
 
 
 class Reach(Rule):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +48,18 @@ LEFT_OVER = "left_over"
 KM_PER_DEGREE = 110.5
 """Fewest km per degree of latitude (a lower bound, so the bounding-box widening is safe)."""
 _STAGES = ("firms", "reach", "pairs", "group")
+_BLOCKED: WeakKeyDictionary[Instance, dict[tuple[str, float | None], NDArray[np.int64]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _blocked(rule: Rule, instance: Instance, radius: float | None) -> NDArray[np.int64]:
+    """``rule.blocked_pairs``, computed once per instance (windowed runs ask per window)."""
+    known = _BLOCKED.setdefault(instance, {})
+    key = (rule.name, radius)
+    if key not in known:
+        known[key] = np.asarray(rule.blocked_pairs(instance, radius), np.int64).reshape(-1, 2)
+    return known[key]
 
 
 def _explaining() -> list[Rule]:
@@ -91,7 +104,7 @@ def _core_reasons(instance: Instance, placeable: NDArray[np.bool_]) -> list[str]
     compat = sp.csr_matrix((np.ones(len(pg.indices), np.int8), pg.indices, pg.indptr), shape=(n, n))
     radius = _reach_km(instance)
     staged = [r for r in _explaining() if r.explains == "pairs"]
-    blocked = [r.blocked_pairs(instance, radius) for r in staged]
+    blocked = [_blocked(r, instance, radius) for r in staged]
     graph = compat
     for pairs in blocked:
         graph = graph + _graph(n, pairs)
@@ -184,7 +197,7 @@ def _star_reasons(
     seen = np.zeros((0, 2), np.int64)
     cumulative = []
     for r in (r for r in explaining if r.explains == "pairs"):
-        seen = np.unique(np.concatenate([seen, r.blocked_pairs(instance, radius)]), axis=0)
+        seen = np.unique(np.concatenate([seen, _blocked(r, instance, radius)]), axis=0)
         ends = _ends(seen, position, placeable)
         cumulative.append((r, np.bincount(position[ends[:, 0]], minlength=len(q))))
     for r, blocked in reversed(cumulative):
@@ -197,7 +210,7 @@ def _star_reasons(
 
 def _pairs_of(instance: Instance, radius: float | None) -> NDArray[np.int64]:
     """Every pair within reach that some pair rule keeps apart, each once."""
-    found = [r.blocked_pairs(instance, radius) for r in _explaining() if r.explains == "pairs"]
+    found = [_blocked(r, instance, radius) for r in _explaining() if r.explains == "pairs"]
     if not found:
         return np.zeros((0, 2), np.int64)
     return np.unique(np.concatenate(found).astype(np.int64).reshape(-1, 2), axis=0)
