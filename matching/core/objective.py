@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from geodata.distance import haversine_km
 from geodata.neighbours import iter_neighbourhood_blocks
-from matching.core import registry
+from matching.core import registry, terms
 from matching.core.errors import InvalidInstanceError
 from matching.core.problem import Instance
 from matching.core.solution import Solution
@@ -47,8 +47,8 @@ from matching.core.topk import top_k_block
 RANK_WEIGHTS: tuple[float, ...] = (1.0, 0.8, 0.6, 0.5)
 """Weight of a firm's k-th listed need in the weighted Jaccard (later needs: last value)."""
 
-SIZE_SCALE = float(np.log1p(250.0))
-"""Employee-count scale of the size similarity: log1p(250), the SME ceiling."""
+SIZE_SCALE = terms.SIZE_SCALE
+"""Employee-count scale of the size similarity (:data:`matching.core.terms.SIZE_SCALE`)."""
 
 MAX_DENSE_FIRMS = 5000
 """Largest instance for which all pairs may be compatible (no coordinates or radius)."""
@@ -171,21 +171,21 @@ def affinity_of_pairs(
             a, b = vec[i[s : s + chunk]], vec[j[s : s + chunk]]
             den = np.maximum(a, b).sum(axis=1)
             num = np.minimum(a, b).sum(axis=1)
-            out[s : s + chunk] += w.need * np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+            out[s : s + chunk] += w.need * terms.need_similarity(num, den)
     if instance.employees is not None and w.size > 0:
         emp = instance.employees
-        gap = np.abs(np.log1p(emp[i].astype(np.float64)) - np.log1p(emp[j].astype(np.float64)))
-        out += w.size * np.clip(1.0 - gap / SIZE_SCALE, 0.0, 1.0)
+        log_emp = np.log1p(emp.astype(np.float64))
+        out += w.size * terms.size_similarity(log_emp[i], log_emp[j])
     if instance.digital_levels is not None and w.digital > 0:
         lv = instance.digital_levels
-        out += w.digital * (1.0 - np.abs(lv[i] - lv[j]) / 3.0)
+        out += w.digital * terms.digital_similarity(lv[i], lv[j])
     if w.partner > 0 and len(instance.partners):
         out += w.partner * _in_pairs(instance.partners, instance.n_firms, i, j)
     if w.distance > 0 and instance.max_pair_km is not None:
         assert instance.lats is not None and instance.lons is not None
         lat, lon = instance.lats, instance.lons
         km = np.asarray(haversine_km(lat[i], lon[i], lat[j], lon[j]), np.float64)
-        out -= w.distance * km / instance.max_pair_km
+        out -= w.distance * terms.distance_penalty(km, instance.max_pair_km)
     return out
 
 
@@ -402,8 +402,8 @@ def group_values(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray
     sums = group_pair_sums(instance, groups)
     if instance.group_score != "member_mean":
         return sums
-    sizes = np.array([len(g) for g in groups], np.float64)
-    return np.where(sizes >= 2, 2.0 * sums / np.maximum(sizes - 1.0, 1.0), 0.0)
+    sizes = np.array([len(g) for g in groups], np.int64)
+    return np.asarray(terms.group_value(sums, sizes, True), np.float64)
 
 
 def group_pair_sums(instance: Instance, groups: Sequence[Sequence[int]]) -> NDArray[np.float64]:

@@ -14,8 +14,9 @@ class SolveStatus(enum.StrEnum):
     ``OPTIMAL``: the solution is proven best; only the exact CP-SAT model of one window
     (:class:`matching.engines.cpsat.model.ClusteringModel`) proves that, for its window, so
     :func:`matching.engines.solve.solve` never returns it (a whole instance is only ever
-    ``FEASIBLE`` at best).  ``FEASIBLE``: a verified solution, optimality not proven.  ``INFEASIBLE``: proven that no solution satisfies the hard constraints
-    (e.g. ``require_all`` with total weight outside ``[p * min_weight, p * max_weight]``).
+    ``FEASIBLE`` at best).  ``FEASIBLE``: a verified solution, optimality not proven.
+    ``INFEASIBLE``: proven that no solution satisfies the hard constraints (e.g.
+    ``require_all`` with total weight outside ``[p * min_weight, p * max_weight]``).
     ``UNKNOWN``: no verified feasible solution found within the budget.
     """
 

@@ -4,12 +4,12 @@ Used by :func:`matching.core.objective.compatible_pairs` when ``max_neighbours``
 graph of a large cohort.  Rows of the radius lists arrive block by block from
 :func:`geodata.neighbours.iter_neighbourhood_blocks`; :func:`top_k_block` scores each row's
 candidates with the affinity's feature terms (need weighted Jaccard, size, digital ladder,
-distance penalty) and keeps the best ``k`` among the partners in the firm's own ``zone``
-(pairs that a :class:`~matching.core.primitives.PairSplit` forbids are dropped *before*
-ranking, so a firm on an island keeps its ``k`` best partners on that island).  The partner
-bonus and forbidden pairs are applied afterwards by the caller on the kept pairs (few), and
-the kept pairs' affinity is recomputed there with
-:func:`matching.core.objective.affinity_of_pairs`, the single definition.
+distance penalty: the functions of :mod:`matching.core.terms`, compiled here) and keeps
+the best ``k`` among the partners in the firm's own ``zone``: pairs that a
+:class:`~matching.core.primitives.PairSplit` forbids are dropped *before* ranking, so a
+firm on an island keeps its ``k`` best partners on that island.  The partner bonus and
+forbidden pairs are applied afterwards by the caller on the kept pairs (few), and the kept
+pairs' affinity is recomputed there with :func:`matching.core.objective.affinity_of_pairs`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
+
+from matching.core import terms
+
+_inline = njit(inline="always")
+_need = _inline(terms.need_similarity)
+_size = _inline(terms.size_similarity)
+_digital = _inline(terms.digital_similarity)
+_distance = _inline(terms.distance_penalty)
 
 
 @njit(cache=True)
@@ -65,12 +73,10 @@ def top_k_block(
             for q in range(need_ptr[j], need_ptr[j + 1]):
                 s_j += need_w[q]
                 num += min(vec[need_idx[q]], need_w[q])
-            den = s_i + s_j - num
-            val = weights[0] * (num / den if den > 0 else 0.0)
-            sim = 1.0 - abs(log_emp[i] - log_emp[j]) / weights[4]
-            val += weights[1] * min(max(sim, 0.0), 1.0)
-            val += weights[2] * (1.0 - abs(level[i] - level[j]) / 3.0)
-            val -= weights[3] * km[e] / weights[5]
+            val = weights[0] * _need(num, s_i + s_j - num)
+            val += weights[1] * _size(log_emp[i], log_emp[j])
+            val += weights[2] * _digital(level[i], level[j])
+            val -= weights[3] * _distance(km[e], weights[5])
             score[e - lo] = val
         for q in range(need_ptr[i], need_ptr[i + 1]):
             vec[need_idx[q]] = 0.0

@@ -648,9 +648,7 @@ PARALLEL_WINDOWED_FROM = 3_000
 windows, one task each; smaller runs are one ``whole`` task (a single process)."""
 
 
-def windowed(
-    instance: Instance, *, parallel: bool = False, n_windows: int | None = None
-) -> bool:
+def windowed(instance: Instance, *, parallel: bool = False, n_windows: int | None = None) -> bool:
     """Whether an instance can (and at its size should) be solved in regional windows.
 
     The one whole-vs-windowed decision: :func:`matching.sme.pipeline.solve_firms` (one

@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import Instance, Solution, SolveParams, evaluate, solve, verify
+from matching.core.objective import affinity_of_pairs, group_pair_sums, group_values, pair_graph
 from matching.core.problem import GROUP_SCORES
+from matching.engines.cpsat import modules
+from matching.engines.cpsat.lns import _value
+from matching.engines.cpsat.variables import AFFINITY_SCALE
+from matching.engines.heuristics import moves, search
 from matching.engines.heuristics.search import run_window
 from matching.engines.heuristics.window import make_window
 
@@ -127,3 +132,56 @@ def test_dropping_a_member_at_min_size_yields_exactly_a_size_violation(
     groups[k] = groups[k][1:]
     found = verify(inst, Solution(sol.n_firms, tuple(groups), sol.themes))
     assert [(v.kind, v.group) for v in found] == [("size", k)]
+
+
+def _compatible_groups(inst: Instance, rng: np.random.Generator) -> list[list[int]]:
+    """Random groups of mutually compatible firms (any size up to 6; feasibility aside)."""
+    pg = pair_graph(inst)
+    groups: list[list[int]] = []
+    for i in rng.permutation(inst.n_firms).tolist():
+        mates = set(pg.of(i).tolist())
+        for g in groups:
+            if len(g) < 6 and all(j in mates for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return [sorted(g) for g in groups]
+
+
+@SETTINGS
+@given(instances(), st.integers(0, 1000))
+def test_every_engine_scores_random_groups_as_the_objective(inst: Instance, seed: int) -> None:
+    """Kernels (tabu's group values), CP-SAT (pair weights, LNS re-score) and the objective
+    agree on random groups: one definition of the score."""
+    groups = _compatible_groups(inst, np.random.default_rng(seed))
+    expected = float(group_values(inst, groups).sum())
+    window = make_window(inst, np.arange(inst.n_firms), np.zeros(inst.n_firms, bool))
+    a = np.zeros(inst.n_firms, np.int64)
+    for g, members in enumerate(groups):
+        a[members] = g
+    cfg, _ = search._settings(window, len(groups), search.Tuning())
+    D, S = search.data_of(window, cfg), search.new_state(window, len(groups), a)
+    moves.rebuild(D, S)
+    assert moves.total_value(D, S) == pytest.approx(expected, abs=1e-9)
+    coef = modules.pair_coefficients(window)
+    pair_sums = group_pair_sums(inst, groups)
+    for members, value in zip(groups, pair_sums, strict=True):
+        scaled = coef[np.ix_(members, members)].sum() / 2 / AFFINITY_SCALE
+        assert scaled == pytest.approx(value, abs=len(members) ** 2 / AFFINITY_SCALE)
+    assert _value(inst, groups) == (inst.n_firms, pytest.approx(expected))
+
+
+@SETTINGS
+@given(instances())
+def test_top_k_kernel_ranks_by_the_objective_affinity(inst: Instance) -> None:
+    """With max_neighbours=1 every firm keeps a partner whose objective affinity is its best
+    within the radius: the top-k kernel scores pairs as affinity_of_pairs does."""
+    inst = dataclasses.replace(inst, forbidden=np.zeros((0, 2), np.int64))
+    full, top = pair_graph(inst), pair_graph(dataclasses.replace(inst, max_neighbours=1))
+    for i in range(inst.n_firms):
+        if len(full.of(i)) == 0:
+            continue
+        best = full.affinity[full.indptr[i] : full.indptr[i + 1]].max()
+        kept = affinity_of_pairs(inst, np.full(len(top.of(i)), i), top.of(i))
+        assert kept.max() == pytest.approx(best, abs=1e-9)

@@ -11,10 +11,11 @@ from fractions import Fraction
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from matching.engines.cpsat.variables import AFFINITY_SCALE, Variables
-from matching.engines.heuristics.window import UNBOUNDED
+from matching.engines.heuristics.window import UNBOUNDED, Window
 
 
 class Module(Protocol):
@@ -125,13 +126,23 @@ class Themes:
                 model.add(sum(terms) >= -big * (1 - v.theme[g, t]))
 
 
+def pair_coefficients(window: Window) -> NDArray[np.int64]:
+    """The model's integer pair weights: the window's affinities (from
+    :func:`matching.core.objective.pair_graph`) times ``AFFINITY_SCALE``, rounded."""
+    return np.rint(window.aff * AFFINITY_SCALE).astype(np.int64)
+
+
 class Objective:
-    """Maximise ``big * placed + sum of pair affinities`` (scaled to integers)."""
+    """Maximise ``big * placed + sum of pair affinities`` (scaled to integers).
+
+    The pair sum of the objective's own affinities; with the ``member_mean`` group score
+    the LNS keeps a result only when :mod:`matching.core.objective` scores it better.
+    """
 
     def build(self, model: cp_model.CpModel, v: Variables) -> None:
         """Add pair variables and the objective."""
         w = v.window
-        coef = np.rint(w.aff * AFFINITY_SCALE).astype(np.int64)
+        coef = pair_coefficients(w)
         big = int(np.abs(np.triu(coef, k=1)).sum()) + 1
         terms = []
         ii, jj = np.nonzero(np.triu(coef, k=1) * np.triu(w.compat, k=1))

@@ -11,7 +11,8 @@ with need ``t``; ``S.ccnt[g, c]`` members of ``g`` with count-cap label column `
 for the pool).
 
 A group's value is its pair sum, or with ``cfg.mean`` (the ``member_mean`` group score of
-:mod:`matching.core.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`.
+:mod:`matching.core.objective`) its pair sum times ``2 / (size - 1)``: :func:`group_value`,
+compiled from :func:`matching.core.terms.group_value` (the objective's own definition).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from numba import njit
+
+from matching.core import terms
 
 
 class Config(NamedTuple):
@@ -72,20 +75,11 @@ class State(NamedTuple):
     pair: Any
 
 
-@njit(cache=True, inline="always")
-def group_value(pair, size, mean):  # type: ignore[no-untyped-def]
-    """Value of a group with pair sum ``pair`` and ``size`` members (see the module doc)."""
-    if not mean:
-        return pair
-    return 2.0 * pair / (size - 1) if size >= 2 else 0.0
+group_value = njit(inline="always")(terms.group_value)
+"""Value of a group with pair sum ``pair`` and ``size`` members (:mod:`matching.core.terms`)."""
 
-
-@njit(cache=True, inline="always")
-def pair_factor(size, mean):  # type: ignore[no-untyped-def]
-    """How much one unit of pair sum is worth in a group of ``size`` (size unchanged)."""
-    if not mean:
-        return 1.0
-    return 2.0 / (size - 1) if size >= 2 else 0.0
+pair_factor = njit(inline="always")(terms.pair_weight)
+"""How much one unit of pair sum is worth in a group of ``size`` (size unchanged)."""
 
 
 @njit(cache=True)
