@@ -320,6 +320,29 @@ def _radius_pairs(
     )
 
 
+def neighbour_cap(n_firms: int, max_size: int) -> int | None:
+    """The automatic neighbour cap for a cohort (or a regional window) of ``n_firms``.
+
+    Parameters
+    ----------
+    n_firms
+        Firms solved together.
+    max_size
+        Largest group size.
+
+    Returns
+    -------
+    int or None
+        ``None`` (no cap) up to 3,000 firms, 600 up to 20,000, else 300; at least
+        ``4 * max_size``.  Keeps the pair graph of 50,000 firms in a few hundred MB
+        (:func:`matching.sme.build.auto_max_neighbours`, the regional windows).
+    """
+    if n_firms <= 3000:
+        return None
+    cap = 600 if n_firms <= 20000 else 300
+    return max(cap, 4 * max_size)
+
+
 def compatible_pairs(instance: Instance) -> PairGraph:
     """Build the CSR graph of pairs that may share a group, with their affinity.
 

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from geodata.neighbours import nearest_within
 from matching.core import constraints as c
 from matching.core.errors import UnverifiedSolutionError
-from matching.core.objective import evaluate, group_pair_sums, group_values
+from matching.core.objective import evaluate, group_pair_sums, group_values, neighbour_cap
 from matching.core.params import SolveParams
 from matching.core.problem import Instance
 from matching.core.progress import Progress
@@ -43,7 +43,6 @@ from matching.core.verify import verify
 from matching.engines.heuristics.regions import split_regions
 from matching.engines.solve import solve
 from matching.rules.unassigned import star_unplaceable, star_upper_bound
-from matching.sme.build import neighbour_cap
 
 KM_PER_DEGREE = 111.2
 WINDOW_FIRMS = 2_000
@@ -269,7 +268,7 @@ def window_instance(instance: Instance, firms: NDArray[np.int64]) -> Instance:
     -------
     Instance
         :meth:`Instance.subset`, whose ``max_neighbours`` is never tighter than that of a
-        cohort of the window's own size (:func:`matching.sme.build.neighbour_cap`).
+        cohort of the window's own size (:func:`matching.core.objective.neighbour_cap`).
     """
     part = instance.subset(firms)
     if part.max_neighbours is not None:

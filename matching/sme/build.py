@@ -29,6 +29,7 @@ from geodata.errors import GeodataError
 from geodata.neighbours import build_neighbourhoods
 from matching.core import registry
 from matching.core.errors import MatchingError
+from matching.core.objective import neighbour_cap
 from matching.core.problem import Instance
 from matching.sme.firms import Firm
 from matching.sme.needs import NEED_CODES, NEEDS
@@ -105,27 +106,6 @@ def auto_max_neighbours(n_firms: int, settings: RunSettings) -> int | None:
     if settings.max_neighbours is not None:
         return settings.max_neighbours
     return neighbour_cap(n_firms, settings.max_size)
-
-
-def neighbour_cap(n_firms: int, max_size: int) -> int | None:
-    """The automatic neighbour cap for a cohort (or a regional window) of ``n_firms``.
-
-    Parameters
-    ----------
-    n_firms
-        Firms solved together.
-    max_size
-        Largest group size.
-
-    Returns
-    -------
-    int or None
-        See :func:`auto_max_neighbours`.
-    """
-    if n_firms <= 3000:
-        return None
-    cap = 600 if n_firms <= 20000 else 300
-    return max(cap, 4 * max_size)
 
 
 def default_themes(settings: RunSettings) -> tuple[str, ...] | None:
