@@ -124,20 +124,22 @@ def test_installed_wheel_serves_every_asset_of_the_page(tmp_path: Path) -> None:
     subprocess.run([kring, "db", "upgrade"], env=env, cwd=tmp_path, check=True,
                    capture_output=True, timeout=120)  # fmt: skip
     port = _free_port()
+    log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [kring, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and server.poll() is None:
                 try:
                     if client.get(base + "/health").is_success:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.3)
+            assert server.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
             assets = _assets(base, client)
             assert any(a.endswith("/leaflet/leaflet.js") for a in assets)
             assert any(a.endswith("/images/layers.png") for a in assets)
@@ -149,3 +151,4 @@ def test_installed_wheel_serves_every_asset_of_the_page(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+        log.close()

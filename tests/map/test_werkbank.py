@@ -90,7 +90,7 @@ def test_overview_of_100_plus_groups_is_readable_and_measured(
     for _ in range(2):  # one zoom step at a time (a click during the animation is lost)
         page.click(".leaflet-control-zoom-in")
         page.wait_for_timeout(600)
-    page.wait_for_selector("path.kring-firm")  # zoomed in: the firms themselves
+    page.locator("path.kring-firm").first.wait_for(state="attached")  # zoomed in: the firms
     assert errors == []
 
 
@@ -137,6 +137,7 @@ def test_deep_link_opens_a_group_and_its_print_view(
     assert "—" not in page.inner_text("#detail-title")
     assert page.locator("#member-table tbody tr").count() == len(group["members"])
     assert page.get_attribute(f'.group-item[data-group-id="{number}"]', "aria-pressed") == "true"
+    page.wait_for_timeout(800)  # the zoom animation has ended
     page.screenshot(path=str(artifacts / "werkbank-group.png"))
     page.click("#print-link")
     page.wait_for_selector(f"body[data-print='{number}']")
@@ -228,7 +229,7 @@ def test_compare_marks_unchanged_new_and_dropped_groups_and_moved_firms(
     errors = _errors(page)
     _open(page, live_server, live_server.key, f"&compare={other_run}")
     page.wait_for_selector(f"body[data-compare='{other_run}']")
-    assert page.locator("path.kring-moved").count() == len(cmp["moved"])
+    assert page.get_attribute("body", "data-moved") == str(len(cmp["moved"]))
     fresh = cmp["groups"]["b"] - len({m["b"] for m in cmp["matched_groups"]})
     dropped = cmp["groups"]["a"] - len({m["a"] for m in cmp["matched_groups"]})
     assert page.locator("path.kring-new-hull").count() == fresh
@@ -236,6 +237,12 @@ def test_compare_marks_unchanged_new_and_dropped_groups_and_moved_firms(
     assert page.locator(".badge.cmp-unchanged").count() == len(cmp["unchanged_groups"])
     summary = page.inner_text("#compare-summary")
     assert f"{len(cmp['moved'])} verplaatst" in summary and "max_pair_km" in summary
+    moved_from = Counter(m["from_group"] for m in cmp["moved"])
+    number, moved = moved_from.most_common(1)[0]
+    page.click(f'.group-item[data-group-id="{number}"]')  # its moved firms get their rings
+    assert page.locator("path.kring-moved").count() == moved
+    page.locator("#compare-summary").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)  # the zoom animation has ended
     page.screenshot(path=str(artifacts / "werkbank-compare.png"))
     assert errors == []
 

@@ -13,9 +13,11 @@ const STYLE = {
 export function clearCompare() {
   state.compare = null;
   layers.compare.clearLayers();
+  layers.moved.clearLayers();
   state.groups.forEach((g) => { delete g.compare; });
   el("compare-summary").textContent = "";
   delete document.body.dataset.compare;
+  delete document.body.dataset.moved;
 }
 
 export function fillCompareSelect() {
@@ -30,14 +32,17 @@ export function fillCompareSelect() {
   select.disabled = select.options.length < 2;
 }
 
+// A ring per moved firm; layers.syncLayers shows them where the firms themselves show.
 function ringMoved(ids) {
   const wanted = {};
   ids.forEach((id) => { wanted[id] = true; });
+  const rings = [];
   state.groups.forEach((g) => g.markers.forEach((m) => {
     if (!wanted[m.externalId]) return;
-    layers.compare.addLayer(L.circleMarker(m.getLatLng(), { radius: 6.5, color: "#000000", weight: 1.3,
-      fill: false, pane: "firms", interactive: false, className: "kring-moved" }));
+    rings.push({ group: g.number, layer: L.circleMarker(m.getLatLng(), { radius: 8.5, color: "#000000",
+      weight: 2, fill: false, pane: "firms", interactive: false, className: "kring-moved" }) });
   }));
+  return rings;
 }
 
 export function compareWith(otherId) {
@@ -61,10 +66,11 @@ export function compareWith(otherId) {
         hull.bindTooltip(T("map.wb.new_group", { number: f.properties.group_number }), { sticky: true });
         layers.compare.addLayer(hull);
       });
-      ringMoved(cmp.moved.map((m) => m.external_id));
+      const rings = ringMoved(cmp.moved.map((m) => m.external_id));
       const count = (kind) => state.groups.filter((g) => g.compare === kind).length;
       state.compare = { other: otherId, body: cmp, unchanged: count("unchanged"), changed: count("changed"),
-        dropped: count("dropped"), fresh: fresh.length };
+        dropped: count("dropped"), fresh: fresh.length, rings: rings };
+      document.body.dataset.moved = String(rings.length);
       renderSummary(state.compare);
       document.body.dataset.compare = String(otherId);
       return state.compare;

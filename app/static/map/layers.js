@@ -30,6 +30,7 @@ export const layers = {
   unassigned: L.layerGroup().addTo(map),
   labels: L.layerGroup().addTo(map),
   compare: L.layerGroup().addTo(map),
+  moved: L.layerGroup().addTo(map),
 };
 const hooks = { select: () => {}, unassigned: () => {} };
 export function onPick(select, unassigned) { hooks.select = select; hooks.unassigned = unassigned; }
@@ -216,7 +217,12 @@ function declutter(groups) {
 // Put the visible groups' layers on the map for the current zoom and options.
 export function syncLayers(options) {
   const detail = map.getZoom() >= DETAIL_ZOOM;
-  [layers.hulls, layers.firms, layers.badges, layers.unassigned].forEach((l) => l.clearLayers());
+  [layers.hulls, layers.firms, layers.badges, layers.unassigned, layers.moved].forEach((l) => l.clearLayers());
+  if (state.compare) {
+    state.compare.rings.forEach((r) => {
+      if (state.selected ? r.group === state.selected : detail) layers.moved.addLayer(r.layer);
+    });
+  }
   state.groups.forEach((g) => {
     if (!g.visible) return;
     const chosen = g.number === state.selected;
@@ -249,10 +255,16 @@ export function emphasise(groupId) {
     if (o.hullLayer) {
       const base = HULL[o.status] || HULL.proposed;
       o.hullLayer.setStyle({ weight: o.number === groupId ? base.weight + 2 : base.weight,
-        opacity: chosen ? 0.9 : 0.2, fillOpacity: o.number === groupId ? 0.22 : chosen ? 0.1 : 0.03 });
+        opacity: chosen ? 0.9 : 0.2, fillOpacity: o.number === groupId ? 0.1 : chosen ? 0.1 : 0.03 });
       if (o.number === groupId) o.hullLayer.bringToFront();
     }
-    o.markers.forEach((m) => m.setStyle({ fillOpacity: chosen ? 0.95 : 0.25, opacity: chosen ? 1 : 0.3 }));
+    const own = o.number === groupId;
+    o.markers.forEach((m) => {
+      m.setStyle({ fillOpacity: chosen ? 0.95 : 0.25, opacity: chosen ? 1 : 0.3,
+        color: own ? "#1b1f24" : "#ffffff", weight: own ? 1.5 : 1 });
+      m.setRadius(own ? 6.5 : 5);
+      if (own) m.bringToFront();
+    });
     const icon = o.badge.getElement();
     if (icon) icon.classList.toggle("faded", !chosen);
     o.faded = !chosen;
