@@ -37,8 +37,8 @@ def tiny_instance() -> Instance:
     n = TINY_FIRMS
     town = np.arange(n) % 2
     step = np.arange(n) // 2
-    lats = 53.0 + 0.18 * town + 0.002 * step
-    lons = 6.0 + 0.003 * step
+    lats = (53.0 + 0.18 * town + 0.002 * step).astype(np.float64)
+    lons = (6.0 + 0.003 * step).astype(np.float64)
     needs = tuple((int(i % 4), int((i + 1 + town[i]) % 4)) for i in range(n))
     return Instance(
         n_firms=n,
