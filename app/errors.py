@@ -11,7 +11,7 @@ of ``{row, field, message}``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -27,10 +27,12 @@ from app.logs import route_template
 from geodata.errors import GeodataError
 from matching.errors import MatchingError, UnverifiedSolutionError
 from matching.firms import InputFileError
+from texts import Msg, t
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://kring.example/problems/"
 log = structlog.get_logger("kring.errors")
+S = TypeVar("S", bound="ServiceError")
 
 
 class RowProblem(BaseModel):
@@ -38,7 +40,10 @@ class RowProblem(BaseModel):
 
     row: int | None = Field(None, description="1-based record/row number; 0 = CSV header")
     field: str
-    message: str
+    message: str = Field(description="What is wrong, in the request's language")
+    code: str | None = Field(None, description="The message's catalogue key (stable)")
+    line: int | None = Field(None, description="Invalid JSON: 1-based line of the error")
+    column: int | None = Field(None, description="Invalid JSON: 1-based column on that line")
 
 
 class Problem(BaseModel):
@@ -116,6 +121,51 @@ class InvalidInputError(ServiceError):
         super().__init__(detail, errors=errors)
 
 
+def said(cls: type[S], key: str, /, **params: object) -> S:
+    """A service error whose detail is the catalogue text ``key`` (English as raised).
+
+    ``raise said(ConflictError, "problem.conflict.profile_name", name=name)``: the handler
+    says it in the reader's language (see :func:`app.i18n.service_detail`).
+    """
+    return i18n.with_text(cls(t(key, "en", **params)), key, **params)
+
+
+def invalid(field: str, key: str, /, **params: object) -> InvalidInputError:
+    """A 422 naming one field; detail and message from the catalogue text ``key``."""
+    text = Msg.of(key, **params)
+    english = text.render("en")
+    error = InvalidInputError(english, [{"row": None, "field": field, "message": english,
+                                         "text": text}])  # fmt: skip
+    return i18n.with_text(error, key, **params)
+
+
+def invalid_json(error: str, line: int, column: int) -> InvalidInputError:
+    """A 422 for a body that is no JSON, naming the line and column (1-based) of the error."""
+    text = Msg.of("problem.invalid-input.json", line=line, column=column, error=error)
+    english = text.render("en")
+    row = {"row": None, "field": "body", "message": english, "text": text,
+           "line": line, "column": column}  # fmt: skip
+    return i18n.with_text(InvalidInputError(english, [row]), text.key, **dict(text.params))
+
+
+def line_and_column(document: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset in ``document``."""
+    before = document[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _said_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Problem ``errors`` with each catalogue ``text`` said in ``lang`` (its key as ``code``)."""
+    out = []
+    for row in rows:
+        text = row.get("text")
+        row = {k: v for k, v in row.items() if k != "text"}
+        if isinstance(text, Msg):
+            row.update(message=text.render(lang), code=text.key)
+        out.append(row)
+    return out
+
+
 def problem_response(
     scope: Scope,
     status: int,
@@ -150,18 +200,22 @@ def problem(
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    detail = i18n.service_detail(exc, i18n.scope_lang(request.scope))
-    if isinstance(exc, NotFoundError) and "resource" in exc.members:
-        detail = i18n.not_found_detail(
-            exc.members["resource"], exc.key, i18n.scope_lang(request.scope)
-        )
-    return problem(request, exc.status, exc.slug, exc.title, detail, **exc.members)
+    lang = i18n.scope_lang(request.scope)
+    detail = i18n.service_detail(exc, lang)
+    plain = getattr(exc, "text", None) is None
+    if isinstance(exc, NotFoundError) and "resource" in exc.members and plain:
+        detail = i18n.not_found_detail(exc.members["resource"], exc.key, lang)
+    members = dict(exc.members)
+    if isinstance(members.get("errors"), list):
+        members["errors"] = _said_rows(members["errors"], lang)
+    return problem(request, exc.status, exc.slug, exc.title, detail, **members)
 
 
 async def _input_file_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputFileError)
-    errors = [e.to_dict() for e in exc.errors]
-    detail = i18n.file_detail(exc.source, len(errors), i18n.scope_lang(request.scope))
+    lang = i18n.scope_lang(request.scope)
+    errors = [e.to_dict(lang) for e in exc.errors]
+    detail = i18n.file_detail(exc.source, len(errors), lang)
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
@@ -182,9 +236,25 @@ async def _matching_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=errors)
 
 
-def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _json_row(exc: RequestValidationError, err: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """FastAPI's ``json_invalid`` error (its loc is a character offset): line and column."""
+    offset = next((p for p in err.get("loc", ()) if isinstance(p, int)), 0)
+    body = exc.body if isinstance(exc.body, str) else ""
+    if isinstance(exc.body, bytes):
+        body = exc.body.decode("utf-8", "replace")
+    line, column = line_and_column(body, offset)
+    reason = str((err.get("ctx") or {}).get("error", err.get("msg", "")))
+    message = t("problem.invalid-input.json", lang, line=line, column=column, error=reason)
+    return {"row": None, "field": "body", "message": message,
+            "code": "problem.invalid-input.json", "line": line, "column": column}  # fmt: skip
+
+
+def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
     rows = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            rows.append(_json_row(exc, err, lang))
+            continue
         loc = [p for p in err.get("loc", ()) if p != "body"]
         row = None
         if loc and isinstance(loc[0], int):
@@ -196,8 +266,11 @@ def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _validation_rows(exc)
-    detail = i18n.request_detail(len(errors), i18n.scope_lang(request.scope))
+    lang = i18n.scope_lang(request.scope)
+    errors = _validation_rows(exc, lang)
+    detail = i18n.request_detail(len(errors), lang)
+    if len(errors) == 1 and errors[0].get("code") == "problem.invalid-input.json":
+        detail = errors[0]["message"]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 

@@ -108,3 +108,11 @@ def geodata_detail(exc: Exception, lang: str) -> str:
     if "reason_code" in params:
         params["reason"] = t(f"geodata.reason.{params.pop('reason_code')}", lang)
     return t(key, lang, **params)
+
+
+def ignored_notice(columns: list[str], lang: str) -> str | None:
+    """The import's skipped columns in a sentence ("2 kolommen overgeslagen ..."), or None."""
+    if not columns:
+        return None
+    shown = ", ".join(columns)
+    return t("import.ignored", lang, count=len(columns), columns=shown)

@@ -236,6 +236,14 @@ class FirmImportResult(FirmWriteResult):
     """What a file import did, and how the file was read."""
 
     read_as: ReadAsRead
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Header cells that name no kring column (e.g. plaats, adres), as "
+        "written: skipped, their values not stored",
+    )
+    notice: str | None = Field(
+        None, description="The skipped columns in a sentence, in the request's language"
+    )
 
 
 # --- links ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -32,7 +32,7 @@ from app.models import (
 )
 from app.services import review
 from app.services.links import links_of
-from app.services.runs import Lease
+from app.services.runs import Lease, firm_query
 from matching.errors import MatchingError
 from matching.progress import Progress
 from matching.settings import RunSettings
@@ -43,20 +43,7 @@ THROTTLE_S = 1.0
 
 def select_firms(db: Session, filters: dict[str, Any]) -> list[Firm]:
     """Return the organisation's firms selected by a run's ``filters``."""
-    query = select(Firm).order_by(Firm.id)
-    if provinces := filters.get("provinces"):
-        query = query.where(Firm.province.in_(provinces))
-    if codes := filters.get("gemeente_codes"):
-        query = query.where(Firm.gemeente_code.in_(codes))
-    if ids := filters.get("external_ids"):
-        query = query.where(Firm.external_id.in_(ids))
-    if filters.get("consent_only"):
-        query = query.where(Firm.consent_to_share.is_(True))
-    if prefixes := filters.get("sbi_prefixes"):
-        query = query.where(or_(*(Firm.sbi_code.startswith(p, autoescape=True) for p in prefixes)))
-    if needs := filters.get("needs"):
-        query = query.where(or_(*(cast(Firm.needs, String).like(f'%"{n}"%') for n in needs)))
-    return list(db.scalars(query).all())
+    return list(db.scalars(firm_query(filters).order_by(Firm.id)).all())
 
 
 class LeaseLostError(Exception):
