@@ -25,12 +25,20 @@ from starlette.types import Scope
 from app import i18n
 from app.logs import route_template
 from geodata.errors import GeodataError
-from matching.errors import MatchingError, UnverifiedSolutionError
+from matching.errors import MatchingError, SettingsError, UnverifiedSolutionError
 from matching.firms import InputFileError
-from texts import Msg, t
+from texts import Msg, has, number, t
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://kring.example/problems/"
+TYPE_BASE = "/problems/"
+"""Problem ``type`` URIs are relative (RFC 9457: resolved against the request's URI) and
+served by the service itself (:mod:`app.routers.problems`)."""
+PROBLEM_TYPES: dict[str, int] = {
+    "unauthorized": 401, "forbidden": 403, "not-found": 404, "method-not-allowed": 405,
+    "conflict": 409, "payload-too-large": 413, "invalid-input": 422, "invalid-location": 422,
+    "too-many-requests": 429, "http-error": 400, "internal": 500,
+}  # fmt: skip
+"""Every problem ``type`` slug the service answers with, and its usual status."""
 log = structlog.get_logger("kring.errors")
 S = TypeVar("S", bound="ServiceError")
 
@@ -49,7 +57,10 @@ class RowProblem(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
 
-    type: str = Field(description="URI naming the problem type")
+    type: str = Field(
+        description="URI reference naming the problem type, relative to the request's URI "
+        "(`/problems/{slug}`: a page saying what it means, in Dutch or English)"
+    )
     title: str
     status: int
     detail: str
@@ -231,9 +242,13 @@ async def _matching_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, UnverifiedSolutionError):
         return await _unexpected(request, exc)
     field = exc.field or "body"
-    message = str(getattr(exc, "reason", "") or exc)
+    detail = message = str(getattr(exc, "reason", "") or exc)
+    if isinstance(exc, SettingsError):  # its reason in the reader's language
+        lang = i18n.scope_lang(request.scope)
+        message = exc.say(lang)
+        detail = t("problem.invalid-input.setting", lang, field=field, reason=message)
     errors = [{"row": None, "field": field, "message": message}]
-    return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=errors)
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
 def _json_row(exc: RequestValidationError, err: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -249,6 +264,20 @@ def _json_row(exc: RequestValidationError, err: Mapping[str, Any], lang: str) ->
             "code": "problem.invalid-input.json", "line": line, "column": column}  # fmt: skip
 
 
+def _validation_message(err: Mapping[str, Any], lang: str) -> str:
+    """Pydantic's message in ``lang`` (``validation.<type>`` in the catalogue), else its own."""
+    key = f"validation.{err.get('type')}"
+    given = (err.get("ctx") or {}).items()
+    ctx = {k: number(v, lang, 6) if isinstance(v, float) else v
+           for k, v in given if isinstance(v, str | int | float)}  # fmt: skip
+    if has(key):
+        try:
+            return t(key, lang, **ctx)
+        except KeyError:  # a context value the text does not expect is missing
+            pass
+    return str(err.get("msg", "invalid"))
+
+
 def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
     rows = []
     for err in exc.errors():
@@ -260,7 +289,7 @@ def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, A
         if loc and isinstance(loc[0], int):
             row, loc = loc[0] + 1, loc[1:]
         field = ".".join(str(p) for p in loc) or "body"
-        rows.append({"row": row, "field": field, "message": err.get("msg", "invalid")})
+        rows.append({"row": row, "field": field, "message": _validation_message(err, lang)})
     return rows
 
 

@@ -14,7 +14,19 @@ from app.input_guard import InputGuardMiddleware
 from app.jobs import RunExecutor
 from app.logs import AccessLogMiddleware, configure_logging
 from app.middleware import BodyLimitMiddleware, HeadMiddleware, LanguageMiddleware
-from app.routers import audit, docs, firms, health, links, meta, profiles, review, runs, schemes
+from app.routers import (
+    audit,
+    docs,
+    firms,
+    health,
+    links,
+    meta,
+    problems,
+    profiles,
+    review,
+    runs,
+    schemes,
+)
 from app.routers import map as map_page
 from app.routers import templates as firm_templates
 from app.security import AuthThrottleMiddleware, SecuredFastAPI
@@ -112,6 +124,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.add_middleware(LanguageMiddleware)  # Accept-Language -> scope, Content-Language
     app.include_router(health.router)
     app.include_router(docs.router)  # GET /docs, /redoc and their assets
+    app.include_router(problems.router)  # GET /problems/{slug}: what a problem type means
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
     # the templates before firms: /firms/{external_id:path} would take 'template.xlsx'
     app.include_router(firm_templates.router, prefix=API_PREFIX)

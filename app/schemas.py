@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from matching.firms import MAX_COUNT as MAX_FIRM_COUNT
@@ -531,24 +532,49 @@ class ProfileCreate(_Strict):
     purpose: Purpose = "training"
     description: str | None = Field(None, max_length=2000)
     scheme_id: str | None = Field(None, description="Subsidy scheme (GET /schemes)")
-    constraints: RunConstraints | None = None
+    constraints: RunConstraints | None = Field(
+        None,
+        description="The profile's constraint settings (as a run's); the answer uses the "
+        "same name.  `settings`, its old name (which also held time_limit_s and seed), is "
+        "still read (deprecated)",
+    )
     filters: RunFilters | None = None
     time_limit_s: float | None = Field(
         None, gt=0, le=MAX_TIME_LIMIT_S, description="Default wall-clock limit"
     )
     seed: int | None = Field(None, ge=0, lt=MAX_SEED)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_settings_name(cls, data: Any) -> Any:
+        """Read the deprecated ``settings`` member as ``constraints`` (+ time limit, seed)."""
+        if not isinstance(data, dict) or "settings" not in data or "constraints" in data:
+            return data
+        data = dict(data)
+        old = data.pop("settings")
+        if isinstance(old, dict):
+            old = dict(old)
+            for key in ("time_limit_s", "seed"):
+                if key in old and key not in data:
+                    data[key] = old.pop(key)
+        data["constraints"] = old
+        return data
+
 
 class ProfileVersionRead(BaseModel):
-    """One saved version of a profile."""
+    """One saved version of a profile (the members of ``ProfileCreate``: it can be sent back)."""
 
     version: int
     name: str
     purpose: str
     description: str | None
     scheme_id: str | None
-    settings: dict[str, Any] = Field(description="RunSettings values set by the profile")
+    constraints: dict[str, Any] = Field(
+        description="The constraint settings the profile sets (as sent in `constraints`)"
+    )
     filters: dict[str, Any] | None
+    time_limit_s: float | None = Field(None, description="Default wall-clock limit")
+    seed: int | None = None
     created_at: UtcDatetime
 
 
@@ -668,7 +694,10 @@ class AttemptRead(BaseModel):
 
     group: int | None
     size: int
-    broken: list[str]
+    broken: list[str] = Field(description="The rules the group breaks, in words")
+    broken_codes: list[str] = Field(
+        default_factory=list, description="Their catalogue keys (stable), in the same order"
+    )
     description: str
 
 

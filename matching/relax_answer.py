@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import texts
-from matching.explanation import rule_text
+from matching.explanation import need_label, rule_text
 
 MAX_OPTIONS = 5
 """At most this many options are reported (the best first)."""
@@ -118,14 +118,31 @@ class Attempt:
 
     group: int | None
     size: int
-    broken: tuple[str, ...]
+    broken: tuple[texts.Msg, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the attempt as JSON-ready data."""
-        where = "new group" if self.group is None else f"group {self.group}"
-        text = f"{where} of {self.size}: " + ("; ".join(self.broken) or "valid")
-        return {"group": self.group, "size": self.size, "broken": list(self.broken),
-                "description": text}  # fmt: skip
+    def to_dict(self, lang: str = "nl") -> dict[str, Any]:
+        """Return the attempt as JSON-ready data: the broken rules in words (``lang``) and
+        their codes (catalogue keys) beside them."""
+        broken = [_said(m, lang) for m in self.broken]
+        if self.group is None:
+            where = texts.t("relax.tried.new_group", lang, size=self.size)
+        else:
+            where = texts.t("relax.tried.group", lang, group=self.group, size=self.size)
+        rest = "; ".join(broken) or texts.t("relax.tried.valid", lang)
+        return {"group": self.group, "size": self.size, "broken": broken,
+                "broken_codes": [m.key for m in self.broken],
+                "description": f"{where}: {rest}"}  # fmt: skip
+
+
+def _said(text: texts.Msg, lang: str) -> str:
+    """A broken rule in ``lang``: numbers as people write them, a need by its label."""
+    params = dict(text.params)
+    for name in ("km", "limit"):
+        if isinstance(params.get(name), float):
+            params[name] = texts.number(float(params[name]), lang, 1)
+    if isinstance(params.get("need"), str):
+        params["need"] = need_label(str(params["need"]), lang)
+    return texts.t(text.key, lang, **params)
 
 
 @dataclass(frozen=True)
@@ -169,5 +186,5 @@ class Relaxation:
             "best": None if self.best is None else self.best.to_dict(lang, 1),
             "options": [c.to_dict(lang, k) for k, c in enumerate(self.options[:MAX_OPTIONS], 1)],
             "options_found": len(self.options),
-            "tried": [a.to_dict() for a in self.tried] if tried else [],
+            "tried": [a.to_dict(lang) for a in self.tried] if tried else [],
         }

@@ -124,58 +124,61 @@ class RunSettings:
             default = "member_mean" if self.purpose == "peer" else "pair_sum"
             object.__setattr__(self, "group_score", default)
         elif self.group_score not in GROUP_SCORES:
-            raise SettingsError("group_score", f"must be one of {', '.join(GROUP_SCORES)}")
+            raise SettingsError.of(
+                "group_score", "settings.one_of", choices=", ".join(GROUP_SCORES)
+            )
         self._check_themes()
         if not (_positive(self.max_pair_km) and self.max_pair_km is not None):
-            raise SettingsError("max_pair_km", "must be a positive number of km")
+            raise SettingsError.of("max_pair_km", "settings.positive_km")
         if not _positive(self.infer_competitors_km):
-            raise SettingsError("infer_competitors_km", "must be positive or null")
+            raise SettingsError.of("infer_competitors_km", "settings.positive_or_null")
         if self.max_same_division is not None and self.max_same_division < 1:
-            raise SettingsError("max_same_division", "must be >= 1 or null")
+            raise SettingsError.of("max_same_division", "settings.at_least_or_null", low=1)
         if self.eligible_max_employees is not None and self.eligible_max_employees < 0:
-            raise SettingsError("eligible_max_employees", "must be >= 0 or null")
+            raise SettingsError.of("eligible_max_employees", "settings.at_least_or_null", low=0)
         if self.eligible_provinces is not None:
             object.__setattr__(self, "eligible_provinces", tuple(self.eligible_provinces))
             if not self.eligible_provinces:
-                raise SettingsError("eligible_provinces", "must name a province or be null")
+                raise SettingsError.of("eligible_provinces", "settings.province_or_null")
         if not _positive(self.time_limit_s):
-            raise SettingsError("time_limit_s", "must be positive or null")
+            raise SettingsError.of("time_limit_s", "settings.positive_or_null")
         if self.time_limit_s is None and self.max_iterations is None:
-            raise SettingsError("time_limit_s", "set a time limit or max_iterations")
+            raise SettingsError.of("time_limit_s", "settings.time_or_iterations")
         if self.max_iterations is not None and self.max_iterations < 0:
-            raise SettingsError("max_iterations", "must be >= 0 or null")
+            raise SettingsError.of("max_iterations", "settings.at_least_or_null", low=0)
         if not 0 <= self.seed < MAX_SEED:
-            raise SettingsError("seed", f"must be in [0, {MAX_SEED})")
+            raise SettingsError.of("seed", "settings.seed", high=MAX_SEED)
         if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
-            raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
+            low = self.max_size - 1
+            raise SettingsError.of("max_neighbours", "settings.max_neighbours", low=low)
         self._check_scheme()
 
     def _check_scheme(self) -> None:
         if self.scheme_id is None:
             return
         if self.purpose != "subsidy":
-            raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
+            raise SettingsError.of("scheme_id", "settings.scheme_purpose")
         effective_settings(self)
 
     def _check_sizes(self) -> None:
         if self.purpose not in PURPOSES:
-            raise SettingsError("purpose", f"must be one of {', '.join(PURPOSES)}")
+            raise SettingsError.of("purpose", "settings.one_of", choices=", ".join(PURPOSES))
         if self.min_size < 2:
-            raise SettingsError("min_size", "a group needs at least 2 firms")
+            raise SettingsError.of("min_size", "settings.min_size")
         if self.max_size < self.min_size:
-            raise SettingsError("max_size", f"must be >= min_size ({self.min_size})")
+            raise SettingsError.of("max_size", "settings.max_size", min_size=self.min_size)
         for name in ("min_weight", "max_weight"):
             value = getattr(self, name)
             if value is not None and value < 0:
-                raise SettingsError(name, "must be >= 0 or null")
+                raise SettingsError.of(name, "settings.at_least_or_null", low=0)
         if (
             self.min_weight is not None
             and self.max_weight is not None
             and self.min_weight > self.max_weight
         ):
-            raise SettingsError("max_weight", f"must be >= min_weight ({self.min_weight})")
+            raise SettingsError.of("max_weight", "settings.max_weight", min_weight=self.min_weight)
         if not (math.isfinite(self.min_theme_share) and 0 < self.min_theme_share <= 1):
-            raise SettingsError("min_theme_share", "must be in (0, 1]")
+            raise SettingsError.of("min_theme_share", "settings.theme_share")
 
     def _check_bounds(self) -> None:
         """Upper bounds (a number the engines cannot hold is the user's mistake, not a crash)."""
@@ -183,20 +186,23 @@ class RunSettings:
                      "max_same_division", "max_neighbours"):  # fmt: skip
             value = getattr(self, name)
             if value is not None and value > MAX_COUNT:
-                raise SettingsError(name, f"must be <= {MAX_COUNT:,} or null")
+                raise SettingsError.of(name, "settings.at_most_or_null", high=f"{MAX_COUNT:,}")
         if self.time_limit_s is not None and not self.time_limit_s <= MAX_TIME_LIMIT_S:
-            raise SettingsError("time_limit_s", f"must be <= {MAX_TIME_LIMIT_S:.0f} s (a day)")
+            raise SettingsError.of(
+                "time_limit_s", "settings.time_limit_max", high=f"{MAX_TIME_LIMIT_S:.0f}"
+            )
         for weight in fields(self.affinity):
             value = getattr(self.affinity, weight.name)
             if not value <= MAX_AFFINITY_WEIGHT:
                 limit = f"{MAX_AFFINITY_WEIGHT:.0f}"
-                raise SettingsError(f"affinity.{weight.name}", f"must be <= {limit}")
+                raise SettingsError.of(f"affinity.{weight.name}", "settings.at_most", high=limit)
         if self.eligible_provinces is not None:
             for name in self.eligible_provinces:
                 try:
                     normalise_province(name)
-                except GeodataError as exc:
-                    raise SettingsError("eligible_provinces", str(exc)) from None
+                except GeodataError:
+                    raise SettingsError.of("eligible_provinces", "settings.unknown_province",
+                                           name=repr(name)) from None  # fmt: skip
 
     def _check_themes(self) -> None:
         if self.allowed_themes is None:
@@ -204,14 +210,14 @@ class RunSettings:
         object.__setattr__(self, "allowed_themes", tuple(self.allowed_themes))
         assert self.allowed_themes is not None
         if self.purpose == "peer":
-            raise SettingsError("allowed_themes", "peer groups have no theme; leave it null")
+            raise SettingsError.of("allowed_themes", "settings.peer_no_theme")
         if not self.allowed_themes:
-            raise SettingsError("allowed_themes", "must list at least one need code or be null")
+            raise SettingsError.of("allowed_themes", "settings.themes_empty")
         for code in self.allowed_themes:
             if not is_need_code(code):
-                raise SettingsError("allowed_themes", f"unknown need code {code!r}")
+                raise SettingsError.of("allowed_themes", "settings.unknown_need", code=repr(code))
             if self.purpose == "subsidy" and not need_by_code(code).joint_subsidy:
-                raise SettingsError("allowed_themes", f"{code} does not suit a joint subsidy")
+                raise SettingsError.of("allowed_themes", "settings.not_joint", code=code)
 
     @property
     def theme_required(self) -> bool:
@@ -254,7 +260,7 @@ class RunSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise SettingsError(unknown[0], "unknown setting")
+            raise SettingsError.of(unknown[0], "settings.unknown")
         values = dict(data)
         for key in ("allowed_themes", "eligible_provinces"):
             if isinstance(values.get(key), list):
@@ -269,11 +275,11 @@ class RunSettings:
 
 def _affinity(data: object) -> AffinityWeights:
     if not isinstance(data, dict):
-        raise SettingsError("affinity", "must be a mapping of weights")
+        raise SettingsError.of("affinity", "settings.affinity_mapping")
     allowed = {f.name for f in fields(AffinityWeights)}
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise SettingsError(f"affinity.{unknown[0]}", "unknown weight")
+        raise SettingsError.of(f"affinity.{unknown[0]}", "settings.unknown_weight")
     try:
         return AffinityWeights(**cast(dict[str, float], data))
     except InvalidInstanceError as exc:

@@ -131,7 +131,8 @@ def solve(
             group_score=group_score,  # type: ignore[arg-type]
         )
     except SettingsError as exc:
-        raise _fail(str(exc), lang) from None
+        message = t("problem.invalid-input.setting", lang, field=exc.field, reason=exc.say(lang))
+        raise _fail(message, lang) from None
     try:
         rows = _read(smes, lang)
         firms = read_firms_rows(rows, source=str(smes))

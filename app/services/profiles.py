@@ -64,11 +64,10 @@ def validate_settings(values: dict[str, Any]) -> dict[str, Any]:
             return settings
         break
     rows = [{"row": None, "field": _request_field(e.field), "message": e.reason,
-             "text": Msg.of("problem.invalid-input.setting", field=_request_field(e.field),
-                            reason=e.reason)} for e in found]  # fmt: skip
-    first = rows[0]["field"]
-    detail = Msg.of("problem.invalid-input.settings", count=len(rows), field=first,
-                    reason=found[0].reason)  # fmt: skip
+             "text": e.text} for e in found]  # fmt: skip
+    first = found[0].text or found[0].reason
+    detail = Msg.of("problem.invalid-input.settings", count=len(rows), field=rows[0]["field"],
+                    reason=first)  # fmt: skip
     error = InvalidInputError(detail.render("en"), rows)
     raise with_text(error, detail.key, **dict(detail.params))
 

@@ -68,9 +68,7 @@ def _snapshot(
     else:
         filters = dict(profile_filters or {})
     _check_external_ids(db, filters)
-    validated = validate_settings(values)
-    _check_firms(db, filters)  # last: a request's own mistakes are named first
-    return validated, filters
+    return validate_settings(values), filters
 
 
 def max_time_limit_s(db: Session, caller: Caller, settings: Settings) -> float:
@@ -134,8 +132,10 @@ def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings)
     seed = None
     if body.mode == "fill" and body.keep_accepted_from is None:
         raise invalid("keep_accepted_from", "problem.invalid-input.fill_needs_run")
+    chosen = filters
     if body.keep_accepted_from is not None:
         seed, filters = review.seed_groups(db, body.keep_accepted_from, body.mode, params, filters)
+    _check_firms(db, chosen)  # last: the request's own mistakes are named first
     run = Run(
         organisation_id=caller.organisation_id,
         purpose=params["purpose"],

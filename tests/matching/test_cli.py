@@ -39,11 +39,16 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def test_solve_malformed_smes_exits_2_and_writes_nothing(tmp_path: Path) -> None:
-    """A bad SMES.csv: exit 2, every error named by file, row and column, no OUT.json."""
+    """A bad SMES.csv: exit 2, every error named by file, row and column (Dutch by default,
+    English with --lang en), no OUT.json."""
     out = tmp_path / "out.json"
     result = runner.invoke(app, ["solve", str(DATA / "smes_bad.csv"), "--out", str(out)])
     assert result.exit_code == 2
-    assert "smes_bad.csv: row 2, column needs: unknown need code(s): hr.wellbeing" in result.output
+    assert "smes_bad.csv: rij 2, kolom needs: onbekende behoefte: hr.wellbeing" in result.output
+    assert "rij 12, kolom lon" in result.output
+    args = ["solve", str(DATA / "smes_bad.csv"), "--out", str(out), "--lang", "en"]
+    result = runner.invoke(app, args)
+    assert "smes_bad.csv: row 2, column needs: unknown need: hr.wellbeing" in result.output
     assert "row 12, column lon" in result.output
     assert not out.exists()
 
@@ -56,7 +61,7 @@ def test_solve_bad_competitors_exits_2(tmp_path: Path) -> None:
     args = ["solve", str(DATA / "smes_small.csv"), "--competitors", str(bad), "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
-    assert "c.csv: row 2, column sme_b: unknown firm id 'nobody'" in result.output
+    assert "c.csv: rij 2, kolom sme_b: onbekend bedrijfsnummer 'nobody'" in result.output
     assert not out.exists()
 
 
