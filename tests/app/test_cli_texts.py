@@ -29,8 +29,10 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_admin_messages_in_dutch_and_english(database: str) -> None:
     """db upgrade, create-org, a taken name, an unknown organisation: words from the catalogue."""
-    assert runner.invoke(app, ["db", "upgrade"]).output.strip().endswith(
-        "database bijgewerkt tot de nieuwste versie"
+    assert (
+        runner.invoke(app, ["db", "upgrade"])
+        .output.strip()
+        .endswith("database bijgewerkt tot de nieuwste versie")
     )
     made = runner.invoke(app, ["admin", "create-org", "Noord"])
     assert made.exit_code == 0, made.output
