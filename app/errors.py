@@ -27,7 +27,7 @@ from app.logs import route_template
 from geodata.errors import GeodataError
 from matching.errors import MatchingError, SettingsError, UnverifiedSolutionError
 from matching.firms import InputFileError
-from texts import Msg, has, number, t
+from texts import Msg, t
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"
@@ -159,24 +159,6 @@ def invalid_json(error: str, line: int, column: int) -> InvalidInputError:
     return i18n.with_text(InvalidInputError(english, [row]), text.key, **dict(text.params))
 
 
-def line_and_column(document: str, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of a character offset in ``document``."""
-    before = document[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
-
-
-def _said_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """Problem ``errors`` with each catalogue ``text`` said in ``lang`` (its key as ``code``)."""
-    out = []
-    for row in rows:
-        text = row.get("text")
-        row = {k: v for k, v in row.items() if k != "text"}
-        if isinstance(text, Msg):
-            row.update(message=text.render(lang), code=text.key)
-        out.append(row)
-    return out
-
-
 def problem_response(
     scope: Scope,
     status: int,
@@ -218,7 +200,7 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
         detail = i18n.not_found_detail(exc.members["resource"], exc.key, lang)
     members = dict(exc.members)
     if isinstance(members.get("errors"), list):
-        members["errors"] = _said_rows(members["errors"], lang)
+        members["errors"] = i18n.said_rows(members["errors"], lang)
     return problem(request, exc.status, exc.slug, exc.title, detail, **members)
 
 
@@ -257,25 +239,11 @@ def _json_row(exc: RequestValidationError, err: Mapping[str, Any], lang: str) ->
     body = exc.body if isinstance(exc.body, str) else ""
     if isinstance(exc.body, bytes):
         body = exc.body.decode("utf-8", "replace")
-    line, column = line_and_column(body, offset)
+    line, column = i18n.line_and_column(body, offset)
     reason = str((err.get("ctx") or {}).get("error", err.get("msg", "")))
     message = t("problem.invalid-input.json", lang, line=line, column=column, error=reason)
     return {"row": None, "field": "body", "message": message,
             "code": "problem.invalid-input.json", "line": line, "column": column}  # fmt: skip
-
-
-def _validation_message(err: Mapping[str, Any], lang: str) -> str:
-    """Pydantic's message in ``lang`` (``validation.<type>`` in the catalogue), else its own."""
-    key = f"validation.{err.get('type')}"
-    given = (err.get("ctx") or {}).items()
-    ctx = {k: number(v, lang, 6) if isinstance(v, float) else v
-           for k, v in given if isinstance(v, str | int | float)}  # fmt: skip
-    if has(key):
-        try:
-            return t(key, lang, **ctx)
-        except KeyError:  # a context value the text does not expect is missing
-            pass
-    return str(err.get("msg", "invalid"))
 
 
 def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
@@ -289,7 +257,7 @@ def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, A
         if loc and isinstance(loc[0], int):
             row, loc = loc[0] + 1, loc[1:]
         field = ".".join(str(p) for p in loc) or "body"
-        rows.append({"row": row, "field": field, "message": _validation_message(err, lang)})
+        rows.append({"row": row, "field": field, "message": i18n.validation_message(err, lang)})
     return rows
 
 

@@ -144,19 +144,16 @@ ACCEPT_LANGUAGE = {
     "`Content-Language` header names the language used.",
     "schema": {"type": "string", "default": "nl", "examples": ["nl", "en", "en-GB,en;q=0.9"]},
 }
-ACCEPT_LANGUAGE_REF = {"$ref": "#/components/parameters/AcceptLanguage"}
 
 
 def declare_accept_language(document: dict[str, Any]) -> None:
-    """Declare the optional ``Accept-Language`` header once and reference it everywhere."""
-    document.setdefault("components", {}).setdefault("parameters", {})["AcceptLanguage"] = dict(
-        ACCEPT_LANGUAGE
-    )
+    """Declare the optional ``Accept-Language`` header on every operation (inline, so that
+    every generator and reader of ``parameters`` sees ``name`` and ``in``)."""
     for op in _operations(document).values():
         parameters = op.setdefault("parameters", [])
         named = {str(p.get("name", "")).lower() for p in parameters if p.get("in") == "header"}
-        if "accept-language" not in named and ACCEPT_LANGUAGE_REF not in parameters:
-            parameters.append(dict(ACCEPT_LANGUAGE_REF))
+        if "accept-language" not in named:
+            parameters.append(copy.deepcopy(ACCEPT_LANGUAGE))
 
 
 def finish(document: dict[str, Any]) -> dict[str, Any]:

@@ -136,3 +136,25 @@ def test_profiles_answer_constraints_as_sent(client: TestClient, keys: dict[str,
     again = {k: p[k] for k in ("name", "purpose", "constraints", "time_limit_s")}
     r = client.put(f"/api/v1/profiles/{p['id']}", json=again, headers=h)
     assert r.status_code == 200 and r.json()["version"] == 2
+
+
+def test_request_validation_messages_are_said_in_the_readers_language(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """Pydantic's messages (missing, range, literal, our NUL check) come from the catalogue."""
+    h = auth(keys["manager"])
+    body = {"purpose": "party", "seed": -1, "constraints": {"min_size": 1}}
+    r = client.post("/api/v1/runs", json=body, headers=h)
+    said = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert said["seed"] == "moet minstens 0 zijn"
+    assert said["constraints.min_size"] == "moet minstens 2 zijn"
+    assert said["purpose"].startswith("moet een van deze zijn: 'training'")
+    r = client.post("/api/v1/runs", json=body, headers={**h, **EN})
+    assert {e["field"]: e["message"] for e in r.json()["errors"]}["seed"] == (
+        "must be greater than or equal to 0"
+    )
+    r = client.post("/api/v1/profiles", json={"name": "a\u0000b"}, headers=h)
+    assert r.json()["errors"][0]["message"] == "mag geen NUL-teken bevatten"
+    r = client.post("/api/v1/profiles", json={}, headers=h)
+    assert r.json()["errors"][0] == {"row": None, "field": "name",
+                                     "message": "verplicht veld ontbreekt"}  # fmt: skip
