@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -136,3 +137,22 @@ def test_solve_speaks_dutch_by_default_and_english_with_lang_en(tmp_path: Path) 
     assert (
         bad.exit_code == 2 and "fout: " in bad.output and "kan het bestand niet lezen" in bad.output
     )
+
+
+@pytest.mark.slow
+def test_solve_skips_columns_it_does_not_use_and_says_so(tmp_path: Path) -> None:
+    """A member list with plaats and adres solves; the two columns are named as skipped."""
+    lines = (DATA / "smes_small.csv").read_text(encoding="utf-8").splitlines()
+    smes = tmp_path / "leden.csv"
+    rows = [f"{lines[0]},plaats,adres"] + [f"{line},Groningen,Markt 1" for line in lines[1:]]
+    smes.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = ["solve", str(smes), "--min-size", "4", "--max-size", "6", "--time-limit", "1",
+            "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "leden.csv: 2 kolommen overgeslagen die kring niet gebruikt: plaats, adres" in (
+        result.output
+    )
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert "2 columns skipped that kring does not use: plaats, adres" in english.output
