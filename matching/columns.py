@@ -89,7 +89,7 @@ def cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> s
             errors.append(RowError.of(row, column, "import.cell.nul"))
         elif len(value) > limit:
             errors.append(RowError.of(row, column, "import.cell.too_long",
-                                      length=f"{len(value):,}", limit=limit))  # fmt: skip
+                                      length=len(value), limit=limit))  # fmt: skip
         else:
             continue
         bad.add(column)

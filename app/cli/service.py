@@ -237,9 +237,8 @@ def _refuse_without_pepper(lang: str = "nl") -> None:
     """Exit 2 with the reason when the server must not start (no KRING_API_KEY_PEPPER)."""
     from app.config import get_settings, pepper_problem
 
-    refused = pepper_problem(get_settings())
-    if refused:
-        raise _fail(refused, lang, 2)
+    if pepper_problem(get_settings()):
+        raise _fail(t("cli.pepper_missing", lang), lang, 2)
 
 
 def serve(
