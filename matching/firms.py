@@ -27,7 +27,9 @@ database's columns) and never contains a NUL character; an ``external_id`` is on
 segment (no ``/``, no control characters, not ``.`` or ``..``).  JSON input is checked by the
 same reader, so both paths share one validation.
 
-Validation collects *every* problem before failing with one :class:`InputFileError`.
+Validation collects *every* problem before failing with one :class:`InputFileError`; each
+:class:`RowError` carries its message as a catalogue text (``RowError.text``, a
+:class:`texts.Msg`) so the caller says it in the reader's language (``error.where("nl")``).
 Row numbers are **1-based data rows**: row 1 is the first line after the header (line 2 of
 the file); row 0 denotes the header itself (e.g. a missing column).
 """
@@ -362,8 +364,9 @@ def read_firms_rows(
     Raises
     ------
     InputFileError
-        Listing every problem: an empty file, a header without rows, missing or unknown
-        columns, empty required values, unknown need codes, malformed or unknown postcodes,
+        Listing every problem: an empty file, a header without rows, missing or repeated
+        columns (other columns are skipped: :func:`matching.columns.ignored_columns`),
+        empty required values, unknown need codes, malformed or unknown postcodes,
         coordinates outside NL, bad integers, digital level outside 1-4, duplicate external
         ids, bad KvK numbers, unknown SBI codes, empty needs.  Errors name the column as
         the header wrote it.

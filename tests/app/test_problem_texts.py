@@ -95,6 +95,12 @@ def test_invalid_json_names_line_and_column(client: TestClient, keys: dict[str, 
     assert error["message"].startswith("de inhoud is geen geldige JSON: regel 3, kolom 12")
     r = client.post("/api/v1/firms", content=body, headers={**headers, **EN})
     assert r.json()["detail"].startswith("the body is not valid JSON: line 3, column 12")
+    pairs = b'[{"sme_a": "a",\n  "sme_b" "b"}]'  # the pair routes read their body themselves
+    r = client.post("/api/v1/competitors", content=pairs, headers=headers)
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert (error["line"], error["column"], error["code"]) == (2, 11, "problem.invalid-input.json")
+    assert error["message"].startswith("de inhoud is geen geldige JSON: regel 2, kolom 11")
 
 
 def test_profile_validation_reports_every_bad_setting(
