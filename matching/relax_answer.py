@@ -138,10 +138,12 @@ def _said(text: texts.Msg, lang: str) -> str:
     """A broken rule in ``lang``: numbers as people write them, a need by its label."""
     params = dict(text.params)
     for name in ("km", "limit"):
-        if isinstance(params.get(name), float):
-            params[name] = texts.number(float(params[name]), lang, 1)
-    if isinstance(params.get("need"), str):
-        params["need"] = need_label(str(params["need"]), lang)
+        value = params.get(name)
+        if isinstance(value, float):
+            params[name] = texts.number(value, lang, 1)
+    need = params.get("need")
+    if isinstance(need, str):
+        params["need"] = need_label(need, lang)
     return texts.t(text.key, lang, **params)
 
 

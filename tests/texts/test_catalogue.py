@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import texts
+from app.errors import PROBLEM_TYPES
 from matching.relax_answer import Change
 from matching.unassigned import REASONS
 
@@ -115,6 +116,11 @@ def test_keys_built_from_codes_exist() -> None:
     slugs = ("unauthorized", "forbidden", "not-found", "conflict", "payload-too-large",
              "invalid-input", "invalid-location", "method-not-allowed", "internal")  # fmt: skip
     keys += [f"problem.{s}.title" for s in slugs]
+    keys += [f"problem.{s}.{part}" for s in PROBLEM_TYPES for part in ("title", "about")]
+    keys += [f"cli.demo.{k}" for k in ("map", "docs", "run", "geojson")]
+    checks = ("missing", "extra_forbidden", "greater_than_equal", "less_than_equal",
+              "literal_error", "string_too_long")  # fmt: skip
+    keys += [f"validation.{k}" for k in checks]
     assert [k for k in keys if not texts.has(k)] == []
 
 
