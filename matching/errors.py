@@ -54,6 +54,10 @@ class SettingsError(MatchingError, ValueError):
         """The reason in ``lang`` (as raised when it has no catalogue text)."""
         return self.text.render(lang) if self.text is not None else self.reason
 
+    def __reduce__(self) -> tuple[type[SettingsError], tuple[str, str, Msg | None]]:
+        """Pickle by the constructor's arguments (it crosses to and from worker processes)."""
+        return type(self), (self.field or "", self.reason, self.text)
+
 
 class InvalidInstanceError(MatchingError, ValueError):
     """An :class:`~matching.problem.Instance` field is missing, malformed or inconsistent."""
