@@ -11,7 +11,7 @@ of ``{row, field, message}``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -25,11 +25,21 @@ from starlette.types import Scope
 from app import i18n
 from app.logs import route_template
 from geodata.errors import GeodataError
-from matching import InputFileError, MatchingError, UnverifiedSolutionError
+from matching import InputFileError, MatchingError, SettingsError, UnverifiedSolutionError
+from texts import Msg, t
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://kring.example/problems/"
+TYPE_BASE = "/problems/"
+"""Problem ``type`` URIs are relative (RFC 9457: resolved against the request's URI) and
+served by the service itself (:mod:`app.routers.problems`)."""
+PROBLEM_TYPES: dict[str, int] = {
+    "unauthorized": 401, "forbidden": 403, "not-found": 404, "method-not-allowed": 405,
+    "conflict": 409, "payload-too-large": 413, "invalid-input": 422, "invalid-location": 422,
+    "too-many-requests": 429, "http-error": 400, "internal": 500, "rule-broken": 422,
+}  # fmt: skip
+"""Every problem ``type`` slug the service answers with, and its usual status."""
 log = structlog.get_logger("kring.errors")
+S = TypeVar("S", bound="ServiceError")
 
 
 class RowProblem(BaseModel):
@@ -37,13 +47,19 @@ class RowProblem(BaseModel):
 
     row: int | None = Field(None, description="1-based record/row number; 0 = CSV header")
     field: str
-    message: str
+    message: str = Field(description="What is wrong, in the request's language")
+    code: str | None = Field(None, description="The message's catalogue key (stable)")
+    line: int | None = Field(None, description="Invalid JSON: 1-based line of the error")
+    column: int | None = Field(None, description="Invalid JSON: 1-based column on that line")
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
 
-    type: str = Field(description="URI naming the problem type")
+    type: str = Field(
+        description="URI reference naming the problem type, relative to the request's URI "
+        "(`/problems/{slug}`: a page saying what it means, in Dutch or English)"
+    )
     title: str
     status: int
     detail: str
@@ -118,6 +134,33 @@ class RuleBrokenError(ServiceError):
         super().__init__(" ".join(v["message"] for v in violations), violations=violations)
 
 
+def said(cls: type[S], key: str, /, **params: object) -> S:
+    """A service error whose detail is the catalogue text ``key`` (English as raised).
+
+    ``raise said(ConflictError, "problem.conflict.profile_name", name=name)``: the handler
+    says it in the reader's language (see :func:`app.i18n.service_detail`).
+    """
+    return i18n.with_text(cls(t(key, "en", **params)), key, **params)
+
+
+def invalid(field: str, key: str, /, **params: object) -> InvalidInputError:
+    """A 422 naming one field; detail and message from the catalogue text ``key``."""
+    text = Msg.of(key, **params)
+    english = text.render("en")
+    error = InvalidInputError(english, [{"row": None, "field": field, "message": english,
+                                         "text": text}])  # fmt: skip
+    return i18n.with_text(error, key, **params)
+
+
+def invalid_json(error: str, line: int, column: int) -> InvalidInputError:
+    """A 422 for a body that is no JSON, naming the line and column (1-based) of the error."""
+    text = Msg.of("problem.invalid-input.json", line=line, column=column, error=error)
+    english = text.render("en")
+    row = {"row": None, "field": "body", "message": english, "text": text,
+           "line": line, "column": column}  # fmt: skip
+    return i18n.with_text(InvalidInputError(english, [row]), text.key, **dict(text.params))
+
+
 def problem_response(
     scope: Scope,
     status: int,
@@ -152,18 +195,22 @@ def problem(
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    detail = i18n.service_detail(exc, i18n.scope_lang(request.scope))
-    if isinstance(exc, NotFoundError) and "resource" in exc.members:
-        detail = i18n.not_found_detail(
-            exc.members["resource"], exc.key, i18n.scope_lang(request.scope)
-        )
-    return problem(request, exc.status, exc.slug, exc.title, detail, **exc.members)
+    lang = i18n.scope_lang(request.scope)
+    detail = i18n.service_detail(exc, lang)
+    plain = getattr(exc, "text", None) is None
+    if isinstance(exc, NotFoundError) and "resource" in exc.members and plain:
+        detail = i18n.not_found_detail(exc.members["resource"], exc.key, lang)
+    members = dict(exc.members)
+    if isinstance(members.get("errors"), list):
+        members["errors"] = i18n.said_rows(members["errors"], lang)
+    return problem(request, exc.status, exc.slug, exc.title, detail, **members)
 
 
 async def _input_file_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputFileError)
-    errors = [e.to_dict() for e in exc.errors]
-    detail = i18n.file_detail(exc.source, len(errors), i18n.scope_lang(request.scope))
+    lang = i18n.scope_lang(request.scope)
+    errors = [e.to_dict(lang) for e in exc.errors]
+    detail = i18n.file_detail(exc.source, len(errors), lang)
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
@@ -179,27 +226,50 @@ async def _matching_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, UnverifiedSolutionError):
         return await _unexpected(request, exc)
     field = exc.field or "body"
-    message = str(getattr(exc, "reason", "") or exc)
+    detail = message = str(getattr(exc, "reason", "") or exc)
+    if isinstance(exc, SettingsError):  # its reason in the reader's language
+        lang = i18n.scope_lang(request.scope)
+        message = exc.say(lang)
+        detail = t("problem.invalid-input.setting", lang, field=field, reason=message)
     errors = [{"row": None, "field": field, "message": message}]
-    return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=errors)
+    return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
-def _validation_rows(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _json_row(exc: RequestValidationError, err: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """FastAPI's ``json_invalid`` error (its loc is a character offset): line and column."""
+    offset = next((p for p in err.get("loc", ()) if isinstance(p, int)), 0)
+    body = exc.body if isinstance(exc.body, str) else ""
+    if isinstance(exc.body, bytes):
+        body = exc.body.decode("utf-8", "replace")
+    line, column = i18n.line_and_column(body, offset)
+    reason = str((err.get("ctx") or {}).get("error", err.get("msg", "")))
+    message = t("problem.invalid-input.json", lang, line=line, column=column, error=reason)
+    return {"row": None, "field": "body", "message": message,
+            "code": "problem.invalid-input.json", "line": line, "column": column}  # fmt: skip
+
+
+def _validation_rows(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
     rows = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            rows.append(_json_row(exc, err, lang))
+            continue
         loc = [p for p in err.get("loc", ()) if p != "body"]
         row = None
         if loc and isinstance(loc[0], int):
             row, loc = loc[0] + 1, loc[1:]
         field = ".".join(str(p) for p in loc) or "body"
-        rows.append({"row": row, "field": field, "message": err.get("msg", "invalid")})
+        rows.append({"row": row, "field": field, "message": i18n.validation_message(err, lang)})
     return rows
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _validation_rows(exc)
-    detail = i18n.request_detail(len(errors), i18n.scope_lang(request.scope))
+    lang = i18n.scope_lang(request.scope)
+    errors = _validation_rows(exc, lang)
+    detail = i18n.request_detail(len(errors), lang)
+    if len(errors) == 1 and errors[0].get("code") == "problem.invalid-input.json":
+        detail = errors[0]["message"]
     return problem(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 

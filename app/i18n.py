@@ -8,9 +8,10 @@ scope and answers with ``Content-Language``; :data:`app.deps.LangDep` hands it t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, TypeVar
 
-from texts import DEFAULT, has, negotiate, t
+from texts import DEFAULT, Msg, catalogue, has, negotiate, number, t
 
 SCOPE_KEY = "kring.lang"
 E = TypeVar("E", bound=Exception)
@@ -108,3 +109,52 @@ def geodata_detail(exc: Exception, lang: str) -> str:
     if "reason_code" in params:
         params["reason"] = t(f"geodata.reason.{params.pop('reason_code')}", lang)
     return t(key, lang, **params)
+
+
+def ignored_notice(columns: list[str], lang: str) -> str | None:
+    """The import's skipped columns in a sentence ("2 kolommen overgeslagen ..."), or None."""
+    if not columns:
+        return None
+    shown = ", ".join(columns)
+    return t("import.ignored", lang, count=len(columns), columns=shown)
+
+
+def line_and_column(document: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset in ``document``."""
+    before = document[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def said_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Problem ``errors`` with each catalogue ``text`` said in ``lang`` (its key as ``code``)."""
+    out = []
+    for row in rows:
+        text = row.get("text")
+        row = {k: v for k, v in row.items() if k != "text"}
+        if isinstance(text, Msg):
+            row.update(message=text.render(lang), code=text.key)
+        out.append(row)
+    return out
+
+
+@cache
+def _english_keys() -> dict[str, str]:
+    """English text -> its catalogue key (what our validators raise is the English text)."""
+    return {text: key for key, text in catalogue("en").items()}
+
+
+def validation_message(err: Mapping[str, Any], lang: str) -> str:
+    """Pydantic's message in ``lang`` (``validation.<type>`` in the catalogue), else its own."""
+    key = f"validation.{err.get('type')}"
+    if err.get("type") == "value_error":  # our validators raise the catalogue's English text
+        said = str((err.get("ctx") or {}).get("error", ""))
+        key = _english_keys().get(said, key)
+    given = (err.get("ctx") or {}).items()
+    ctx = {k: number(v, lang, 6) if isinstance(v, float) else v
+           for k, v in given if isinstance(v, str | int | float)}  # fmt: skip
+    if has(key):
+        try:
+            return t(key, lang, **ctx)
+        except KeyError:  # a context value the text does not expect is missing
+            pass
+    return str(err.get("msg", "invalid"))

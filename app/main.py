@@ -23,6 +23,7 @@ from app.routers import (
     invitations,
     links,
     meta,
+    problems,
     profiles,
     review,
     runs,
@@ -125,6 +126,7 @@ def create_app(*, dispatcher: bool = True) -> FastAPI:
     app.add_middleware(LanguageMiddleware)  # Accept-Language -> scope, Content-Language
     app.include_router(health.router)
     app.include_router(docs.router)  # GET /docs, /redoc and their assets
+    app.include_router(problems.router)  # GET /problems/{slug}: what a problem type means
     app.include_router(map_page.router)  # GET /map and /api/v1/boundaries/{layer}
     # the templates before firms: /firms/{external_id:path} would take 'template.xlsx'
     app.include_router(firm_templates.router, prefix=API_PREFIX)

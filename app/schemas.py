@@ -265,6 +265,14 @@ class FirmImportResult(FirmWriteResult):
     """What a file import did, and how the file was read."""
 
     read_as: ReadAsRead
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Header cells that name no kring column (e.g. plaats, adres), as "
+        "written: skipped, their values not stored",
+    )
+    notice: str | None = Field(
+        None, description="The skipped columns in a sentence, in the request's language"
+    )
 
 
 # --- links ------------------------------------------------------------------------------
@@ -568,22 +576,47 @@ class ProfileCreate(_Strict):
     purpose: Purpose = Field(_PURPOSE.default, description=_PURPOSE.en)
     description: str | None = Field(None, max_length=2000)
     scheme_id: str | None = setting_info(setting_field("scheme_id"))
-    constraints: RunConstraints | None = None  # type: ignore[valid-type]
+    constraints: RunConstraints | None = Field(  # type: ignore[valid-type]
+        None,
+        description="The profile's constraint settings (as a run's); the answer uses the "
+        "same name.  `settings`, its old name (which also held time_limit_s and seed), is "
+        "still read (deprecated)",
+    )
     filters: RunFilters | None = None
     time_limit_s: float | None = setting_info(setting_field("time_limit_s"), _SERVICE_DEFAULT)
     seed: int | None = setting_info(setting_field("seed"))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_settings_name(cls, data: Any) -> Any:
+        """Read the deprecated ``settings`` member as ``constraints`` (+ time limit, seed)."""
+        if not isinstance(data, dict) or "settings" not in data or "constraints" in data:
+            return data
+        data = dict(data)
+        old = data.pop("settings")
+        if isinstance(old, dict):
+            old = dict(old)
+            for key in ("time_limit_s", "seed"):
+                if key in old and key not in data:
+                    data[key] = old.pop(key)
+        data["constraints"] = old
+        return data
+
 
 class ProfileVersionRead(BaseModel):
-    """One saved version of a profile."""
+    """One saved version of a profile (the members of ``ProfileCreate``: it can be sent back)."""
 
     version: int
     name: str
     purpose: str
     description: str | None
     scheme_id: str | None
-    settings: dict[str, Any] = Field(description="RunSettings values set by the profile")
+    constraints: dict[str, Any] = Field(
+        description="The constraint settings the profile sets (as sent in `constraints`)"
+    )
     filters: dict[str, Any] | None
+    time_limit_s: float | None = Field(None, description="Default wall-clock limit")
+    seed: int | None = None
     created_at: UtcDatetime
 
 
@@ -703,7 +736,10 @@ class AttemptRead(BaseModel):
 
     group: int | None
     size: int
-    broken: list[str]
+    broken: list[str] = Field(description="The rules the group breaks, in words")
+    broken_codes: list[str] = Field(
+        default_factory=list, description="Their catalogue keys (stable), in the same order"
+    )
     description: str
 
 

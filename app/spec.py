@@ -133,12 +133,36 @@ def add_examples(document: dict[str, Any]) -> None:
                 parameter["example"] = PARAMETER_EXAMPLES[parameter["name"]]
 
 
+ACCEPT_LANGUAGE = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "description": "The language of every text in the answer (problem title and detail, "
+    "explanations, reasons, advice, export headers): `nl` (Dutch, the default when the header "
+    "is missing or names neither) or `en` (English), chosen by quality as in RFC 9110, e.g. "
+    "`en-GB,en;q=0.9`.  Codes stay beside the words whatever the language; the answer's "
+    "`Content-Language` header names the language used.",
+    "schema": {"type": "string", "default": "nl", "examples": ["nl", "en", "en-GB,en;q=0.9"]},
+}
+
+
+def declare_accept_language(document: dict[str, Any]) -> None:
+    """Declare the optional ``Accept-Language`` header on every operation (inline, so that
+    every generator and reader of ``parameters`` sees ``name`` and ``in``)."""
+    for op in _operations(document).values():
+        parameters = op.setdefault("parameters", [])
+        named = {str(p.get("name", "")).lower() for p in parameters if p.get("in") == "header"}
+        if "accept-language" not in named:
+            parameters.append(copy.deepcopy(ACCEPT_LANGUAGE))
+
+
 def finish(document: dict[str, Any]) -> dict[str, Any]:
     """Finish FastAPI's document in place (idempotent) and return it."""
     add_binary_formats(document)
     declare_binary_responses(document)
     add_examples(document)
     name_operations(document)
+    declare_accept_language(document)
     return document
 
 

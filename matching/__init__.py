@@ -33,6 +33,7 @@ from matching.engines.solve import solve
 from matching.engines.warmup import warm_kernels
 from matching.rules.unassigned import REASONS, unassigned_reasons
 from matching.sme.build import build_instance
+from matching.sme.columns import FIRM_ALIASES, ignored_columns
 from matching.sme.eligibility import failed_rules, settings_rule
 from matching.sme.explanation import (
     need_label,
@@ -70,6 +71,7 @@ from matching.sme.template import template_csv, template_xlsx
 
 __all__ = [
     "AFFINITY_FIELDS",
+    "FIRM_ALIASES",
     "GROUP_SCORES",
     "MAX_FIRM_COUNT",
     "MAX_LENGTHS",
@@ -113,6 +115,7 @@ __all__ = [
     "firms_to_csv",
     "generate_cohort",
     "group_report",
+    "ignored_columns",
     "is_need_code",
     "need_label",
     "pairs_to_csv",

@@ -11,6 +11,7 @@ may use it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -74,9 +75,32 @@ def t(key: str, lang: str = DEFAULT, /, **params: object) -> str:
         For a key that is not in the catalogue (or a placeholder without a value).
     """
     texts = catalogue(lang)
+    params = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in params.items()}
     if params.get("count") == 1 and f"{key}.one" in texts:
         key = f"{key}.one"  # the singular form, where the catalogue has one
     return texts[key].format(**params)
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A text to say later, in the reader's language: a catalogue key and its values.
+
+    Libraries that must not know the reader (``matching``, ``geodata``) keep a ``Msg``
+    beside their English message; the caller renders it.  A value may be a ``Msg`` itself
+    (rendered in the same language), e.g. a postcode error's reason.
+    """
+
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, /, **params: object) -> Msg:
+        """``Msg.of("import.cell.nul")``, ``Msg.of("import.cell.too_long", length=..)``."""
+        return cls(key, tuple(params.items()))
+
+    def render(self, lang: str = DEFAULT) -> str:
+        """The text in ``lang`` (see :func:`t`)."""
+        return t(self.key, lang, **dict(self.params))
 
 
 def has(key: str) -> bool:
@@ -144,4 +168,4 @@ def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
     return best
 
 
-__all__ = ["DEFAULT", "LANGS", "catalogue", "has", "negotiate", "number", "po_path", "t"]
+__all__ = ["DEFAULT", "LANGS", "Msg", "catalogue", "has", "negotiate", "number", "po_path", "t"]

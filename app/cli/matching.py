@@ -76,7 +76,7 @@ def _read(path: Path, lang: str = "nl") -> list[list[str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise _fail(t("cli.cannot_read", lang, path=path, error=exc), lang) from None
-    return read_table(data, source=str(path), filename=path.name).rows
+    return read_table(data, source=str(path), filename=path.name, lang=lang).rows
 
 
 def solve(
@@ -105,10 +105,13 @@ def solve(
     """
     import json
 
+    from app.i18n import ignored_notice
     from matching import (
+        FIRM_ALIASES,
         InputFileError,
         RunSettings,
         SettingsError,
+        ignored_columns,
         read_firms_rows,
         read_pairs_rows,
         reason_label,
@@ -121,9 +124,14 @@ def solve(
     try:
         settings = RunSettings.from_dict(ctx.meta.get(SETTINGS, {}))
     except SettingsError as exc:
-        raise _fail(str(exc), lang) from None
+        message = t("problem.invalid-input.setting", lang, field=exc.field, reason=exc.say(lang))
+        raise _fail(message, lang) from None
     try:
-        firms = read_firms_rows(_read(smes, lang), source=str(smes))
+        rows = _read(smes, lang)
+        firms = read_firms_rows(rows, source=str(smes))
+        notice = ignored_notice(ignored_columns(rows[0], FIRM_ALIASES), lang)
+        if notice is not None:
+            typer.echo(f"{smes}: {notice}", err=True)
         ids = {f.external_id for f in firms}
         pairs = {
             name: []
@@ -133,7 +141,7 @@ def solve(
         }
     except InputFileError as exc:
         for error in exc.errors:
-            typer.echo(f"{exc.source}: {error}", err=True)
+            typer.echo(f"{exc.source}: {error.where(lang)}", err=True)
         count = len(exc.errors)
         raise _fail(t("cli.invalid_file", lang, source=exc.source, count=count), lang) from None
     with _ProgressBar(lang) as update:

@@ -10,10 +10,40 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from texts import LANGS, t
+
 ROLES = ("viewer", "member", "manager", "admin")
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise typer.BadParameter("nl | en")
+    return lang
+
+
+Lang = Annotated[
+    str, typer.Option("--lang", callback=_lang, help="Language of the messages: nl or en.")
+]
+
+
+def _fail(message: str, lang: str, code: int = 1) -> typer.Exit:
+    """Print ``fout: ...`` / ``error: ...`` on stderr; the exit to raise."""
+    typer.echo(t("cli.error", lang, message=message), err=True)
+    return typer.Exit(code)
+
+
+def _said(exc: Exception, lang: str) -> str:
+    """A service error's detail in ``lang`` (as the HTTP API would say it)."""
+    from app.errors import NotFoundError
+    from app.i18n import not_found_detail, service_detail
+
+    if isinstance(exc, NotFoundError) and "resource" in exc.members:
+        return not_found_detail(exc.members["resource"], exc.key, lang)
+    return service_detail(exc, lang)
 
 
 def _upgrade() -> None:
@@ -25,22 +55,22 @@ def _upgrade() -> None:
     upgrade(get_settings())
 
 
-def db_upgrade() -> None:
+def db_upgrade(lang: Lang = "nl") -> None:
     """Migrate the configured database (KRING_DATABASE_URL) to the newest schema."""
     _upgrade()
-    typer.echo("database at the newest revision")
+    typer.echo(t("cli.db_upgraded", lang))
 
 
 def _role(role: str) -> str:
     if role not in ROLES:
-        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}")
+        raise typer.BadParameter(" | ".join(ROLES))
     return role
 
 
 def _holder(holder: str) -> str:
     holder = holder.strip()
     if not holder or len(holder) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in holder):
-        raise typer.BadParameter("1-200 characters without control characters")
+        raise typer.BadParameter("1-200")
     return holder
 
 
@@ -57,6 +87,7 @@ def create_org(
         help="The platform operator's organisation: its admins create organisations and "
         "issue keys for any organisation over the API",
     ),
+    lang: Lang = "nl",
 ) -> None:
     """Create an organisation and its first API key (the key is the last line of output)."""
     from app.config import get_settings
@@ -72,10 +103,10 @@ def create_org(
                 db, name=name, role=Role(role), settings=settings, holder=holder, platform=platform
             )
         except ConflictError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
-            raise typer.Exit(1) from None
-    kind = "platform organisation" if platform else "organisation"
-    typer.echo(f"{kind} {issued.organisation_id} {name!r}, key role {role}, holder {holder!r}:")
+            raise _fail(_said(exc, lang), lang) from None
+    key = "cli.platform_org_created" if platform else "cli.org_created"
+    typer.echo(t(key, lang, id=issued.organisation_id, name=repr(name), role=role,
+                 holder=repr(holder)))  # fmt: skip
     typer.echo(issued.key)
 
 
@@ -87,6 +118,7 @@ def create_key(
     expires_in_days: float | None = typer.Option(
         None, min=0.0, help="The key stops working after this many days (default: never)"
     ),
+    lang: Lang = "nl",
 ) -> None:
     """Create another API key for an existing organisation (the key is the last line)."""
     from app.config import get_settings
@@ -99,8 +131,7 @@ def create_key(
     with open_session(settings) as db:
         org = find_organisation(db, organisation)
         if org is None:
-            typer.echo(f"error: no organisation named {organisation!r}", err=True)
-            raise typer.Exit(1)
+            raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
         expires = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
         issued = issue(
             db,
@@ -112,12 +143,15 @@ def create_key(
             expires_at=expires,
         )
         db.commit()
-    until = "" if expires is None else f", expires {expires.isoformat(timespec='seconds')}"
-    typer.echo(f"key {issued.key_id} for {organisation!r}, role {role}, holder {holder!r}{until}:")
+    until = "-" if expires is None else expires.isoformat(timespec="seconds")
+    typer.echo(t("cli.key_created", lang, id=issued.key_id, name=repr(organisation), role=role,
+                 holder=repr(holder), until=until))  # fmt: skip
     typer.echo(issued.key)
 
 
-def revoke_key(key_id: int = typer.Argument(..., help="Key id (see list-keys)")) -> None:
+def revoke_key(
+    key_id: int = typer.Argument(..., help="Key id (see list-keys)"), lang: Lang = "nl"
+) -> None:
     """Revoke an API key at once; requests with it answer 401 from now on."""
     from app.config import get_settings
     from app.db import open_session
@@ -128,12 +162,13 @@ def revoke_key(key_id: int = typer.Argument(..., help="Key id (see list-keys)"))
         try:
             row = revoke(db, key_id)
         except NotFoundError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
-            raise typer.Exit(1) from None
-        typer.echo(f"key {row.id} ({row.prefix}...) revoked at {row.revoked_at}")
+            raise _fail(_said(exc, lang), lang) from None
+        typer.echo(t("cli.key_revoked", lang, id=row.id, prefix=row.prefix, at=row.revoked_at))
 
 
-def list_keys(organisation: str = typer.Argument(..., help="Organisation name")) -> None:
+def list_keys(
+    organisation: str = typer.Argument(..., help="Organisation name"), lang: Lang = "nl"
+) -> None:
     """List an organisation's keys: id, prefix, role, holder, label, created, expires, revoked."""
     from app.config import get_settings
     from app.db import open_session
@@ -143,8 +178,7 @@ def list_keys(organisation: str = typer.Argument(..., help="Organisation name"))
     with open_session(get_settings()) as db:
         org = find_organisation(db, organisation)
         if org is None:
-            typer.echo(f"error: no organisation named {organisation!r}", err=True)
-            raise typer.Exit(1)
+            raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
         typer.echo("id\tprefix\trole\tholder\tlabel\tcreated_at\texpires_at\trevoked_at")
         for k in keys_of(db, org):
             cells = (
@@ -162,6 +196,7 @@ def list_keys(organisation: str = typer.Argument(..., help="Organisation name"))
 
 def export_org(
     organisation: str = typer.Argument(..., help="Organisation name"),
+    lang: Lang = "nl",
 ) -> None:
     """Write an organisation's data as JSON to stdout (firms, pairs, profiles, runs, groups)."""
     from app.config import get_settings
@@ -172,14 +207,14 @@ def export_org(
     with open_session(get_settings()) as db:
         org = find_organisation(db, organisation)
         if org is None:
-            typer.echo(f"error: no organisation named {organisation!r}", err=True)
-            raise typer.Exit(1)
+            raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
         typer.echo(json.dumps(export_organisation(db, org), ensure_ascii=False, indent=1))
 
 
 def import_org(
     path: str = typer.Argument(..., help="A file written by `kring admin export`"),
     name: str | None = typer.Option(None, "--as", help="Import under another name"),
+    lang: Lang = "nl",
 ) -> None:
     """Restore an organisation from an export (all or nothing; the name must be free)."""
     from app.config import get_settings
@@ -187,24 +222,24 @@ def import_org(
     from app.errors import ServiceError
     from app.services.backup import import_organisation
 
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _fail(t("cli.cannot_read", lang, path=path, error=exc), lang) from None
     with open_session(get_settings()) as db:
         try:
             org = import_organisation(db, data, name=name)
         except ServiceError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
-            raise typer.Exit(1) from None
-        typer.echo(f"organisation {org.id} {org.name!r} imported (create keys with create-key)")
+            raise _fail(_said(exc, lang), lang) from None
+        typer.echo(t("cli.org_imported", lang, id=org.id, name=repr(org.name)))
 
 
-def _refuse_without_pepper() -> None:
+def _refuse_without_pepper(lang: str = "nl") -> None:
     """Exit 2 with the reason when the server must not start (no KRING_API_KEY_PEPPER)."""
     from app.config import get_settings, pepper_problem
 
-    refused = pepper_problem(get_settings())
-    if refused:
-        typer.echo(f"error: {refused}", err=True)
-        raise typer.Exit(2)
+    if pepper_problem(get_settings()):
+        raise _fail(t("cli.pepper_missing", lang), lang, 2)
 
 
 def serve(
@@ -218,11 +253,12 @@ def serve(
         "executor runs once, in this supervising process, and new runs start at its next "
         "poll (KRING_POLL_INTERVAL_S)",
     ),
+    lang: Lang = "nl",
 ) -> None:
     """Start the API server (uvicorn) with the run executor."""
     import uvicorn
 
-    _refuse_without_pepper()
+    _refuse_without_pepper(lang)
     if workers == 1:
         uvicorn.run(
             "app.main:create_app",
@@ -263,6 +299,7 @@ def demo(
     port: int = typer.Option(8000, help="TCP port"),
     time_limit_s: float = typer.Option(20.0, help="Time limit of the first run"),
     no_serve: bool = typer.Option(False, "--no-serve", help="Load data, do not serve"),
+    lang: Lang = "nl",
 ) -> None:
     """Migrate, create the demo organisation and keys, load a cohort, start a run, serve."""
     from app.config import get_settings
@@ -275,27 +312,21 @@ def demo(
     _upgrade()
     info = prepare_demo(settings, n_firms=firms, time_limit_s=time_limit_s)
     base = f"http://{host}:{port}"
-    typer.echo(
-        f"demo organisation {info.organisation!r}: {info.firms} firms, "
-        f"{info.competitors} competitor pairs, run {info.run_id} ({info.run_status})"
-    )
-    typer.echo(f"map:           {base}/map?run={info.run_id}")
-    typer.echo(f"API docs:      {base}/docs")
-    typer.echo(f"run status:    {base}/api/v1/runs/{info.run_id}")
-    typer.echo(f"groups (GeoJSON): {base}/api/v1/runs/{info.run_id}/groups.geojson")
-    typer.echo(f"try: curl -H 'X-API-Key: {info.key}' {base}/api/v1/runs/{info.run_id}")
-    typer.echo(
-        "demo API key (manager): a programme manager's key: accept or reject groups, "
-        "edit profiles, read the audit log, and everything the member key does:"
-    )
+    status = t(f"map.run_status.{info.run_status}", lang)
+    typer.echo(t("cli.demo.loaded", lang, name=repr(info.organisation), firms=info.firms,
+                 pairs=info.competitors, run=info.run_id, status=status))  # fmt: skip
+    for key, url in (("map", f"/map?run={info.run_id}"), ("docs", "/docs"),
+                     ("run", f"/api/v1/runs/{info.run_id}"),
+                     ("geojson", f"/api/v1/runs/{info.run_id}/groups.geojson")):  # fmt: skip
+        typer.echo(f"{t(f'cli.demo.{key}', lang) + ':':<18}{base}{url}")
+    curl = f"curl -H 'X-API-Key: {info.key}' {base}/api/v1/runs/{info.run_id}"
+    typer.echo(t("cli.demo.try", lang, command=curl))
+    typer.echo(t("cli.demo.manager_key", lang))
     typer.echo(info.manager_key)
-    typer.echo(
-        "demo API key (member): import firms and pairs, start and cancel runs, "
-        "read groups and the map:"
-    )
+    typer.echo(t("cli.demo.member_key", lang))
     typer.echo(info.key)
     if not no_serve:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, lang=lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from app.deps import DbDep, LangDep, MemberDep, SettingsDep
 from app.errors import problem_responses
+from app.i18n import ignored_notice
 from app.schemas import (
     FirmCreate,
     FirmImportResult,
@@ -51,11 +52,13 @@ def import_firms(
 ) -> FirmImportResult:
     """Import a CSV or xlsx file of firms; any bad row rejects the file, every one is listed."""
     data, name = file.file.read(), file.filename or "upload.csv"
-    created, updated, ids, read_as = imports.import_firms_file(
+    created, updated, ids, read_as, ignored = imports.import_firms_file(
         db, caller, data, name, settings, sheet=sheet, lang=lang
     )
     how = ReadAsRead.model_validate(read_as)
-    return FirmImportResult(created=created, updated=updated, external_ids=ids, read_as=how)
+    notice = ignored_notice(ignored, lang)
+    return FirmImportResult(created=created, updated=updated, external_ids=ids, read_as=how,
+                            ignored_columns=ignored, notice=notice)  # fmt: skip
 
 
 @router.get("", operation_id="firms-list", response_model=FirmList)

@@ -15,6 +15,7 @@ from app.schemas import (
     ProfileVersionRead,
 )
 from app.services import profiles as service
+from app.services.profiles import TOP_LEVEL
 
 router = APIRouter(
     prefix="/profiles", tags=["profiles"], responses=problem_responses(401, 403, 404, 409, 422, 500)
@@ -28,8 +29,10 @@ def _version(row: Profile | ProfileVersion) -> dict[str, object]:
         "purpose": row.purpose,
         "description": row.description,
         "scheme_id": row.scheme_id,
-        "settings": row.settings,
+        "constraints": {k: v for k, v in row.settings.items() if k not in TOP_LEVEL},
         "filters": row.filters,
+        "time_limit_s": row.settings.get("time_limit_s"),
+        "seed": row.settings.get("seed"),
     }
 
 

@@ -14,7 +14,7 @@ from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.errors import InvalidInputError
+from app.errors import invalid, invalid_json
 from matching import read_table
 
 
@@ -70,8 +70,7 @@ async def receive_body(request: Request) -> Body:
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
-        message = "send the CSV as multipart field 'file'"
-        raise InvalidInputError(message, [{"row": None, "field": "file", "message": message}])
+        raise invalid("file", "problem.invalid-input.no_file_field")
     data = await upload.read()  # type: ignore[union-attr]
     return Body(file=data, filename=getattr(upload, "filename", "") or "upload.csv")
 
@@ -87,11 +86,10 @@ def json_or_csv(
         return None, decode_text(body.file, body.filename), body.filename
     try:
         raw = json.loads(body.json or b"")
-    except ValueError:
-        message = "the body is not valid JSON"
-        raise InvalidInputError(
-            message, [{"row": None, "field": "body", "message": message}]
-        ) from None
+    except json.JSONDecodeError as exc:
+        raise invalid_json(exc.msg, exc.lineno, exc.colno) from None
+    except ValueError as exc:  # e.g. bytes that are no UTF-8
+        raise invalid_json(str(exc), 1, 1) from None
     try:
         items = TypeAdapter(list[item]).validate_python(raw)  # type: ignore[valid-type]
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from sqlalchemy import Date, DateTime, Table, insert, select
 from sqlalchemy.orm import Session
 
 from app.db import Base
-from app.errors import ConflictError, InvalidInputError
+from app.errors import ConflictError, invalid, said
 from app.ids import RANDOM_TABLES
 from app.models import ORG_KEY, ApiKey, Organisation
 from app.services.organisations import find_organisation
@@ -111,16 +111,12 @@ def _decode(table: Table, record: dict[str, Any]) -> dict[str, Any]:
     values = dict(record)
     for name, value in record.items():
         if name not in table.c:
-            raise _invalid(f"tables.{table.name}.{name}", "unknown column")
+            raise invalid(f"tables.{table.name}.{name}", "problem.invalid-input.backup_column")
         if isinstance(value, str) and isinstance(table.c[name].type, DateTime):
             values[name] = datetime.fromisoformat(value)
         elif isinstance(value, str) and isinstance(table.c[name].type, Date):
             values[name] = date.fromisoformat(value)
     return values
-
-
-def _invalid(field: str, message: str) -> InvalidInputError:
-    return InvalidInputError(message, [{"row": None, "field": field, "message": message}])
 
 
 def import_organisation(
@@ -151,14 +147,16 @@ def import_organisation(
         columns; nothing is written.
     """
     if data.get("format") != FORMAT or data.get("version") != VERSION:
-        raise _invalid("format", f"not a {FORMAT} version {VERSION} document")
+        raise invalid("format", "problem.invalid-input.backup_format", format=FORMAT,
+                      version=VERSION)  # fmt: skip
     org_name = name or data["organisation"]["name"]
     if find_organisation(db, org_name) is not None:  # names are unique in any case
-        raise ConflictError(f"an organisation named {org_name!r} (in any case) already exists")
+        raise said(ConflictError, "problem.conflict.organisation_name", name=repr(org_name))
     known = {t.name for t in _owned_tables()}
     unknown = set(data["tables"]) - known
     if unknown:
-        raise _invalid("tables", f"unknown table(s): {', '.join(sorted(unknown))}")
+        raise invalid("tables", "problem.invalid-input.backup_tables",
+                      tables=", ".join(sorted(unknown)), count=len(unknown))  # fmt: skip
     try:
         org = Organisation(name=org_name)
         db.add(org)

@@ -3,7 +3,7 @@
 A programme manager moves a firm to another group, swaps two firms, adds an unassigned
 firm, removes one, splits or merges groups (``lock``/``unlock`` live beside them).  Every
 edit is applied to a copy of the run's current groups, the changed groups are checked by
-:func:`matching.verify` against the run's own settings, firms and competitor pairs, and
+:func:`matching.core.verify` against the run's own settings, firms and competitor pairs, and
 only a clean result is stored: the groups' members, explanations and scores, one
 ``run_edit`` row (who, when, before and after) and an audit entry, in one transaction.
 A refused edit names the broken rule in words and changes nothing.  The optimiser's

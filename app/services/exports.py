@@ -23,6 +23,7 @@ from app.services.privacy import FirmView, firm_view
 from app.services.results import explanation, unassigned_words
 from app.services.review import group_by_number, groups_of, succeeded_run
 from app.services.spreadsheet import (
+    EXCEL_NL,
     RFC4180,
     Dialect,
     csv_header,
@@ -217,10 +218,11 @@ def application_csv(pack: dict[str, Any], lang: str = "nl", dialect: Dialect = R
     """The pack as CSV: one line per member with the group's scheme, theme and lead.
 
     The header is in ``lang`` (:func:`~app.services.spreadsheet.csv_header`); ``dialect`` as in
-    :func:`app.services.spreadsheet.write_csv`.
+    :func:`app.services.spreadsheet.write_csv` (``excel-nl``: the theme by its label).
     """
+    theme = pack["theme_label"] if dialect == EXCEL_NL and pack["theme"] else pack["theme"]
     common = {"scheme_id": pack["scheme"] and pack["scheme"]["id"],
-              "group_number": pack["group_number"], "theme": pack["theme"],
+              "group_number": pack["group_number"], "theme": theme,
               "lead_applicant": pack["lead_applicant"]["suggested_member"]}  # fmt: skip
     rows = ({**common, **member} for member in pack["members"])
     header = csv_header(PACK_COLUMNS, lang)

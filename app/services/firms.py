@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.convert import firm_values, row_to_record, validate_firm_records
-from app.errors import InvalidInputError, NotFoundError
+from app.errors import NotFoundError, invalid
 from app.models import (
     CompetitorLink,
     Firm,
@@ -42,8 +42,8 @@ UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany
 def check_row_limit(count: int, settings: Settings) -> None:
     """Raise 422 when a request carries more rows than ``settings.max_rows``."""
     if count > settings.max_rows:
-        message = f"{count} rows exceed the limit of {settings.max_rows} per request"
-        raise InvalidInputError(message, [{"row": None, "field": "rows", "message": message}])
+        raise invalid("rows", "problem.invalid-input.too_many_rows", count=count,
+                      limit=settings.max_rows)  # fmt: skip
 
 
 def data_rows(text: str) -> int:

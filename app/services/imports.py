@@ -28,7 +28,7 @@ from app.models import bind_organisation
 from app.run_process import die_with_parent, lower_priority
 from app.services import firms
 from app.services.organisations import Caller
-from matching import InputFileError, RowError, read_table
+from matching import FIRM_ALIASES, InputFileError, RowError, ignored_columns, read_table
 
 log = structlog.get_logger("kring.imports")
 _pool: ProcessPoolExecutor | None = None
@@ -45,7 +45,7 @@ def _start_child(parent_pid: int, settings: Settings) -> None:
     configure_logging(settings)
 
 
-FileResult = tuple[int, int, list[str], dict[str, str]]
+FileResult = tuple[int, int, list[str], dict[str, str], list[str]]
 
 
 def _import_file(
@@ -56,7 +56,8 @@ def _import_file(
     table = read_table(data, source=filename, filename=filename, sheet=sheet,
                        require_rows=True, max_rows=settings.max_rows, lang=lang)  # fmt: skip
     created, updated, ids = firms.import_firm_rows(db, caller, table.rows, filename)
-    return created, updated, ids, table.read_as.to_dict()
+    ignored = ignored_columns(table.rows[0], FIRM_ALIASES)
+    return created, updated, ids, table.read_as.to_dict(), ignored
 
 
 _JOBS = {"csv": firms.import_firms_csv, "records": firms.upsert_firms, "file": _import_file}
@@ -71,9 +72,9 @@ def _import_in_child(
         try:
             return "ok", _JOBS[job](db, caller, *args, settings)  # type: ignore[operator]
         except InputFileError as exc:  # its constructor's arguments do not survive pickling
-            return "file", (exc.source, [(e.row, e.field, e.message) for e in exc.errors])
+            return "file", (exc.source, [(e.row, e.field, e.message, e.text) for e in exc.errors])
         except ServiceError as exc:
-            return "service", (type(exc), exc.detail, exc.members)
+            return "service", (type(exc), exc.detail, exc.members, getattr(exc, "text", None))
         except Exception as exc:
             log.exception("import_failed", organisation_id=caller.organisation_id)
             return "error", type(exc).__name__
@@ -113,9 +114,11 @@ def _in_import_process(
         source, errors = value  # type: ignore[misc]
         raise InputFileError(source, [RowError(*e) for e in errors])
     if kind == "service":
-        cls, detail, members = value  # type: ignore[misc]
+        cls, detail, members, text = value  # type: ignore[misc]
         error = cls.__new__(cls)
         ServiceError.__init__(error, detail, **members)
+        if text is not None:  # the catalogue text (app.i18n.with_text) survives the process
+            error.text = text
         raise error
     if kind == "error":
         raise RuntimeError(f"the import process failed ({value}); see its log")
@@ -143,8 +146,8 @@ def import_firms_file(
     """Read and import an uploaded firm file (CSV or xlsx bytes) in the import process.
 
     Reading a 50,000-row workbook takes seconds of Python, so with the ``process``/``celery``
-    executor it happens in the import process too; returns the counts, the ids and what was
-    read (``ReadAs.to_dict()``).
+    executor it happens in the import process too; returns the counts, the ids, what was
+    read (``ReadAs.to_dict()``) and the header cells skipped as no kring column.
     """
     if _inline(settings):
         return _import_file(db, caller, data, filename, sheet, lang, settings)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from app.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, said
 from app.i18n import with_text
 from app.models import ApiKey, Organisation, Role, utcnow
 
@@ -94,7 +94,7 @@ def create_organisation(
 ) -> IssuedKey:
     """Create an organisation and its first key; 409 when the name is taken in any case."""
     if find_organisation(db, name) is not None:
-        raise ConflictError(f"an organisation named {name!r} (in any case) already exists")
+        raise said(ConflictError, "problem.conflict.organisation_name", name=repr(name))
     try:
         org = Organisation(name=name, is_platform=platform)
         db.add(org)
@@ -105,9 +105,7 @@ def create_organisation(
         db.commit()
     except IntegrityError:  # created at the same moment by another request
         db.rollback()
-        raise ConflictError(
-            f"an organisation named {name!r} (in any case) already exists"
-        ) from None
+        raise said(ConflictError, "problem.conflict.organisation_name", name=repr(name)) from None
     return issued
 
 

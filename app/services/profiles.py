@@ -13,38 +13,60 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError, invalid, said
+from app.i18n import with_text
 from app.models import Profile, ProfileVersion
 from app.schemas import TOP_LEVEL, ProfileCreate, ProfileSettings, RunFilters
 from app.services import audit
 from app.services.organisations import Caller
-from geodata.boundaries import normalise_province
+from geodata.boundaries import normalise_province, province_names
 from geodata.errors import GeodataError
 from matching import RunSettings, SettingsError, catalogue, is_need_code, setting_field
+from texts import Msg
 
 _JOINT = {name: setting_field(name).default for name in ("min_size", "max_size", "max_pair_km")}
 JOINT_TRAINING = "Gezamenlijke scholing (10\u201315, 50 km)"
 PEER_LEARNING = "Peer-learning kring (8\u201312, 30 km)"
 
 
-def invalid(field: str, message: str) -> InvalidInputError:
-    """A 422 naming one field."""
-    return InvalidInputError(message, [{"row": None, "field": field, "message": message}])
+def _request_field(field: str) -> str:
+    field = field.replace("affinity_weights.", "affinity.")  # the request's name
+    return field if field in TOP_LEVEL else f"constraints.{field}"
 
 
 def validate_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate run settings with ``matching.RunSettings``; 422 naming the field otherwise."""
-    try:
-        return RunSettings.from_dict(values).to_dict()
-    except SettingsError as exc:
-        field = exc.field.replace("affinity_weights.", "affinity.")  # the request's name
-        field = field if field in TOP_LEVEL else f"constraints.{field}"
-        raise invalid(field, exc.reason) from None
+    """Validate run settings with ``matching.RunSettings``; 422 naming every bad field.
+
+    ``RunSettings`` stops at its first problem; each offending setting is set back to its
+    default and the rest checked again, so the answer lists them all at once.
+    """
+    values, found = dict(values), []
+    while True:
+        try:
+            settings = RunSettings.from_dict(values).to_dict()
+        except SettingsError as exc:
+            found.append(exc)
+            top = exc.field.split(".")[0]
+            if top not in values or len(found) > 2 * len(TOP_LEVEL) + 40:
+                break
+            del values[top]  # its default; go on to the next problem
+            continue
+        if not found:
+            return settings
+        break
+    rows = [{"row": None, "field": _request_field(e.field), "message": e.reason,
+             "text": e.text} for e in found]  # fmt: skip
+    first = found[0].text or found[0].reason
+    detail = Msg.of("problem.invalid-input.settings", count=len(rows), field=rows[0]["field"],
+                    reason=first)  # fmt: skip
+    error = InvalidInputError(detail.render("en"), rows)
+    raise with_text(error, detail.key, **dict(detail.params))
 
 
 def validate_filters(body: RunFilters | None) -> dict[str, Any]:
@@ -52,14 +74,19 @@ def validate_filters(body: RunFilters | None) -> dict[str, Any]:
     if body is None:
         return {}
     filters = body.model_dump(exclude_none=True)
-    try:
-        if "provinces" in filters:
-            filters["provinces"] = [normalise_province(p) for p in filters["provinces"]]
-    except GeodataError as exc:
-        raise invalid("filters.provinces", str(exc)) from None
+    provinces = []
+    for name in filters.get("provinces", []):
+        try:
+            provinces.append(normalise_province(name))
+        except GeodataError:
+            raise invalid("filters.provinces", "problem.invalid-input.province", name=repr(name),
+                          names=", ".join(province_names())) from None  # fmt: skip
+    if "provinces" in filters:
+        filters["provinces"] = provinces
     unknown = [c for c in filters.get("needs", []) if not is_need_code(c)]
     if unknown:
-        raise invalid("filters.needs", f"unknown need code(s): {', '.join(unknown)}")
+        raise invalid("filters.needs", "problem.invalid-input.unknown_needs",
+                      codes=", ".join(unknown), count=len(unknown))  # fmt: skip
     return filters
 
 
@@ -128,10 +155,11 @@ def _values(body: ProfileCreate) -> dict[str, Any]:
             values[key] = getattr(body, key)
     try:  # the stored settings keep to the published model, bounds included
         ProfileSettings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise invalid(loc if loc in TOP_LEVEL else f"constraints.{loc}", first["msg"]) from None
+    except ValidationError as exc:  # every bad value at once, in the reader's language
+        raise RequestValidationError([
+            {**e, "loc": ("body", *_request_field(".".join(map(str, e["loc"]))).split("."))}
+            for e in exc.errors()
+        ]) from None  # fmt: skip
     validate_settings({**values, "purpose": body.purpose, "scheme_id": body.scheme_id})
     return values
 
@@ -149,7 +177,7 @@ def _commit(db: Session, name: str) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise ConflictError(f"a profile named {name!r} already exists") from None
+        raise said(ConflictError, "problem.conflict.profile_name", name=repr(name)) from None
 
 
 def list_profiles(db: Session, caller: Caller) -> list[Profile]:
@@ -177,7 +205,7 @@ def create_profile(db: Session, caller: Caller, body: ProfileCreate) -> Profile:
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise ConflictError(f"a profile named {body.name!r} already exists") from None
+        raise said(ConflictError, "problem.conflict.profile_name", name=repr(body.name)) from None
     db.add(_version(profile, caller.key_id))
     audit.record(db, caller, "profile.create", "profile", profile.id, name=profile.name,
                  version=1, purpose=profile.purpose)  # fmt: skip
@@ -188,7 +216,7 @@ def create_profile(db: Session, caller: Caller, body: ProfileCreate) -> Profile:
 def _editable(db: Session, caller: Caller, profile_id: int) -> Profile:
     profile = get_profile(db, caller, profile_id)
     if profile.builtin:
-        raise ConflictError(f"profile {profile_id} is built in and read-only; save a copy")
+        raise said(ConflictError, "problem.conflict.profile_builtin", profile=profile_id)
     return profile
 
 

@@ -17,11 +17,12 @@ from app.i18n import with_text
 from app.models import Firm, Group, GroupMember, Run, RunStatus, UnassignedFirm
 from app.services.privacy import FirmView, firm_view
 from app.services.runs import get_run
-from app.services.spreadsheet import RFC4180, Dialect, csv_header, write_csv
+from app.services.spreadsheet import EXCEL_NL, RFC4180, Dialect, csv_header, write_csv
 from app.services.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from matching import (
     MatchingError,
     RunSettings,
+    need_label,
     parts_from_details,
     reason_explanation,
     reason_label,
@@ -279,7 +280,11 @@ def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC41
 
     The header is in ``lang`` (English: the column codes); ``dialect`` ``excel-nl`` gives
     ``;``, a byte-order mark and every text field quoted (see ``spreadsheet.write_csv``).
+    ``rfc4180`` (for programs) keeps the theme and need codes; ``excel-nl`` (for people)
+    shows their labels in ``lang`` instead, ``;``-separated, which the firm import reads
+    back as well (a need by its label), so no code column is needed beside them.
     """
+    words = dialect == EXCEL_NL
     _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
@@ -288,10 +293,12 @@ def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC41
     for g in groups:
         for m in g.members:
             member = _member(m, firms, view)
-            needs = ";".join(member.get("needs") or [])
+            codes = member.get("needs") or []
+            needs = "; ".join(need_label(c, lang) for c in codes) if words else ";".join(codes)
+            theme = need_label(g.theme, lang) if words and g.theme else g.theme
             row = {
                 "group_number": g.number,
-                "theme": g.theme,
+                "theme": theme,
                 "diameter_km": g.diameter_km,
                 **member,
                 "needs": needs,

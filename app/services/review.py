@@ -70,7 +70,8 @@ def group_by_number(db: Session, run_id: int, number: int) -> Group:
     succeeded_run(db, run_id)
     group = db.scalar(select(Group).where(Group.run_id == run_id, Group.number == number))
     if group is None:
-        raise NotFoundError("group", f"{number} of run {run_id}")
+        raise with_text(NotFoundError("group", f"{number} of run {run_id}"),
+                        "problem.not-found.group", number=number, run=run_id)  # fmt: skip
     return group
 
 
@@ -205,7 +206,9 @@ def relaxation(
             return {**out, "placed_in_group": g.number, "advice": placed}
     left = next((u for u in run.unassigned if u.firm_id == firm.id), None)
     if left is None:
-        raise NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
+        error = NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
+        key = "problem.not-found.unassigned"
+        raise with_text(error, key, firm=repr(external_id), run=run_id)
     rows, _, _ = seed_inputs(db, run, select_firms(db=db, filters=run.filters))
     rows = rows if any(r.id == firm.id for r in rows) else [*rows, firm]
     by_id = {r.id: r for r in rows}

@@ -12,17 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.config import Settings
 from app.db import open_session
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, NotFoundError, invalid, said
 from app.models import Firm, Organisation, Run, RunStatus, utcnow
 from app.schemas import RunCreate
 from app.services import audit, profiles, review
 from app.services.organisations import Caller
-from app.services.profiles import invalid, validate_filters, validate_settings
+from app.services.profiles import validate_filters, validate_settings
+from texts import Msg
 
 log = structlog.get_logger("kring.runs")
 FINISHED = (RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled)
@@ -32,7 +33,7 @@ def _base_values(db: Session, caller: Caller, body: RunCreate) -> tuple[dict[str
     """Settings and filters from the profile (at the requested version), if any."""
     if body.profile_id is None:
         if body.profile_version is not None:
-            raise invalid("profile_version", "needs a profile_id")
+            raise invalid("profile_version", "problem.invalid-input.profile_version_alone")
         return {}, None
     profile = profiles.resolve(db, caller, body.profile_id, body.profile_version)
     values = dict(profile.settings)
@@ -57,7 +58,8 @@ def _snapshot(
         values.update(overrides)
     time_limit = body.time_limit_s or values.get("time_limit_s") or settings.default_time_limit_s
     if time_limit > (limit := max_time_limit_s(db, caller, settings)):
-        raise invalid("time_limit_s", f"{time_limit:g} s exceeds your limit of {limit:g} s")
+        raise invalid("time_limit_s", "problem.invalid-input.time_limit",
+                      asked=f"{time_limit:g}", limit=f"{limit:g}")  # fmt: skip
     values["time_limit_s"] = time_limit
     if body.seed is not None:
         values["seed"] = body.seed
@@ -77,6 +79,32 @@ def max_time_limit_s(db: Session, caller: Caller, settings: Settings) -> float:
     return settings.organisation_max_time_limit_s.get(name or "", settings.max_time_limit_s)
 
 
+def firm_query(filters: dict[str, Any]) -> Select[tuple[Firm]]:
+    """The organisation's firms selected by a run's ``filters`` (unordered)."""
+    query = select(Firm)
+    if provinces := filters.get("provinces"):
+        query = query.where(Firm.province.in_(provinces))
+    if codes := filters.get("gemeente_codes"):
+        query = query.where(Firm.gemeente_code.in_(codes))
+    if ids := filters.get("external_ids"):
+        query = query.where(Firm.external_id.in_(ids))
+    if filters.get("consent_only"):
+        query = query.where(Firm.consent_to_share.is_(True))
+    if prefixes := filters.get("sbi_prefixes"):
+        query = query.where(or_(*(Firm.sbi_code.startswith(p, autoescape=True) for p in prefixes)))
+    if needs := filters.get("needs"):
+        query = query.where(or_(*(cast(Firm.needs, String).like(f'%"{n}"%') for n in needs)))
+    return query
+
+
+def _check_firms(db: Session, filters: dict[str, Any]) -> None:
+    """422 when the organisation has no firms yet, or its filters select none."""
+    if db.scalar(select(Firm.id).limit(1)) is None:
+        raise invalid("firms", "problem.invalid-input.no_firms")
+    if filters and db.scalar(firm_query(filters).with_only_columns(Firm.id).limit(1)) is None:
+        raise invalid("filters", "problem.invalid-input.no_selected_firms")
+
+
 def _check_external_ids(db: Session, filters: dict[str, Any]) -> None:
     """422 naming the ``filters.external_ids`` that are not firms of the caller's organisation."""
     wanted = list(dict.fromkeys(filters.get("external_ids") or []))
@@ -90,10 +118,8 @@ def _check_external_ids(db: Session, filters: dict[str, Any]) -> None:
     if unknown:
         more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         shown = ", ".join(unknown[:20]) + more
-        raise InvalidInputError(
-            f"unknown external_ids in your organisation: {shown}",
-            [{"row": None, "field": "filters.external_ids", "message": f"unknown: {shown}"}],
-        )
+        key = "problem.invalid-input.unknown_external_ids"
+        raise invalid("filters.external_ids", key, ids=shown)
 
 
 def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings) -> Run:
@@ -105,9 +131,11 @@ def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings)
     params, filters = _snapshot(db, caller, body, settings)
     seed = None
     if body.mode == "fill" and body.keep_accepted_from is None:
-        raise invalid("keep_accepted_from", "mode 'fill' needs the run to fill up")
+        raise invalid("keep_accepted_from", "problem.invalid-input.fill_needs_run")
+    chosen = filters
     if body.keep_accepted_from is not None:
         seed, filters = review.seed_groups(db, body.keep_accepted_from, body.mode, params, filters)
+    _check_firms(db, chosen)  # last: the request's own mistakes are named first
     run = Run(
         organisation_id=caller.organisation_id,
         purpose=params["purpose"],
@@ -156,7 +184,8 @@ def cancel_run(db: Session, run_id: int, caller: Caller | None = None) -> Run:
     """Cancel a queued run at once, or ask a running one to stop; 409 when finished."""
     run = get_run(db, run_id)
     if run.status in FINISHED:
-        raise ConflictError(f"run {run_id} has already {run.status.value}")
+        status = Msg.of(f"map.run_status.{run.status.value}")
+        raise said(ConflictError, "problem.conflict.run_finished", run=run_id, status=status)
     if run.status == RunStatus.queued:
         run.status, run.finished_at = RunStatus.cancelled, utcnow()
     run.cancel_requested = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from texts import Msg
+
 if TYPE_CHECKING:
     from matching.core.violation import Violation
 
@@ -32,12 +34,29 @@ class SettingsError(MatchingError, ValueError):
         The offending setting.
     reason
         Why it is impossible.
+    text
+        The reason as a catalogue text (said in the reader's language), when it has one.
     """
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, text: Msg | None = None) -> None:
         self.field = field
         self.reason = reason
+        self.text = text
         super().__init__(f"invalid setting {field!r}: {reason}")
+
+    @classmethod
+    def of(cls, field: str, key: str, /, **params: object) -> SettingsError:
+        """The error whose reason is the catalogue text ``key`` (English in ``reason``)."""
+        text = Msg.of(key, **params)
+        return cls(field, text.render("en"), text)
+
+    def say(self, lang: str) -> str:
+        """The reason in ``lang`` (as raised when it has no catalogue text)."""
+        return self.text.render(lang) if self.text is not None else self.reason
+
+    def __reduce__(self) -> tuple[type[SettingsError], tuple[str, str, Msg | None]]:
+        """Pickle by the constructor's arguments (it crosses to and from worker processes)."""
+        return type(self), (self.field or "", self.reason, self.text)
 
 
 class InvalidInstanceError(MatchingError, ValueError):

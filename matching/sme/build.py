@@ -164,8 +164,10 @@ def eligibility(firms: Sequence[Firm], settings: RunSettings) -> NDArray[np.bool
     if settings.eligible_provinces is not None:
         try:
             wanted = {normalise_province(p) for p in settings.eligible_provinces}
-        except GeodataError as exc:
-            raise SettingsError("eligible_provinces", str(exc)) from None
+        except GeodataError:
+            names = ", ".join(map(repr, settings.eligible_provinces))
+            raise SettingsError.of("eligible_provinces", "settings.unknown_province",
+                                   name=names) from None  # fmt: skip
         ok &= np.array([f.province in wanted for f in firms], bool)
     if settings.eligible_max_employees is not None:
         ok &= np.array([f.employees <= settings.eligible_max_employees for f in firms], bool)

@@ -12,10 +12,10 @@ name).  A need is given by its code or by its Dutch or English label, in any cas
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from matching.sme.needs import NEEDS
 from matching.sme.tabular import RowError, parse_csv, sniff_delimiter
-from texts import t
 
 MAX_LENGTHS = {"external_id": 64, "name": 300, "needs": 2000, "sme_a": 64, "sme_b": 64,
                "contact_person": 200, "email": 254}  # fmt: skip
@@ -91,14 +91,24 @@ def cell_problems(row: int, values: dict[str, str], errors: list[RowError]) -> s
     for column, value in values.items():
         limit = MAX_LENGTHS.get(column, MAX_CELL)
         if "\x00" in value:
-            errors.append(RowError(row, column, "contains a NUL character"))
+            errors.append(RowError.of(row, column, "import.cell.nul"))
         elif len(value) > limit:
-            message = f"is {len(value):,} characters long; at most {limit} are allowed"
-            errors.append(RowError(row, column, message))
+            errors.append(RowError.of(row, column, "import.cell.too_long",
+                                      length=len(value), limit=limit))  # fmt: skip
         else:
             continue
         bad.add(column)
     return bad
+
+
+def ignored_columns(header: list[str], aliases: dict[str, tuple[str, ...]]) -> list[str]:
+    """The header cells that name no column (e.g. ``plaats``, ``adres``): read past, as written.
+
+    Member lists carry more than kring needs; those columns are skipped, not refused, and
+    the import answer lists them.  Empty header cells are skipped without a name.
+    """
+    lookup = column_lookup(aliases)
+    return [cell for cell in header if cell and normalise_header(cell) not in lookup]
 
 
 def _header(
@@ -106,21 +116,22 @@ def _header(
     aliases: dict[str, tuple[str, ...]],
     required: tuple[str, ...],
     errors: list[RowError],
-) -> tuple[list[str], dict[str, str]]:
-    """Canonical column per header cell and canonical -> the name as written."""
+) -> tuple[list[str | None], dict[str, str]]:
+    """Canonical column per header cell (``None``: ignored) and canonical -> as written."""
     lookup = column_lookup(aliases)
-    columns = [lookup.get(normalise_header(cell), cell) for cell in cells]
+    columns = [lookup.get(normalise_header(cell)) if cell else None for cell in cells]
     shown: dict[str, str] = {}
     for column, cell in zip(columns, cells, strict=True):
-        shown.setdefault(column, cell)
+        if column is not None:
+            shown.setdefault(column, cell)
     for column in aliases:
         if column not in columns and column in required:
-            errors.append(RowError(0, column, "missing required column"))
-    for column, cell in zip(columns, cells, strict=True):
-        if column not in aliases:
-            errors.append(RowError(0, cell or "(empty)", "unknown column"))
-    if len(set(columns)) != len(columns):
-        errors.append(RowError(0, ",".join(cells), "a column name is repeated"))
+            errors.append(RowError.of(0, column, "import.column.missing"))
+    known = [c for c in columns if c is not None]
+    for column in sorted(set(known), key=known.index):
+        if known.count(column) > 1:
+            names = ", ".join(c for c, k in zip(cells, columns, strict=True) if k == column)
+            errors.append(RowError.of(0, column, "import.column.repeated", names=names))
     return columns, shown
 
 
@@ -130,13 +141,14 @@ def read_rows(
     """Map data rows to canonical-column dicts; header problems are row-0 errors.
 
     ``aliases`` maps each canonical column to its other names; ``required`` columns must be
-    there.  Returns the row dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the
-    errors, and canonical column -> the header as written (errors name the user's column).
+    there; other columns are skipped (:func:`ignored_columns` names them).  Returns the row
+    dicts (``{}`` for a blank or unusable row, so numbers stay aligned), the errors, and
+    canonical column -> the header as written (errors name the user's column).
     """
     errors: list[RowError] = []
     header, data = (rows[0], rows[1:]) if rows else ([], [])
     if not any(header):
-        return [], [RowError(0, "file", t("import.file_empty", "en"))], {}
+        return [], [RowError.of(0, "file", "import.file_empty")], {}
     columns, shown = _header(header, aliases, required, errors)
     if errors:
         return [], errors, shown
@@ -146,16 +158,17 @@ def read_rows(
             out.append({})  # blank line: skipped, but keeps row numbers aligned
             continue
         if len(cells) != len(columns):
-            errors.append(RowError(number, "*", f"{len(cells)} cells, header has {len(columns)}"))
+            errors.append(RowError.of(number, "*", "import.row.cell_count",
+                                      cells=len(cells), columns=len(columns)))  # fmt: skip
             out.append({})
             continue
-        out.append(dict(zip(columns, cells, strict=True)))
+        out.append({c: v for c, v in zip(columns, cells, strict=True) if c is not None})
     return out, errors, shown
 
 
 def as_written(errors: list[RowError], shown: dict[str, str]) -> list[RowError]:
     """The errors with each canonical column replaced by the header as written."""
-    return [RowError(e.row, shown.get(e.field, e.field), e.message) for e in errors]
+    return [replace(e, field=shown.get(e.field, e.field)) for e in errors]
 
 
 def text_rows(text: str, source: str) -> list[list[str]]:

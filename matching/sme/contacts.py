@@ -47,7 +47,7 @@ def normal_phone(raw: str) -> str | None:
 
 
 def parse_contact(
-    values: dict[str, str], fail: Callable[[str, str], None]
+    values: dict[str, str], fail: Callable[..., None]
 ) -> tuple[str | None, str | None, str | None]:
     """``(contact_person, email, phone)`` from a row's cells; bad values reported by ``fail``.
 
@@ -56,7 +56,7 @@ def parse_contact(
     values
         The row's cells by canonical column name (absent or empty: not given).
     fail
-        Called with ``(column, message)`` for each invalid value.
+        Called with ``(column, catalogue key, value=...)`` for each invalid value.
 
     Returns
     -------
@@ -69,11 +69,11 @@ def parse_contact(
     if email is not None:
         normal = normal_email(email)
         if normal is None:
-            fail("email", f"{email!r} is not an e-mail address")
+            fail("email", "import.value.email", value=repr(email))
         email = normal
     if phone is not None:
         normal = normal_phone(phone)
         if normal is None:
-            fail("phone", f"{phone!r} is not a phone number")
+            fail("phone", "import.value.phone", value=repr(phone))
         phone = normal
     return person, email, phone

@@ -113,23 +113,23 @@ def _number(bound: float) -> str:
 
 def _check_number(field: Field, given: object) -> float | int:
     if isinstance(given, bool) or not isinstance(given, int | float):
-        raise SettingsError(field.name, "must be a number")
+        raise SettingsError.of(field.name, "settings.number")
     value: float | int = given
     if field.type == "int":
         if isinstance(value, float):
             if not value.is_integer():
-                raise SettingsError(field.name, "must be a whole number")
+                raise SettingsError.of(field.name, "settings.whole")
             value = int(value)
     else:
         value = float(value)
         if not math.isfinite(value):
-            raise SettingsError(field.name, "must be a finite number")
+            raise SettingsError.of(field.name, "settings.finite")
     if field.gt is not None and not value > field.gt:
-        raise SettingsError(field.name, f"must be > {_number(field.gt)}")
+        raise SettingsError.of(field.name, "settings.greater", low=_number(field.gt))
     if field.ge is not None and not value >= field.ge:
-        raise SettingsError(field.name, f"must be >= {_number(field.ge)}")
+        raise SettingsError.of(field.name, "settings.at_least", low=_number(field.ge))
     if field.le is not None and not value <= field.le:
-        raise SettingsError(field.name, f"must be <= {_number(field.le)}")
+        raise SettingsError.of(field.name, "settings.at_most", high=_number(field.le))
     return value
 
 
@@ -156,21 +156,21 @@ def check_value(field: Field, value: Any) -> Any:
     if value is None:
         if field.nullable:
             return None
-        raise SettingsError(field.name, "must be set")
+        raise SettingsError.of(field.name, "settings.required")
     if field.type in ("int", "float"):
         return _check_number(field, value)
     if field.type == "bool":
         if not isinstance(value, bool):
-            raise SettingsError(field.name, "must be true or false")
+            raise SettingsError.of(field.name, "settings.bool")
         return value
     if field.type == "list[str]":
         if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise SettingsError(field.name, "must be a list")
+            raise SettingsError.of(field.name, "settings.list")
         if not all(isinstance(v, str) for v in value):
-            raise SettingsError(field.name, "must be a list of texts")
+            raise SettingsError.of(field.name, "settings.list_texts")
         return tuple(value)
     if not isinstance(value, str):
-        raise SettingsError(field.name, "must be a text")
+        raise SettingsError.of(field.name, "settings.text")
     if field.choices and value not in field.choices:
-        raise SettingsError(field.name, f"must be one of {', '.join(field.choices)}")
+        raise SettingsError.of(field.name, "settings.one_of", choices=", ".join(field.choices))
     return value

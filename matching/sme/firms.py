@@ -30,7 +30,9 @@ database's columns) and never contains a NUL character; an ``external_id`` is on
 segment (no ``/``, no control characters, not ``.`` or ``..``).  JSON input is checked by the
 same reader, so both paths share one validation.
 
-Validation collects *every* problem before failing with one :class:`InputFileError`.
+Validation collects *every* problem before failing with one :class:`InputFileError`; each
+:class:`RowError` carries its message as a catalogue text (``RowError.text``, a
+:class:`texts.Msg`) so the caller says it in the reader's language (``error.where("nl")``).
 Row numbers are **1-based data rows**: row 1 is the first line after the header (line 2 of
 the file); row 0 denotes the header itself (e.g. a missing column).
 """
@@ -66,7 +68,7 @@ from matching.sme.pairs import read_pairs_rows as read_pairs_rows
 from matching.sme.sbi import UnknownSbiCodeError, normalise_sbi
 from matching.sme.tabular import InputFileError as InputFileError
 from matching.sme.tabular import RowError as RowError
-from texts import t
+from texts import Msg
 
 Precision = Literal["pc4", "coordinates"]
 
@@ -75,10 +77,6 @@ REQUIRED_COLUMNS = ("external_id", "name", "postcode", "sbi_code", "employees", 
 OPTIONAL_COLUMNS = ("lat", "lon", "kvk_number", "weight", *CONTACT_COLUMNS)
 MAX_COUNT = 1_000_000
 """Largest ``employees`` and ``weight`` (the database stores 32-bit integers)."""
-ID_RULE = (
-    "may not contain '/' or control characters, nor be '.' or '..' (letters, digits, "
-    "spaces and other punctuation such as - _ . : are allowed)"
-)
 # A generous box around the Netherlands (incl. the Wadden and Zeeland); locate() decides.
 _NL_BOX = (50.7, 53.7, 3.3, 7.3)
 
@@ -212,27 +210,27 @@ class _RowChecker:
         self.values = {k: v for k, v in values.items() if k not in self.bad}
         self.ok = not self.bad
 
-    def fail(self, column: str, message: str) -> None:
+    def fail(self, column: str, key: str, /, **params: object) -> None:
         self.ok = False
-        self.errors.append(RowError(self.row, column, message))
+        self.errors.append(RowError.of(self.row, column, key, **params))
 
     def text(self, column: str) -> str:
         value = self.values.get(column, "")
         if not value and column not in self.bad:
-            self.fail(column, "required value is empty")
+            self.fail(column, "import.value.empty")
         return value
 
-    def number(self, column: str, kind: Callable[[str], float], what: str) -> float | None:
+    def number(self, column: str, kind: Callable[[str], float]) -> float | None:
         raw = self.values.get(column, "")
         if not raw:
             return None
         try:
             value = kind(raw)
         except ValueError:
-            self.fail(column, f"{raw!r} is not {what}")
+            self.fail(column, "import.value.not_number", value=repr(raw))
             return None
         if not math.isfinite(value):
-            self.fail(column, f"{raw!r} is not {what}")
+            self.fail(column, "import.value.not_number", value=repr(raw))
             return None
         return value
 
@@ -242,28 +240,28 @@ def _parse_needs(check: _RowChecker) -> tuple[str, ...]:
     given = [c.strip() for c in raw.split(";")]
     given = [c for c in given if c]
     if raw and not given:
-        check.fail("needs", "no need codes given")
+        check.fail("needs", "import.needs.none")
     codes = [resolve_need(c) or c for c in given]
     unknown = [c for c in given if resolve_need(c) is None]
     if unknown:
-        check.fail("needs", f"unknown need code(s): {', '.join(unknown)}")
+        check.fail("needs", "import.needs.unknown", codes=", ".join(unknown), count=len(unknown))
     repeated = sorted({c for c in codes if codes.count(c) > 1})
     if repeated:
-        check.fail("needs", f"need code(s) listed twice: {', '.join(repeated)}")
+        check.fail("needs", "import.needs.repeated", codes=", ".join(repeated),
+                   count=len(repeated))  # fmt: skip
     return tuple(codes)
 
 
-def _parse_int(check: _RowChecker, column: str, low: int, high: int | None) -> int:
+def _parse_int(check: _RowChecker, column: str, low: int, high: int) -> int:
     raw = check.text(column)
     if not raw:
         return low
     if not (raw.isascii() and raw.isdigit()):
-        check.fail(column, f"{raw!r} is not a non-negative integer")
+        check.fail(column, "import.value.not_count", value=repr(raw))
         return low
     value = int(raw)
     if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        check.fail(column, f"{value} is not {bound}")
+        check.fail(column, "import.value.range", value=value, low=low, high=high)
     return value
 
 
@@ -272,20 +270,20 @@ def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm
     values = check.values
     external_id, name = check.text("external_id"), check.text("name")
     if external_id and not is_path_segment(external_id):
-        check.fail("external_id", f"{external_id!r} {ID_RULE}")
+        check.fail("external_id", "import.value.id_rule", value=repr(external_id))
     postcode = check.text("postcode")
     sbi = check.text("sbi_code")
     if sbi:
         try:
             sbi = normalise_sbi(sbi)
         except UnknownSbiCodeError:
-            check.fail("sbi_code", f"{sbi!r} is not an SBI 2008 code")
+            check.fail("sbi_code", "import.value.sbi", value=repr(sbi))
     employees = _parse_int(check, "employees", 0, MAX_COUNT)
     digital_level = _parse_int(check, "digital_level", 1, 4)
     needs = _parse_needs(check)
     kvk = values.get("kvk_number", "") or None
     if kvk is not None and not _is_kvk(kvk):
-        check.fail("kvk_number", f"{kvk!r} is not an 8-digit KvK number")
+        check.fail("kvk_number", "import.value.kvk", value=repr(kvk))
     weight = _parse_int(check, "weight", 0, MAX_COUNT) if values.get("weight") else None
     person, email, phone = parse_contact(values, check.fail)
     place = _locate(check, postcode)
@@ -297,24 +295,35 @@ def _parse_row(row: int, values: dict[str, str], errors: list[RowError]) -> Firm
                 phone)  # fmt: skip
 
 
+def _geodata_text(exc: GeodataError) -> tuple[str, dict[str, object]]:
+    """A geodata error's catalogue key and values (its reason a text of its own)."""
+    params = dict(exc.params)
+    if "reason_code" in params:
+        params["reason"] = Msg.of(f"geodata.reason.{params.pop('reason_code')}")
+    if exc.key is None:
+        return "import.value.postcode", {"error": str(exc)}
+    return exc.key, params
+
+
 _Place = tuple[float, float, Precision, str | None, str | None, str | None, str]
 
 
 def _locate(check: _RowChecker, postcode: str) -> _Place | None:
-    lat = check.number("lat", float, "a number")
-    lon = check.number("lon", float, "a number")
+    lat = check.number("lat", float)
+    lon = check.number("lon", float)
     has_lat, has_lon = bool(check.values.get("lat")), bool(check.values.get("lon"))
     if {"lat", "lon"} & check.bad:
         return None
     if has_lat != has_lon:
-        check.fail("lon" if has_lat else "lat", "lat and lon must be given together")
+        check.fail("lon" if has_lat else "lat", "import.value.lat_lon_together")
         return None
     pc_place = None
     if postcode:
         try:
             pc_place = geocode(postcode)
         except GeodataError as exc:
-            check.fail("postcode", str(exc))
+            key, params = _geodata_text(exc)
+            check.fail("postcode", key, **params)
     if lat is not None and lon is not None:
         lo_lat, hi_lat, lo_lon, hi_lon = _NL_BOX
         inside = lo_lat <= lat <= hi_lat and lo_lon <= lon <= hi_lon
@@ -323,7 +332,7 @@ def _locate(check: _RowChecker, postcode: str) -> _Place | None:
         except GeodataError:
             loc = None
         if loc is None:
-            check.fail("lat", f"({lat}, {lon}) lies outside the Netherlands")
+            check.fail("lat", "import.value.outside_nl", lat=lat, lon=lon)
             return None
         shown = pc_place.postcode if pc_place is not None and pc_place.postcode else postcode
         return lat, lon, "coordinates", loc.gemeente_code, loc.gemeente_name, loc.province, shown
@@ -340,7 +349,7 @@ def read_firms_csv(text: str, *, source: str = "smes.csv", empty_ok: bool = Fals
     Like :func:`read_firms_rows` on the text's rows.
     """
     if not text.strip():
-        raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
+        raise InputFileError(source, [RowError.of(0, "file", "import.file_empty")])
     return read_firms_rows(text_rows(text, source), source=source, empty_ok=empty_ok)
 
 
@@ -367,16 +376,16 @@ def read_firms_rows(
     Raises
     ------
     InputFileError
-        Listing every problem: an empty file, a header without rows, missing or unknown
-        columns, empty required values, unknown need codes, malformed or unknown postcodes,
+        Listing every problem: an empty file, a header without rows, missing or repeated
+        columns (other columns are skipped: :func:`matching.sme.columns.ignored_columns`),
+        empty required values, unknown need codes, malformed or unknown postcodes,
         coordinates outside NL, bad integers, digital level outside 1-4, duplicate external
         ids, bad KvK numbers, unknown SBI codes, empty needs.  Errors name the column as
         the header wrote it.
     """
     table, errors, shown = read_rows(rows, FIRM_ALIASES, REQUIRED_COLUMNS)
     if not errors and not empty_ok and not any(table):
-        message = t("import.header_only", "en")
-        raise InputFileError(source, [RowError(0, "file", message)])
+        raise InputFileError(source, [RowError.of(0, "file", "import.header_only")])
     firms: list[Firm] = []
     first_row: dict[str, int] = {}
     for number, values in enumerate(table, start=1):
@@ -384,8 +393,10 @@ def read_firms_rows(
             continue
         external_id = values.get("external_id", "")
         if external_id in first_row:
-            message = f"duplicate {external_id!r} (first on row {first_row[external_id]})"
-            errors.append(RowError(number, "external_id", message))
+            first = first_row[external_id]
+            error = RowError.of(number, "external_id", "import.value.duplicate",
+                                value=repr(external_id), first=first)  # fmt: skip
+            errors.append(error)
         elif external_id:
             first_row[external_id] = number
         firm = _parse_row(number, values, errors)

@@ -11,7 +11,6 @@ from collections.abc import Collection, Iterable
 
 from matching.sme.columns import PAIR_ALIASES, as_written, cell_problems, read_rows, text_rows
 from matching.sme.tabular import InputFileError, RowError
-from texts import t
 
 PAIR_COLUMNS = ("sme_a", "sme_b")
 
@@ -21,7 +20,7 @@ def read_pairs_csv(
 ) -> list[tuple[str, str]]:
     """Parse a competitors or partners CSV text; like :func:`read_pairs_rows`."""
     if not text.strip():
-        raise InputFileError(source, [RowError(0, "file", t("import.file_empty", "en"))])
+        raise InputFileError(source, [RowError.of(0, "file", "import.file_empty")])
     return read_pairs_rows(text_rows(text, source), source=source, known_ids=known_ids)
 
 
@@ -62,13 +61,14 @@ def read_pairs_rows(
             if unreadable:
                 break
             if not value:
-                errors.append(RowError(number, column, "required value is empty"))
+                errors.append(RowError.of(number, column, "import.value.empty"))
                 bad = True
             elif known_ids is not None and value not in known_ids:
-                errors.append(RowError(number, column, f"unknown firm id {value!r}"))
+                error = RowError.of(number, column, "import.value.unknown_firm", value=repr(value))
+                errors.append(error)
                 bad = True
         if not bad and a and a == b:
-            errors.append(RowError(number, "sme_b", f"firm {a!r} is paired with itself"))
+            errors.append(RowError.of(number, "sme_b", "import.value.self_pair", value=repr(a)))
             bad = True
         if not bad and frozenset((a, b)) not in seen:
             seen.add(frozenset((a, b)))

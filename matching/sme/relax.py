@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from geodata.distance import haversine_km
+from geodata.distance import geodesic_km, haversine_km
 from matching.core import registry
 from matching.core.constraints import best_theme
 from matching.core.problem import Instance
@@ -47,6 +47,7 @@ from matching.sme.needs import NEED_CODES
 from matching.sme.relax_answer import MAX_OPTIONS as MAX_OPTIONS
 from matching.sme.relax_answer import Attempt, Change, Relaxation
 from matching.sme.settings import RunSettings
+from texts import Msg
 
 _NEED_INDEX = {code: t for t, code in enumerate(NEED_CODES)}
 
@@ -83,8 +84,26 @@ class _Context:
         if change is not None and not check_group(change[1], None, tuple(members), theme):
             self.changes.append(change[0])
 
-    def _say(self, v: Violation) -> str:
-        return f"{v.kind} " + "-".join(self.ids(v.firms)) + f": {v.detail}"
+    def _say(self, v: Violation, theme: int | None) -> Msg:
+        """The broken rule as a catalogue text (said in the reader's language later)."""
+        if v.kind == "forbidden":
+            a, b = self.ids(v.firms)
+            return Msg.of("relax.tried.competitors", a=a, b=b)
+        if v.kind == "diameter" and len(v.firms) == 2:
+            (a, b), (i, j) = self.ids(v.firms), v.firms
+            km = geodesic_km(self.lat[i], self.lon[i], self.lat[j], self.lon[j])
+            limit = float(self.inst.max_pair_km or 0)
+            return Msg.of("relax.tried.diameter", a=a, b=b, km=round(km, 1), limit=limit)
+        if v.kind == "theme" and self.inst.needs is not None:
+            if theme is None:
+                return Msg.of("relax.tried.no_theme")
+            have = sum(theme in self.inst.needs[i] for i in v.firms)
+            return Msg.of("relax.tried.theme", need=NEED_CODES[theme], have=have,
+                          size=len(v.firms))  # fmt: skip
+        if v.kind == "size":
+            return Msg.of("relax.tried.size", size=len(v.firms), low=self.inst.min_size,
+                          high=self.inst.max_size)  # fmt: skip
+        return Msg.of("relax.tried.other", rule=v.kind, detail=v.detail)
 
     def _majority_theme(self, members: list[int]) -> int | None:
         assert self.inst.needs is not None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import texts
-from matching.sme.explanation import rule_text
+from matching.sme.explanation import need_label, rule_text
 
 MAX_OPTIONS = 5
 """At most this many options are reported (the best first)."""
@@ -123,14 +123,33 @@ class Attempt:
 
     group: int | None
     size: int
-    broken: tuple[str, ...]
+    broken: tuple[texts.Msg, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the attempt as JSON-ready data."""
-        where = "new group" if self.group is None else f"group {self.group}"
-        text = f"{where} of {self.size}: " + ("; ".join(self.broken) or "valid")
-        return {"group": self.group, "size": self.size, "broken": list(self.broken),
-                "description": text}  # fmt: skip
+    def to_dict(self, lang: str = "nl") -> dict[str, Any]:
+        """Return the attempt as JSON-ready data: the broken rules in words (``lang``) and
+        their codes (catalogue keys) beside them."""
+        broken = [_said(m, lang) for m in self.broken]
+        if self.group is None:
+            where = texts.t("relax.tried.new_group", lang, size=self.size)
+        else:
+            where = texts.t("relax.tried.group", lang, group=self.group, size=self.size)
+        rest = "; ".join(broken) or texts.t("relax.tried.valid", lang)
+        return {"group": self.group, "size": self.size, "broken": broken,
+                "broken_codes": [m.key for m in self.broken],
+                "description": f"{where}: {rest}"}  # fmt: skip
+
+
+def _said(text: texts.Msg, lang: str) -> str:
+    """A broken rule in ``lang``: numbers as people write them, a need by its label."""
+    params = dict(text.params)
+    for name in ("km", "limit"):
+        value = params.get(name)
+        if isinstance(value, float):
+            params[name] = texts.number(value, lang, 1)
+    need = params.get("need")
+    if isinstance(need, str):
+        params["need"] = need_label(need, lang)
+    return texts.t(text.key, lang, **params)
 
 
 @dataclass(frozen=True)
@@ -174,5 +193,5 @@ class Relaxation:
             "best": None if self.best is None else self.best.to_dict(lang, 1),
             "options": [c.to_dict(lang, k) for k, c in enumerate(self.options[:MAX_OPTIONS], 1)],
             "options_found": len(self.options),
-            "tried": [a.to_dict() for a in self.tried] if tried else [],
+            "tried": [a.to_dict(lang) for a in self.tried] if tried else [],
         }

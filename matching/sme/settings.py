@@ -137,22 +137,24 @@ class RunSettings:
             default = "member_mean" if self.purpose == "peer" else "pair_sum"
             object.__setattr__(self, "group_score", default)
         if self.max_size < self.min_size:
-            raise SettingsError("max_size", f"must be >= min_size ({self.min_size})")
+            raise SettingsError.of("max_size", "settings.max_size", min_size=self.min_size)
         if (
             self.min_weight is not None
             and self.max_weight is not None
             and self.min_weight > self.max_weight
         ):
-            raise SettingsError("max_weight", f"must be >= min_weight ({self.min_weight})")
+            raise SettingsError.of("max_weight", "settings.max_weight", min_weight=self.min_weight)
         self._check_themes()
         self._check_provinces()
         if self.time_limit_s is None and self.max_iterations is None:
-            raise SettingsError("time_limit_s", "set a time limit or max_iterations")
+            raise SettingsError.of("time_limit_s", "settings.time_or_iterations")
         if self.max_neighbours is not None and self.max_neighbours < self.max_size - 1:
-            raise SettingsError("max_neighbours", f"must be >= max_size - 1 = {self.max_size - 1}")
+            raise SettingsError.of(
+                "max_neighbours", "settings.max_neighbours", low=self.max_size - 1
+            )
         if self.scheme_id is not None:
             if self.purpose != "subsidy":
-                raise SettingsError("scheme_id", "a scheme needs purpose 'subsidy'")
+                raise SettingsError.of("scheme_id", "settings.scheme_purpose")
             effective_settings(self)
 
     def _check_fields(self) -> None:
@@ -165,37 +167,39 @@ class RunSettings:
             else:
                 resolved[f.name] = check_value(f, options.pop(f.name, f.default))
         if options:
-            raise SettingsError(sorted(options)[0], "unknown setting")
+            raise SettingsError.of(sorted(options)[0], "settings.unknown")
         object.__setattr__(self, "options", resolved)
         for f in AFFINITY_FIELDS:
             try:
                 check_value(f, getattr(self.affinity, f.name))
             except SettingsError as exc:
-                raise SettingsError(f"affinity.{f.name}", exc.reason) from None
+                raise SettingsError(f"affinity.{f.name}", exc.reason, exc.text) from None
 
     def _check_provinces(self) -> None:
         if self.eligible_provinces is None:
             return
         if not self.eligible_provinces:
-            raise SettingsError("eligible_provinces", "must name a province or be null")
+            raise SettingsError.of("eligible_provinces", "settings.province_or_null")
         for name in self.eligible_provinces:
             try:
                 normalise_province(name)
-            except GeodataError as exc:
-                raise SettingsError("eligible_provinces", str(exc)) from None
+            except GeodataError:
+                raise SettingsError.of(
+                    "eligible_provinces", "settings.unknown_province", name=repr(name)
+                ) from None
 
     def _check_themes(self) -> None:
         if self.allowed_themes is None:
             return
         if self.purpose == "peer":
-            raise SettingsError("allowed_themes", "peer groups have no theme; leave it null")
+            raise SettingsError.of("allowed_themes", "settings.peer_no_theme")
         if not self.allowed_themes:
-            raise SettingsError("allowed_themes", "must list at least one need code or be null")
+            raise SettingsError.of("allowed_themes", "settings.themes_empty")
         for code in self.allowed_themes:
             if not is_need_code(code):
-                raise SettingsError("allowed_themes", f"unknown need code {code!r}")
+                raise SettingsError.of("allowed_themes", "settings.unknown_need", code=repr(code))
             if self.purpose == "subsidy" and not need_by_code(code).joint_subsidy:
-                raise SettingsError("allowed_themes", f"{code} does not suit a joint subsidy")
+                raise SettingsError.of("allowed_themes", "settings.not_joint", code=code)
 
     @property
     def theme_required(self) -> bool:
@@ -267,7 +271,7 @@ class RunSettings:
         options = {f.name for f in setting_fields()} - set(_TYPED)
         unknown = sorted(set(data) - set(_TYPED) - options - {"affinity"})
         if unknown:
-            raise SettingsError(unknown[0], "unknown setting")
+            raise SettingsError.of(unknown[0], "settings.unknown")
         values = {k: v for k, v in data.items() if k not in options}
         if "affinity" in values and not isinstance(values["affinity"], AffinityWeights):
             values["affinity"] = _affinity(values["affinity"])
@@ -282,17 +286,17 @@ _TYPED: tuple[str, ...] = tuple(
 
 def _affinity(data: object) -> AffinityWeights:
     if not isinstance(data, dict):
-        raise SettingsError("affinity", "must be a mapping of weights")
+        raise SettingsError.of("affinity", "settings.affinity_mapping")
     by_name = {f.name: f for f in AFFINITY_FIELDS}
     unknown = sorted(set(data) - set(by_name))
     if unknown:
-        raise SettingsError(f"affinity.{unknown[0]}", "unknown weight")
+        raise SettingsError.of(f"affinity.{unknown[0]}", "settings.unknown_weight")
     values: dict[str, float] = {}
     for name, value in data.items():
         try:
             values[name] = check_value(by_name[name], value)
         except SettingsError as exc:
-            raise SettingsError(f"affinity.{name}", exc.reason) from None
+            raise SettingsError(f"affinity.{name}", exc.reason, exc.text) from None
     try:
         return AffinityWeights(**values)
     except InvalidInstanceError as exc:
@@ -329,21 +333,21 @@ def effective_settings(settings: RunSettings, scheme: Scheme | None = None) -> R
     if scheme is None:
         try:
             scheme = scheme_by_id(settings.scheme_id)
-        except UnknownSchemeError as exc:
-            raise SettingsError("scheme_id", str(exc)) from None
+        except UnknownSchemeError:
+            raise SettingsError.of(
+                "scheme_id", "settings.unknown_scheme", scheme=repr(settings.scheme_id)
+            ) from None
     bounds = scheme.partners
     low = max(settings.min_size, bounds.min)
     high = settings.max_size if bounds.max is None else min(settings.max_size, bounds.max)
     if low > high:
-        raise SettingsError(
-            "scheme_id",
-            f"group sizes {settings.min_size}-{settings.max_size} do not meet the scheme's "
-            f"{bounds.min}-{bounds.max or 'any'} partners per application",
-        )
+        raise SettingsError.of("scheme_id", "settings.scheme_sizes", low=settings.min_size,
+                               high=settings.max_size, partners_min=bounds.min,
+                               partners_max=bounds.max or "∞")  # fmt: skip
     themes = [c for c in scheme.funded_needs if settings.allowed_themes is None
               or c in settings.allowed_themes]  # fmt: skip
     if not themes:
-        raise SettingsError("allowed_themes", f"no allowed theme is funded by {scheme.id}")
+        raise SettingsError.of("allowed_themes", "settings.no_funded_theme", scheme=scheme.id)
     return dataclasses.replace(
         settings, scheme_id=None, min_size=low, max_size=high, allowed_themes=tuple(themes)
     )

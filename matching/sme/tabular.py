@@ -23,7 +23,7 @@ from typing import Literal
 from openpyxl import load_workbook
 
 from matching.core.errors import MatchingError
-from texts import t
+from texts import Msg, t
 
 Format = Literal["csv", "xlsx"]
 DELIMITERS = (",", ";", "\t")
@@ -37,21 +37,46 @@ _OLE = b"\xd0\xcf\x11\xe0"  # the pre-2007 binary .xls
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One problem in an input file: data row (1-based; 0 = header), column, message."""
+    """One problem in an input file: data row (1-based; 0 = header), column, message.
+
+    ``message`` is English; ``text`` (a :class:`texts.Msg`) says it in any catalogue
+    language, so the caller shows it in the reader's (:meth:`say`, :meth:`to_dict`).
+    """
 
     row: int
     field: str
     message: str
+    text: Msg | None = None
+
+    @classmethod
+    def of(cls, row: int, field: str, key: str, /, **params: object) -> RowError:
+        """An error whose message is the catalogue text ``key`` (English in ``message``)."""
+        text = Msg.of(key, **params)
+        return cls(row, field, text.render("en"), text)
+
+    def say(self, lang: str) -> str:
+        """The message in ``lang`` (as raised when it has no catalogue text)."""
+        return self.text.render(lang) if self.text is not None else self.message
+
+    def where(self, lang: str = "en", message: str | None = None) -> str:
+        """``"row 4, column postcode: ..."`` / ``"rij 4, kolom postcode: ..."``."""
+        message = self.say(lang) if message is None else message
+        if self.row == 0 and self.field in ("file", "sheet"):
+            return message
+        key = "import.where.header" if self.row == 0 else "import.where.row"
+        return t(key, lang, row=self.row, field=self.field, message=message)
 
     def __str__(self) -> str:
-        if self.row == 0 and self.field in ("file", "sheet"):
-            return self.message
-        where = "header" if self.row == 0 else f"row {self.row}"
-        return f"{where}, column {self.field}: {self.message}"
+        return self.where("en", self.message)
 
-    def to_dict(self) -> dict[str, int | str]:
-        """Return ``{"row", "field", "message"}`` for JSON output."""
-        return {"row": self.row, "field": self.field, "message": self.message}
+    def to_dict(self, lang: str | None = None) -> dict[str, int | str]:
+        """Return ``{"row", "field", "message"}`` for JSON output (message in ``lang``),
+        plus ``code``, the catalogue key, when there is one."""
+        message = self.message if lang is None else self.say(lang)
+        out: dict[str, int | str] = {"row": self.row, "field": self.field, "message": message}
+        if self.text is not None:
+            out["code"] = self.text.key
+        return out
 
 
 class InputFileError(MatchingError, ValueError):
@@ -104,8 +129,12 @@ class Table:
         return out.getvalue()
 
 
-def _fail(source: str, message: str, field: str = "file") -> InputFileError:
-    return InputFileError(source, [RowError(0, field, message)])
+def _fail(
+    source: str, lang: str, key: str, field: str = "file", **params: object
+) -> InputFileError:
+    """One row-0 error: ``message`` in ``lang``, ``text`` for any other reader."""
+    text = Msg.of(key, **params)
+    return InputFileError(source, [RowError(0, field, text.render(lang), text)])
 
 
 def is_xlsx(data: bytes, filename: str = "", content_type: str | None = None) -> bool:
@@ -157,23 +186,23 @@ def read_table(
         is not text in a known encoding, is not valid CSV, or has more than ``max_rows`` rows.
     """
     if not data.strip():
-        raise _fail(source, t("import.file_empty", lang))
+        raise _fail(source, lang, "import.file_empty")
     if data.startswith(_OLE):
-        raise _fail(source, t("import.old_xls", lang))
+        raise _fail(source, lang, "import.old_xls")
     if is_xlsx(data, filename, content_type):
         table = _read_xlsx(data, source, sheet, lang, max_rows)
     elif sheet is not None:
-        raise _fail(source, t("import.csv_no_sheets", lang), "sheet")
+        raise _fail(source, lang, "import.csv_no_sheets", "sheet")
     else:
         text, encoding = decode(data, source, lang)
         delimiter = sniff_delimiter(text)
         table = Table(parse_csv(text, delimiter, source), ReadAs("csv", encoding, delimiter))
     if not any(table.rows[0] if table.rows else ()):
-        raise _fail(source, t("import.file_empty", lang))
+        raise _fail(source, lang, "import.file_empty")
     if require_rows and not any(table.rows[1:]):
-        raise _fail(source, t("import.header_only", lang))
+        raise _fail(source, lang, "import.header_only")
     if max_rows is not None and sum(1 for r in table.rows[1:] if r) > max_rows:
-        raise _fail(source, t("import.too_many_rows", lang, limit=max_rows), "rows")
+        raise _fail(source, lang, "import.too_many_rows", "rows", limit=max_rows)
     return table
 
 
@@ -194,7 +223,7 @@ def decode(data: bytes, source: str = "upload", lang: str = "en") -> tuple[str, 
             error = exc
             continue
         return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), name
-    raise _fail(source, t("import.not_text", lang, byte=error.start))
+    raise _fail(source, lang, "import.not_text", byte=error.start)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -221,7 +250,8 @@ def parse_csv(text: str, delimiter: str = ",", source: str = "upload") -> list[l
         for cells in csv.reader(io.StringIO(text), delimiter=delimiter):
             rows.append([c.strip() for c in cells] if any(c.strip() for c in cells) else [])
     except csv.Error as exc:  # e.g. a field longer than the csv module's limit
-        raise InputFileError(source, [RowError(len(rows), "*", f"unreadable CSV: {exc}")]) from None
+        error = RowError.of(len(rows), "*", "import.unreadable_csv", error=str(exc))
+        raise InputFileError(source, [error]) from None
     return rows
 
 
@@ -278,22 +308,21 @@ def _read_xlsx(
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any unreadable workbook (zip, XML, openpyxl) is the file's fault
-        raise _fail(source, t("import.not_xlsx", lang, error=type(exc).__name__)) from None
+        raise _fail(source, lang, "import.not_xlsx", error=type(exc).__name__) from None
     try:
         names = book.sheetnames
         if sheet is not None and sheet not in names:
             shown = ", ".join(repr(n) for n in names)
-            message = t("import.no_sheet", lang, sheet=repr(sheet), sheets=shown)
-            raise _fail(source, message, "sheet")
+            raise _fail(source, lang, "import.no_sheet", "sheet", sheet=repr(sheet), sheets=shown)
         name = sheet if sheet is not None else names[0]
         cells = book[name].iter_rows(max_col=MAX_COLUMNS, values_only=True)
         rows = _pad(_trim(cells, max_rows))
     except InputFileError:
         raise
     except Exception as exc:  # e.g. a chart sheet, or broken XML found while streaming
-        raise _fail(source, t("import.not_xlsx", lang, error=type(exc).__name__)) from None
+        raise _fail(source, lang, "import.not_xlsx", error=type(exc).__name__) from None
     finally:
         book.close()
     if not rows:
-        raise _fail(source, t("import.sheet_empty", lang, sheet=repr(name)))
+        raise _fail(source, lang, "import.sheet_empty", sheet=repr(name))
     return Table(rows, ReadAs("xlsx", sheet=name))

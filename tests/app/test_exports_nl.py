@@ -35,7 +35,8 @@ def run(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
 def test_groups_csv_excel_nl_dialect(
     client: TestClient, keys: dict[str, str], run: dict[str, Any]
 ) -> None:
-    """?dialect=excel-nl: BOM, ';', every text field quoted, Dutch header, formulas neutralised."""
+    """?dialect=excel-nl: BOM, ';', every text field quoted, Dutch header, formulas neutralised,
+    theme and needs by their label in the request's language (RFC 4180 keeps the codes)."""
     url = f"/api/v1/runs/{run['id']}/groups.csv"
     r = client.get(f"{url}?dialect=excel-nl", headers=auth(keys["member"]))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -56,7 +57,15 @@ def test_groups_csv_excel_nl_dialect(
     assert fields[0].isdigit() and fields[1].startswith('"') and fields[3].startswith('"')
     assert "," in fields[2] or fields[2].isdigit()  # a decimal comma, never a point
     assert all(not c.lstrip(' "').startswith(("=", "+", "-", "@")) for row in rows for c in row)
+    themes = {g["theme"] for g in run["groups"]}
+    assert {row[1] for row in rows[1:]} == {need_by_code(c).label_nl for c in themes}
+    assert all("." not in need for row in rows[1:] for need in row[10].split("; "))  # labels
+    english = client.get(f"{url}?dialect=excel-nl", headers={**auth(keys["member"]), **EN})
+    english_rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig")), delimiter=";"))
+    assert {row[1] for row in english_rows[1:]} == {need_by_code(c).label_en for c in themes}
     plain = client.get(url, headers={**auth(keys["member"]), **EN})
+    plain_rows = list(csv.reader(io.StringIO(plain.text)))
+    assert {row[1] for row in plain_rows[1:]} == themes  # RFC 4180 keeps the codes
     assert not plain.content.startswith(b"\xef\xbb\xbf")
     assert plain.text.splitlines()[0].startswith("group_number,theme,diameter_km,external_id")
     dutch = client.get(url, headers=auth(keys["member"])).text.splitlines()[0]

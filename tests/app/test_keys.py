@@ -188,7 +188,8 @@ def test_migration_names_holders_flags_the_platform_and_keeps_references(
 
 @pytest.mark.slow
 def test_demo_prints_a_manager_and_a_member_key(tmp_path: Path) -> None:
-    """`kring demo --no-serve` prints the map link, a manager and a member key with their use."""
+    """`kring demo --no-serve` prints the map link, a manager and a member key with their use
+    (in Dutch, the default)."""
     db = tmp_path / "demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRING_")}
     env["KRING_DATABASE_URL"] = f"sqlite:///{db}"
@@ -201,11 +202,11 @@ def test_demo_prints_a_manager_and_a_member_key(tmp_path: Path) -> None:
     lines = out.stdout.strip().splitlines()
     manager_at = next(i for i, line in enumerate(lines) if "(manager)" in line)
     member_at = next(i for i, line in enumerate(lines) if "(member)" in line)
-    assert "accept or reject groups" in lines[manager_at]
-    assert "start and cancel runs" in lines[member_at]
-    run_line = next(line for line in lines if line.startswith("run status:"))
+    assert "groepen accepteren of afwijzen" in lines[manager_at]
+    assert "runs starten en annuleren" in lines[member_at]
+    run_line = next(line for line in lines if line.startswith("status van de run:"))
     run_id = run_line.rsplit("/", 1)[1]
-    assert f"map:           http://127.0.0.1:8000/map?run={run_id}" in lines
+    assert f"kaart:            http://127.0.0.1:8000/map?run={run_id}" in lines
     settings = make_settings(  # the demo's own SQLite file, also under make test-postgres
         db, database_url=f"sqlite:///{db}", api_key_pepper=SecretStr(DEV_PEPPER), dev_mode=True
     )

@@ -50,7 +50,8 @@ def test_unknown_ids_and_self_pairs_are_rejected(client: TestClient, keys: dict[
     assert r.json()["errors"][0] == {
         "row": 0,
         "field": "sme_b",
-        "message": "missing required column",
+        "message": "verplichte kolom ontbreekt",
+        "code": "import.column.missing",
     }
 
 

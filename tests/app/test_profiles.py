@@ -31,12 +31,12 @@ def test_editing_creates_a_version_and_runs_record_it(
 ) -> None:
     """PUT makes version 2, version 1 stays readable, a run records the version it used."""
     p = create(client, keys["manager"])
-    assert p["version"] == 1 and p["settings"]["max_pair_km"] == 40 and not p["builtin"]
+    assert p["version"] == 1 and p["constraints"]["max_pair_km"] == 40 and not p["builtin"]
     edited = {**PROFILE, "constraints": {**PROFILE["constraints"], "max_pair_km": 30}}
     r = client.put(f"/api/v1/profiles/{p['id']}", json=edited, headers=auth(keys["manager"]))
     assert r.status_code == 200 and r.json()["version"] == 2
     versions = client.get(f"/api/v1/profiles/{p['id']}/versions", headers=auth(keys["viewer"]))
-    assert [(v["version"], v["settings"]["max_pair_km"]) for v in versions.json()["items"]] == [
+    assert [(v["version"], v["constraints"]["max_pair_km"]) for v in versions.json()["items"]] == [
         (1, 40),
         (2, 30),
     ]
@@ -85,10 +85,10 @@ def test_builtin_profiles_are_listed_and_read_only(
     """The built-ins (joint training, peer learning, one per scheme) cannot be edited."""
     items = client.get("/api/v1/profiles", headers=auth(keys["viewer"])).json()["items"]
     builtin = {p["name"]: p for p in items if p["builtin"]}
-    assert builtin[JOINT_TRAINING]["settings"] == {"min_size": 10, "max_size": 15,
+    assert builtin[JOINT_TRAINING]["constraints"] == {"min_size": 10, "max_size": 15,
                                                    "max_pair_km": 50.0}  # fmt: skip
     assert builtin[PEER_LEARNING]["purpose"] == "peer"
-    assert builtin[PEER_LEARNING]["settings"]["max_pair_km"] == 30.0
+    assert builtin[PEER_LEARNING]["constraints"]["max_pair_km"] == 30.0
     schemes = {p["scheme_id"] for p in builtin.values() if p["purpose"] == "subsidy"}
     assert schemes == {s.id for s in catalogue()}
     pid = builtin[JOINT_TRAINING]["id"]

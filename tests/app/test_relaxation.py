@@ -26,7 +26,8 @@ FIVE = {**FAST, "constraints": {"min_size": 5, "max_size": 6, "max_iterations": 
 def test_relaxation_names_the_distance_and_the_rerun_places_the_firm(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    """Leeuwarden + four Groningen firms, min 5: max_pair_km to the needed value places it."""
+    """Leeuwarden + four Groningen firms, min 5: max_pair_km to the needed value places it;
+    what was tried is said in words (Dutch, English on request) with the codes beside."""
     assert client.post("/api/v1/firms", json=COHORT, headers=auth(keys["member"])).is_success
     run_id = start_run(client, keys["member"], FIVE)
     assert groups(client, keys["viewer"], run_id) == []
@@ -47,6 +48,13 @@ def test_relaxation_names_the_distance_and_the_rerun_places_the_firm(
     assert out["advice"] == best["description"] and len(out["options"]) <= 5
     sizes = [o for o in out["options"] if o["setting"] == "min_size"]
     assert sizes == [] or sizes[0]["needed"] < 5
+    tried = {a["description"] for a in out["tried"]}
+    assert any(d.startswith("nieuwe groep van 5: ") and " km uit elkaar (hooguit 50 km)" in d
+               for d in tried), tried  # fmt: skip
+    assert all(a["broken_codes"] and a["broken_codes"][0].startswith("relax.tried.")
+               for a in out["tried"] if a["broken"])  # fmt: skip
+    english = client.get(url, headers={**auth(keys["viewer"]), "Accept-Language": "en"}).json()
+    assert any(" km apart (at most 50 km)" in a["description"] for a in english["tried"])
     change = {**FIVE["constraints"], "max_pair_km": best["needed"]}
     again = start_run(client, keys["member"], {**FIVE, "constraints": change})
     placed = {m for g in groups(client, keys["viewer"], again) for m in members(g)}

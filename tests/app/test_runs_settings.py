@@ -161,4 +161,4 @@ def test_rule_settings_reach_runs_and_profiles_through_constraints(
     assert r.status_code == 422 and "max_per_gemeente" in r.text
     profile = {"name": "Over gemeentegrenzen", "constraints": {"max_per_gemeente": 2}}
     r = client.post("/api/v1/profiles", json=profile, headers=auth(keys["manager"]))
-    assert r.status_code == 201 and r.json()["settings"]["max_per_gemeente"] == 2
+    assert r.status_code == 201 and r.json()["constraints"]["max_per_gemeente"] == 2

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -39,11 +40,16 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def test_solve_malformed_smes_exits_2_and_writes_nothing(tmp_path: Path) -> None:
-    """A bad SMES.csv: exit 2, every error named by file, row and column, no OUT.json."""
+    """A bad SMES.csv: exit 2, every error named by file, row and column (Dutch by default,
+    English with --lang en), no OUT.json."""
     out = tmp_path / "out.json"
     result = runner.invoke(app, ["solve", str(DATA / "smes_bad.csv"), "--out", str(out)])
     assert result.exit_code == 2
-    assert "smes_bad.csv: row 2, column needs: unknown need code(s): hr.wellbeing" in result.output
+    assert "smes_bad.csv: rij 2, kolom needs: onbekende behoefte: hr.wellbeing" in result.output
+    assert "rij 12, kolom lon" in result.output
+    args = ["solve", str(DATA / "smes_bad.csv"), "--out", str(out), "--lang", "en"]
+    result = runner.invoke(app, args)
+    assert "smes_bad.csv: row 2, column needs: unknown need: hr.wellbeing" in result.output
     assert "row 12, column lon" in result.output
     assert not out.exists()
 
@@ -56,7 +62,7 @@ def test_solve_bad_competitors_exits_2(tmp_path: Path) -> None:
     args = ["solve", str(DATA / "smes_small.csv"), "--competitors", str(bad), "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
-    assert "c.csv: row 2, column sme_b: unknown firm id 'nobody'" in result.output
+    assert "c.csv: rij 2, kolom sme_b: onbekend bedrijfsnummer 'nobody'" in result.output
     assert not out.exists()
 
 
@@ -131,3 +137,22 @@ def test_solve_speaks_dutch_by_default_and_english_with_lang_en(tmp_path: Path) 
     assert (
         bad.exit_code == 2 and "fout: " in bad.output and "kan het bestand niet lezen" in bad.output
     )
+
+
+@pytest.mark.slow
+def test_solve_skips_columns_it_does_not_use_and_says_so(tmp_path: Path) -> None:
+    """A member list with plaats and adres solves; the two columns are named as skipped."""
+    lines = (DATA / "smes_small.csv").read_text(encoding="utf-8").splitlines()
+    smes = tmp_path / "leden.csv"
+    rows = [f"{lines[0]},plaats,adres"] + [f"{line},Groningen,Markt 1" for line in lines[1:]]
+    smes.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = ["solve", str(smes), "--min-size", "4", "--max-size", "6", "--time-limit", "1",
+            "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "leden.csv: 2 kolommen overgeslagen die kring niet gebruikt: plaats, adres" in (
+        result.output
+    )
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert "2 columns skipped that kring does not use: plaats, adres" in english.output

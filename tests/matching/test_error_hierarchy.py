@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import pickle
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,14 @@ def test_errors_name_their_field() -> None:
     assert error.field == "name"
     assert MatchingError("x").field is None
     assert UnknownPostcodeError("0000").field == "postcode"
+
+
+def test_settings_and_row_errors_survive_pickling_with_their_texts() -> None:
+    """SettingsError and RowError cross process boundaries with their catalogue texts."""
+    setting = pickle.loads(pickle.dumps(SettingsError.of("min_size", "settings.min_size")))
+    assert (setting.field, setting.say("nl")) == (
+        "min_size",
+        "een groep heeft minstens 2 bedrijven nodig",
+    )
+    row = pickle.loads(pickle.dumps(RowError.of(2, "naam", "import.value.empty")))
+    assert row.where("nl") == "rij 2, kolom naam: verplichte waarde is leeg"

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from matching.sme.columns import FIRM_ALIASES, ignored_columns
 from matching.sme.firms import (
     Firm,
     InputFileError,
     InvalidFirmError,
+    RowError,
     firms_to_csv,
     pairs_to_csv,
     read_firms_csv,
@@ -57,10 +59,44 @@ def test_every_bad_row_is_reported_with_row_and_field() -> None:
     ]
 
 
-def test_missing_and_unknown_columns_are_header_errors() -> None:
-    """A missing required column and an unknown column are reported as row 0."""
+def test_missing_column_is_a_header_error_and_unknown_columns_are_skipped() -> None:
+    """A missing required column is row 0; columns kring does not use (plaats) are not."""
     text = "external_id,name,postcode,sbi_code,employees,needs,colour\nx,X,9711,4120,3,dig.ai,red\n"
-    assert _errors(text) == [(0, "digital_level"), (0, "colour")]
+    assert _errors(text) == [(0, "digital_level")]
+    header = "lidnummer,naam,plaats,postcode,sbi,medewerkers,digitaal_niveau,behoeften,adres"
+    text = f"{header}\nx,X,Groningen,9711,4120,3,2,dig.ai,Markt 1\n"
+    assert [f.external_id for f in read_firms_csv(text)] == ["x"]
+    assert ignored_columns(header.split(","), FIRM_ALIASES) == ["plaats", "adres"]
+    assert _errors(f"{HEADER},Naam\nx,X,9711,4120,3,2,dig.ai,Y\n") == [(0, "name")]
+
+
+def test_row_errors_carry_a_catalogue_text_said_in_dutch_or_english() -> None:
+    """Row errors name row and column as written and read in Dutch or English (code kept)."""
+    header = "id,naam,postcode,sbi,medewerkers,digitaal_niveau,behoeften"
+    text = f"{header}\nx,A,0000 AA,4120,veel,2,xx\nx,B,9711,4120,3,2,dig.ai\n"
+    with pytest.raises(InputFileError) as info:
+        read_firms_csv(text)
+    said = {(e.row, e.field): (e.where("nl"), e.where("en")) for e in info.value.errors}
+    assert said[(1, "postcode")] == (
+        "rij 1, kolom postcode: ongeldige postcode '0000 AA': "
+        "een Nederlandse postcode begint nooit met 0",
+        "row 1, column postcode: malformed postcode '0000 AA': "
+        "a Dutch postcode never starts with 0",
+    )
+    assert said[(1, "medewerkers")][0].endswith("'veel' is geen geheel getal van 0 of meer")
+    assert said[(1, "behoeften")][0].startswith("rij 1, kolom behoeften: onbekende behoefte: xx")
+    assert said[(2, "id")][0] == "rij 2, kolom id: 'x' komt dubbel voor (eerst op rij 1)"
+    missing = read_error("external_id,name\x00\n")
+    assert missing.to_dict("nl")["message"] == "verplichte kolom ontbreekt"
+    english = {"row": 0, "field": "name", "message": "missing required column"}
+    assert missing.to_dict("en") == {**english, "code": "import.column.missing"}
+    assert str(missing) == "header, column name: missing required column"
+
+
+def read_error(text: str) -> RowError:
+    with pytest.raises(InputFileError) as info:
+        read_firms_csv(text)
+    return info.value.errors[0]
 
 
 def test_semicolon_separated_file_is_read() -> None:
@@ -109,10 +145,10 @@ def test_pairs_reader_validates_and_deduplicates() -> None:
 
 
 def test_pairs_reader_requires_columns() -> None:
-    """A pairs file without sme_b is a header error naming the column."""
+    """A pairs file without sme_b is a header error naming the column (others skipped)."""
     with pytest.raises(InputFileError) as info:
         read_pairs_csv("sme_a,other\na,b\n", source="p.csv")
-    assert [(e.row, e.field) for e in info.value.errors] == [(0, "sme_b"), (0, "other")]
+    assert [(e.row, e.field) for e in info.value.errors] == [(0, "sme_b")]
 
 
 def test_firm_validates_itself() -> None:

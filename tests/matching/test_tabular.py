@@ -183,7 +183,7 @@ def test_kring_solve_reads_excel_nl_csv_and_says_header_only(tmp_path: Path) -> 
     smes.write_bytes(_csv(rows[:1], ";").encode("cp1252"))
     result = CliRunner().invoke(cli, ["solve", str(smes), "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 2
-    assert "the file has only a header row and no rows" in result.output
+    assert "het bestand heeft alleen een kopregel en geen rijen" in result.output
 
 
 def test_broken_workbooks_and_row_limits_are_file_errors() -> None:

@@ -127,5 +127,5 @@ def test_kring_serve_refuses_to_start_without_a_pepper(tmp_path: Path) -> None:
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 2, (out.stdout, out.stderr)
-    assert "KRING_API_KEY_PEPPER is not set" in out.stderr
+    assert "KRING_API_KEY_PEPPER ontbreekt" in out.stderr  # Dutch by default; --lang en
     assert "KRING_DEV_MODE=true" in out.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import texts
+from app.errors import PROBLEM_TYPES
 from matching.rules.unassigned import REASONS
 from matching.sme.relax_answer import Change
 
@@ -115,6 +116,11 @@ def test_keys_built_from_codes_exist() -> None:
     slugs = ("unauthorized", "forbidden", "not-found", "conflict", "payload-too-large",
              "invalid-input", "invalid-location", "method-not-allowed", "internal")  # fmt: skip
     keys += [f"problem.{s}.title" for s in slugs]
+    keys += [f"problem.{s}.{part}" for s in PROBLEM_TYPES for part in ("title", "about")]
+    keys += [f"cli.demo.{k}" for k in ("map", "docs", "run", "geojson")]
+    checks = ("missing", "extra_forbidden", "greater_than_equal", "less_than_equal",
+              "literal_error", "string_too_long")  # fmt: skip
+    keys += [f"validation.{k}" for k in checks]
     assert [k for k in keys if not texts.has(k)] == []
 
 
@@ -148,3 +154,54 @@ def test_one_takes_the_singular_where_the_catalogue_has_it() -> None:
     english = texts.catalogue("en")
     plural = [k for k in english if re.search(r"[a-z]\(s\)", english[k])]  # "value(s)"
     assert not plural, "write a '.one' entry instead of '(s)'"
+
+
+_SERVICE_ERRORS = {"ServiceError", "UnauthorizedError", "ForbiddenError", "ConflictError",
+                   "PayloadTooLargeError", "InvalidInputError"}  # fmt: skip
+
+
+def _raised_calls(tree: ast.AST) -> list[ast.Call]:
+    """The calls a ``raise`` statement raises directly (not through with_text/said/invalid)."""
+    raises = [n for n in ast.walk(tree) if isinstance(n, ast.Raise)]
+    return [n.exc for n in raises if isinstance(n.exc, ast.Call)]
+
+
+def test_no_service_error_is_raised_with_bare_english() -> None:
+    """app/ raises no ServiceError with a literal text: each goes through the catalogue
+    (app.errors.said / invalid / i18n.with_text), and every NotFoundError resource is a word."""
+    bare, resources = [], set()
+    for path in (ROOT / "app").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for call in _raised_calls(tree):
+            name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+            if name in _SERVICE_ERRORS:
+                bare.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "NotFoundError":
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    resources.add(first.value)
+    assert bare == []
+    assert len(resources) > 8
+    assert sorted(r for r in resources if not texts.has(f"resource.{r}")) == []
+
+
+_KEY_PREFIXES = ("import.", "settings.", "problem.", "geodata.", "validation.", "cli.")
+
+
+def test_every_msg_key_in_the_libraries_exists() -> None:
+    """Keys given to RowError.of, SettingsError.of, Msg.of, said(), invalid() all exist."""
+    builders = {"of", "said", "invalid", "with_text", "_fail", "fail"}
+    found = []
+    for package in SCANNED:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                name = getattr(getattr(node, "func", None), "id", None)
+                name = name or getattr(getattr(node, "func", None), "attr", "")
+                if not isinstance(node, ast.Call) or name not in builders:
+                    continue
+                values = [a.value for a in node.args if isinstance(a, ast.Constant)]
+                keys = [v for v in values if isinstance(v, str) and v.startswith(_KEY_PREFIXES)]
+                found += [(str(path.relative_to(ROOT)), k) for k in keys]
+    assert len(found) > 60
+    assert sorted((f, k) for f, k in found if not texts.has(k)) == []
