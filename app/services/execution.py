@@ -191,7 +191,9 @@ class RunInputs:
 
 def load_inputs(db: Session, run: Run) -> RunInputs:
     """Load a run's firms, pairs, settings and kept groups (also used by Celery workers)."""
-    rows, locked, pinned = review.seed_inputs(db, run, select_firms(db=db, filters=run.filters))
+    rows, locked, pinned = review.seed_inputs(
+        db=db, run=run, rows=select_firms(db=db, filters=run.filters)
+    )
     by_id = {r.id: r for r in rows}
     pairs = {
         name: [
@@ -307,7 +309,7 @@ def store_success(
     """
     take(db=db, lease=lease or Lease(run.id, run.attempts))
     _store_report(db, run, report, rows)
-    review.carry_decisions(db, run)
+    review.carry_decisions(db=db, run=run)
     wall_s = round(time.monotonic() - began, 3)
     stats = readable_stats(stats={**report["stats"], "wall_time_s": wall_s})
     run.status, run.progress, run.stats = RunStatus.succeeded, 1.0, stats

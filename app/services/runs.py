@@ -107,7 +107,13 @@ def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings)
     if body.mode == "fill" and body.keep_accepted_from is None:
         raise invalid("keep_accepted_from", "mode 'fill' needs the run to fill up")
     if body.keep_accepted_from is not None:
-        seed, filters = review.seed_groups(db, body.keep_accepted_from, body.mode, params, filters)
+        seed, filters = review.seed_groups(
+            db=db,
+            base_run_id=body.keep_accepted_from,
+            mode=body.mode,
+            params=params,
+            filters=filters,
+        )
     run = Run(
         organisation_id=caller.organisation_id,
         purpose=params["purpose"],
