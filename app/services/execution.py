@@ -189,7 +189,7 @@ class RunInputs:
         return {r.external_id: r for r in self.rows}
 
 
-def load_inputs(db: Session, run: Run) -> RunInputs:
+def load_inputs(*, db: Session, run: Run) -> RunInputs:
     """Load a run's firms, pairs, settings and kept groups (also used by Celery workers)."""
     rows, locked, pinned = review.seed_inputs(
         db=db, run=run, rows=select_firms(db=db, filters=run.filters)
@@ -232,7 +232,7 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     reporter.phase("loading")
-    inputs = load_inputs(db, run)
+    inputs = load_inputs(db=db, run=run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
     if early:
         limit = min(settings.time_limit_s or EARLY_LIMIT_S, EARLY_LIMIT_S)
