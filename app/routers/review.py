@@ -36,7 +36,15 @@ def _decide(
     """Decide; a body without ``comment`` (or no body) keeps the comment of a repeat."""
     sent = body is not None and "comment" in body.model_fields_set
     comment = body.comment if body is not None else None
-    group = review.decide(db, caller, run_id, number, status, comment, keep_comment=not sent)
+    group = review.decide(
+        db=db,
+        caller=caller,
+        run_id=run_id,
+        number=number,
+        status=status,
+        comment=comment,
+        keep_comment=not sent,
+    )
     return _decision(group, caller.holder)
 
 
@@ -101,4 +109,4 @@ def relaxation(
     ] = False,
 ) -> dict[str, Any]:
     """The five best single changes of the run's settings that would place a left-out firm."""
-    return review.relaxation(db, run_id, external_id, lang=lang, tried=tried)
+    return review.relaxation(db=db, run_id=run_id, external_id=external_id, lang=lang, tried=tried)

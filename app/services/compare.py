@@ -110,8 +110,8 @@ def compare_runs(
     db: Session, run_id: int, other_run_id: int, *, lang: str = "nl"
 ) -> dict[str, Any]:
     """Coverage and affinity deltas, matched groups, moves, new and dropped firms."""
-    a, b = succeeded_run(db, run_id), succeeded_run(db, other_run_id)
-    groups_a, groups_b = groups_of(db, a.id), groups_of(db, b.id)
+    a, b = succeeded_run(db=db, run_id=run_id), succeeded_run(db=db, run_id=other_run_id)
+    groups_a, groups_b = groups_of(db=db, run_id=a.id), groups_of(db=db, run_id=b.id)
     where_a, names_a, sets_a = _placement(groups_a)
     where_b, names_b, sets_b = _placement(groups_b)
     match = match_groups(sets_a, sets_b)

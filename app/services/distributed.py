@@ -44,7 +44,7 @@ def _stale(settings: Settings) -> Any:
 def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
     from matching import build_instance
 
-    inputs = load_inputs(db, run)
+    inputs = load_inputs(db=db, run=run)
     firms = [row_to_firm(r) for r in inputs.rows]
     instance, _ = build_instance(
         firms, inputs.competitors, inputs.partners, inputs.settings,

@@ -300,7 +300,7 @@ def edit(
     RuleBrokenError
         The edit would break a hard rule (not with ``dry_run``: then ``allowed`` is false).
     """
-    run = review.succeeded_run(db, run_id)
+    run = review.succeeded_run(db=db, run_id=run_id)
     board, rows = _board(db, run)
     changed = plan(board, request)
     checked = check(db, run, board, changed, lang)
@@ -325,7 +325,7 @@ def edit(
 
 def set_lock(db: Session, *, caller: Caller, run_id: int, number: int, locked: bool) -> Group:
     """Lock or unlock group ``number``: a locked group takes no edits and is kept by later runs."""
-    group = review.group_by_number(db, run_id, number)
+    group = review.group_by_number(db=db, run_id=run_id, number=number)
     group.locked = locked
     audit.record(db, caller, "group.lock" if locked else "group.unlock", "group",
                  f"run {run_id} group {number}", run_id=run_id, group_number=number)  # fmt: skip
@@ -335,7 +335,7 @@ def set_lock(db: Session, *, caller: Caller, run_id: int, number: int, locked: b
 
 def history(db: Session, *, run_id: int) -> dict[str, Any]:
     """The run's edits, oldest first, and its original proposal (``None`` if never edited)."""
-    run = review.succeeded_run(db, run_id)
+    run = review.succeeded_run(db=db, run_id=run_id)
     edits = db.scalars(select(RunEdit).where(RunEdit.run_id == run.id).order_by(RunEdit.revision))
     return {"run_id": run.id, "revision": run.revision, "proposal": run.proposal,
             "edits": [{"revision": e.revision, "kind": e.kind, "request": e.request,

@@ -189,9 +189,11 @@ class RunInputs:
         return {r.external_id: r for r in self.rows}
 
 
-def load_inputs(db: Session, run: Run) -> RunInputs:
+def load_inputs(*, db: Session, run: Run) -> RunInputs:
     """Load a run's firms, pairs, settings and kept groups (also used by Celery workers)."""
-    rows, locked, pinned = review.seed_inputs(db, run, select_firms(db=db, filters=run.filters))
+    rows, locked, pinned = review.seed_inputs(
+        db=db, run=run, rows=select_firms(db=db, filters=run.filters)
+    )
     by_id = {r.id: r for r in rows}
     pairs = {
         name: [
@@ -230,7 +232,7 @@ def _nobody_placeable(inputs: RunInputs) -> bool:
 
 def _solve(db: Session, run: Run, reporter: _Reporter) -> tuple[dict[str, Any], dict[str, Firm]]:
     reporter.phase("loading")
-    inputs = load_inputs(db, run)
+    inputs = load_inputs(db=db, run=run)
     settings, early = inputs.settings, _nobody_placeable(inputs)
     if early:
         limit = min(settings.time_limit_s or EARLY_LIMIT_S, EARLY_LIMIT_S)
@@ -307,7 +309,7 @@ def store_success(
     """
     take(db=db, lease=lease or Lease(run.id, run.attempts))
     _store_report(db, run, report, rows)
-    review.carry_decisions(db, run)
+    review.carry_decisions(db=db, run=run)
     wall_s = round(time.monotonic() - began, 3)
     stats = readable_stats(stats={**report["stats"], "wall_time_s": wall_s})
     run.status, run.progress, run.stats = RunStatus.succeeded, 1.0, stats

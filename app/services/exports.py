@@ -137,8 +137,8 @@ def groups_xlsx(db: Session, run_id: int, lang: str = "nl") -> bytes:
     Every sheet has a bold, frozen header row with filters and fitted column widths; needs
     and themes are labels, reasons and statuses words.
     """
-    run = succeeded_run(db, run_id)
-    groups = groups_of(db, run_id)
+    run = succeeded_run(db=db, run_id=run_id)
+    groups = groups_of(db=db, run_id=run_id)
     firms = _members(db, groups)
     view = firm_view(db)
     book = Workbook()
@@ -181,8 +181,8 @@ def _checks(scheme: dict[str, Any] | None, size: int) -> list[str]:
 
 def application_pack(db: Session, run_id: int, number: int, lang: str = "nl") -> dict[str, Any]:
     """The joint-application pack of group ``number``: scheme, lead, checked members."""
-    run: Run = succeeded_run(db, run_id)
-    group = group_by_number(db, run_id, number)
+    run: Run = succeeded_run(db=db, run_id=run_id)
+    group = group_by_number(db=db, run_id=run_id, number=number)
     settings = RunSettings.from_dict(run.params)
     scheme = None if settings.scheme_id is None else scheme_by_id(settings.scheme_id).to_dict()
     firms = _members(db, [group])

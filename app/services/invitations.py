@@ -57,7 +57,7 @@ def invitation(db: Session, *, run_id: int, number: int, lang: str, sender: str)
     ConflictError
         The group is not accepted (an invitation goes out after the decision).
     """
-    group = group_by_number(db, run_id, number)
+    group = group_by_number(db=db, run_id=run_id, number=number)
     if group.status != GroupStatus.accepted:
         raise with_text(ConflictError(f"group {number} is not accepted"), "invite.not_accepted",
                         group=number)  # fmt: skip

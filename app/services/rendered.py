@@ -80,7 +80,7 @@ _rendering: dict[Hashable, threading.Lock] = {}  # per key: one renderer at a ti
 
 def _token(db: Session, run_id: int) -> Hashable:
     """What the rendered result depends on; raises 404/409 like the uncached read."""
-    run = succeeded_run(db, run_id)  # the same 404 / 409 as the uncached read
+    run = succeeded_run(db=db, run_id=run_id)  # the same 404 / 409 as the uncached read
     members = select(GroupMember.firm_id).join(Group).where(Group.run_id == run_id)
     left_out = select(UnassignedFirm.firm_id).where(UnassignedFirm.run_id == run_id)
     in_run = or_(Firm.id.in_(members), Firm.id.in_(left_out))

@@ -46,7 +46,7 @@ from matching import RunSettings, effective_settings, reason_label, relax_firm
 from texts import t
 
 
-def succeeded_run(db: Session, run_id: int) -> Run:
+def succeeded_run(*, db: Session, run_id: int) -> Run:
     run = db.scalar(select(Run).where(Run.id == run_id))
     if run is None:
         raise NotFoundError("run", run_id)
@@ -60,14 +60,14 @@ def succeeded_run(db: Session, run_id: int) -> Run:
     return run
 
 
-def groups_of(db: Session, run_id: int) -> list[Group]:
+def groups_of(*, db: Session, run_id: int) -> list[Group]:
     query = select(Group).where(Group.run_id == run_id).order_by(Group.number)
     return list(db.scalars(query.options(selectinload(Group.members))).all())
 
 
-def group_by_number(db: Session, run_id: int, number: int) -> Group:
+def group_by_number(*, db: Session, run_id: int, number: int) -> Group:
     """The group of a succeeded run by its per-run number (the number people see)."""
-    succeeded_run(db, run_id)
+    succeeded_run(db=db, run_id=run_id)
     group = db.scalar(select(Group).where(Group.run_id == run_id, Group.number == number))
     if group is None:
         raise with_text(NotFoundError("group", f"{number} of run {run_id}"),
@@ -76,13 +76,13 @@ def group_by_number(db: Session, run_id: int, number: int) -> Group:
 
 
 def decide(
+    *,
     db: Session,
     caller: Caller,
     run_id: int,
     number: int,
     status: GroupStatus,
     comment: str | None,
-    *,
     keep_comment: bool = False,
 ) -> Group:
     """Accept or reject group ``number`` of a succeeded run, recording who, when and why.
@@ -90,7 +90,7 @@ def decide(
     With ``keep_comment`` (no comment sent) a repeated decision keeps the group's comment;
     a changed decision without a comment clears it.
     """
-    group = group_by_number(db, run_id, number)
+    group = group_by_number(db=db, run_id=run_id, number=number)
     if keep_comment and group.status == status:
         comment = group.decision_comment
     group.status, group.decided_at = status, utcnow()
@@ -104,12 +104,12 @@ def decide(
 
 def _cohort_ids(db: Session, run: Run) -> set[int]:
     """Firm row ids that took part in a run (placed or unassigned)."""
-    placed = {m.firm_id for g in groups_of(db, run.id) for m in g.members}
+    placed = {m.firm_id for g in groups_of(db=db, run_id=run.id) for m in g.members}
     return {i for i in placed | {u.firm_id for u in run.unassigned} if i is not None}
 
 
 def seed_groups(
-    db: Session, base_run_id: int, mode: str, params: dict[str, Any], filters: dict[str, Any]
+    *, db: Session, base_run_id: int, mode: str, params: dict[str, Any], filters: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The seed of a run that keeps ``base_run_id``'s accepted groups, and its filters.
 
@@ -117,10 +117,10 @@ def seed_groups(
     "decided_by_key_id"}]}, filters)``; in ``fill`` mode the filters select exactly the
     accepted members and the newcomers.
     """
-    base = succeeded_run(db, base_run_id)
+    base = succeeded_run(db=db, run_id=base_run_id)
     room = effective_settings(RunSettings.from_dict(params)).max_size
     seeds = []
-    for g in groups_of(db, base.id):
+    for g in groups_of(db=db, run_id=base.id):
         if g.status != GroupStatus.accepted and not g.locked:
             continue
         ids = [m.firm_id for m in g.members if m.firm_id is not None]
@@ -141,7 +141,7 @@ def seed_groups(
 
 
 def seed_inputs(
-    db: Session, run: Run, rows: list[Firm]
+    *, db: Session, run: Run, rows: list[Firm]
 ) -> tuple[list[Firm], list[list[str]], list[list[str]]]:
     """The cohort with every kept firm included, and the locked and pinned groups (ids).
 
@@ -165,14 +165,14 @@ def seed_inputs(
     return rows, locked, pinned
 
 
-def carry_decisions(db: Session, run: Run) -> None:
+def carry_decisions(*, db: Session, run: Run) -> None:
     """Mark the new run's groups that equal an accepted seed group as accepted again."""
     seeds = (run.seed_groups or {}).get("groups", [])
     if not seeds:
         return
     db.flush()
     by_members = {frozenset(s["firm_ids"]): s for s in seeds}
-    for g in groups_of(db, run.id):
+    for g in groups_of(db=db, run_id=run.id):
         s = by_members.get(frozenset(m.firm_id for m in g.members))
         if s is not None:
             g.locked = bool(s.get("locked", False))
@@ -183,7 +183,7 @@ def carry_decisions(db: Session, run: Run) -> None:
 
 
 def relaxation(
-    db: Session, run_id: int, external_id: str, *, lang: str = "nl", tried: bool = False
+    *, db: Session, run_id: int, external_id: str, lang: str = "nl", tried: bool = False
 ) -> dict[str, Any]:
     """Why a firm of a succeeded run was not placed, and the best single changes, in words.
 
@@ -191,11 +191,11 @@ def relaxation(
     settings and groups, with the cohort's current firm records and pairs; at most five
     options, ranked, in ``lang``; every candidate tried only with ``tried``.
     """
-    run = succeeded_run(db, run_id)
+    run = succeeded_run(db=db, run_id=run_id)
     firm = db.scalar(select(Firm).where(Firm.external_id == external_id))
     if firm is None:
         raise NotFoundError("firm", external_id)
-    groups = groups_of(db, run.id)
+    groups = groups_of(db=db, run_id=run.id)
     out: dict[str, Any] = {"run_id": run.id, "external_id": external_id, "placed_in_group": None,
                            "reason": None, "reason_label": None, "ineligible_rule": None,
                            "ineligible_rule_code": None, "advice": None, "best": None,
@@ -209,7 +209,7 @@ def relaxation(
         error = NotFoundError("unassigned firm", f"{external_id} in run {run_id}")
         key = "problem.not-found.unassigned"
         raise with_text(error, key, firm=repr(external_id), run=run_id)
-    rows, _, _ = seed_inputs(db, run, select_firms(db=db, filters=run.filters))
+    rows, _, _ = seed_inputs(db=db, run=run, rows=select_firms(db=db, filters=run.filters))
     rows = rows if any(r.id == firm.id for r in rows) else [*rows, firm]
     by_id = {r.id: r for r in rows}
     ids = {i: r.external_id for i, r in by_id.items()}

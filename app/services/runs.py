@@ -134,7 +134,13 @@ def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings)
         raise invalid("keep_accepted_from", "problem.invalid-input.fill_needs_run")
     chosen = filters
     if body.keep_accepted_from is not None:
-        seed, filters = review.seed_groups(db, body.keep_accepted_from, body.mode, params, filters)
+        seed, filters = review.seed_groups(
+            db=db,
+            base_run_id=body.keep_accepted_from,
+            mode=body.mode,
+            params=params,
+            filters=filters,
+        )
     _check_firms(db, chosen)  # last: the request's own mistakes are named first
     run = Run(
         organisation_id=caller.organisation_id,

@@ -269,14 +269,14 @@ def test_switch_to_english(live_server: LiveServer, open_browser: OpenBrowser) -
 def test_new_run_from_a_profile_shows_live_progress(
     live_server: LiveServer, open_browser: OpenBrowser
 ) -> None:
-    """Start from a profile: a progress bar follows the run, then the map shows it."""
+    """Start from a (peer) profile: a progress bar follows it, then the map shows its groups."""
     page = open_browser()
     errors = _errors(page)
     _open(page, live_server, live_server.key)
     page.click("#new-run-card summary")
     profiles = live_server.get("/api/v1/profiles")["items"]
-    training = next(p for p in profiles if p["purpose"] == "training")
-    page.select_option("#profile-select", str(training["id"]))
+    peer = next(p for p in profiles if p["purpose"] == "peer")
+    page.select_option("#profile-select", str(peer["id"]))
     page.fill("#time-limit", "2")
     page.click("#start-run")
     page.wait_for_selector("#new-run-progress:not([hidden])")
@@ -284,5 +284,7 @@ def test_new_run_from_a_profile_shows_live_progress(
     assert "Run " in page.wait_for_selector("#new-run-text:not(:empty)").inner_text()
     page.wait_for_selector(f"body[data-run='{run_id}']", timeout=240_000)
     assert page.evaluate("document.getElementById('new-run-bar').value") == 1
-    assert live_server.get(f"/api/v1/runs/{run_id}")["profile_id"] == training["id"]
+    assert live_server.get(f"/api/v1/runs/{run_id}")["profile_id"] == peer["id"]
+    titles = page.locator(".group-item .title").all_inner_texts()
+    assert titles and all(" e.o." in t and "—" not in t for t in titles)  # named by place
     assert errors == []

@@ -64,7 +64,7 @@ def _single_process(settings: Settings, run_id: int) -> dict[str, Any]:
         run = db.get(Run, run_id)
         assert run is not None
         bind_organisation(db, run.organisation_id)
-        inputs = load_inputs(db, run)
+        inputs = load_inputs(db=db, run=run)
         firms = [row_to_firm(r) for r in inputs.rows]
     report = solve_firms(firms, inputs.competitors, inputs.partners, inputs.settings)
     return report.stats

@@ -21,14 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("firm") as batch:
-        batch.add_column(sa.Column("contact_person", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("email", sa.String(length=254), nullable=True))
-        batch.add_column(sa.Column("phone", sa.String(length=32), nullable=True))
+    # Plain ADD COLUMN: a batch rebuild of ``firm`` on SQLite would fire ON DELETE SET NULL
+    # on every group member and unassigned firm that points at it.
+    op.add_column("firm", sa.Column("contact_person", sa.String(length=200), nullable=True))
+    op.add_column("firm", sa.Column("email", sa.String(length=254), nullable=True))
+    op.add_column("firm", sa.Column("phone", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("firm") as batch:
-        batch.drop_column("phone")
-        batch.drop_column("email")
-        batch.drop_column("contact_person")
+    op.drop_column("firm", "phone")
+    op.drop_column("firm", "email")
+    op.drop_column("firm", "contact_person")

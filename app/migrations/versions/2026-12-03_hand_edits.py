@@ -24,14 +24,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("run") as batch:
-        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("proposal", sa.JSON(), nullable=True))
-    with op.batch_alter_table("group") as batch:
-        batch.add_column(
-            sa.Column("locked", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN, never a batch table rebuild: rebuilding ``run`` or ``group`` on
+    # SQLite with foreign keys on fires their ON DELETE CASCADE and empties group_member.
+    op.add_column("run", sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("run", sa.Column("proposal", sa.JSON(), nullable=True))
+    op.add_column(
+        "group", sa.Column("locked", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("group", sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "run_edit",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,18 +62,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_run_edit")),
         sa.UniqueConstraint("run_id", "revision", name=op.f("uq_run_edit_run_id_revision")),
     )
-    with op.batch_alter_table("run_edit") as batch:
-        batch.create_index(batch.f("ix_run_edit_run_id"), ["run_id"], unique=False)
-        batch.create_index(
-            batch.f("ix_run_edit_organisation_id"), ["organisation_id"], unique=False
-        )
+    op.create_index(op.f("ix_run_edit_run_id"), "run_edit", ["run_id"], unique=False)
+    op.create_index(
+        op.f("ix_run_edit_organisation_id"), "run_edit", ["organisation_id"], unique=False
+    )
 
 
 def downgrade() -> None:
     op.drop_table("run_edit")
-    with op.batch_alter_table("group") as batch:
-        batch.drop_column("edited_at")
-        batch.drop_column("locked")
-    with op.batch_alter_table("run") as batch:
-        batch.drop_column("proposal")
-        batch.drop_column("revision")
+    # DROP COLUMN (SQLite >= 3.35), again without rebuilding the tables (see upgrade)
+    op.drop_column("group", "edited_at")
+    op.drop_column("group", "locked")
+    op.drop_column("run", "proposal")
+    op.drop_column("run", "revision")
