@@ -79,7 +79,7 @@ class _Context:
             if theme is None and self.inst.theme_required:
                 theme = self._majority_theme(members)
         found = check_group(self.inst, None, tuple(members), theme)
-        self.tried.append(Attempt(group, len(members), tuple(self._say(v) for v in found)))
+        self.tried.append(Attempt(group, len(members), tuple(self._say(v, theme) for v in found)))
         change = self._single_change(found, members, theme, group)
         if change is not None and not check_group(change[1], None, tuple(members), theme):
             self.changes.append(change[0])

@@ -8,11 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from app.routers.map import LEAFLET_DIR, STATIC_DIR
+from app.routers.map import STATIC_DIR, VENDOR_DIR
 from tests.app.conftest import auth
-
-LEAFLET_MISSING = not (LEAFLET_DIR / "leaflet.js").is_file()
-
 
 def test_map_page_is_served_without_a_key(client: TestClient) -> None:
     """GET /map answers the HTML page, which loads only local assets (no CDN, no tiles)."""
@@ -35,12 +32,12 @@ def test_map_assets_are_served(client: TestClient, name: str, media: str) -> Non
     assert response.content == (STATIC_DIR / name).read_bytes()
 
 
-@pytest.mark.skipif(LEAFLET_MISSING, reason="node_modules missing: run `npm ci` (make test does)")
-def test_leaflet_is_served_from_node_modules(client: TestClient) -> None:
-    """Leaflet's script and CSS come from the npm package, pinned in package-lock.json."""
+def test_leaflet_is_served_from_the_package(client: TestClient) -> None:
+    """Leaflet's script and CSS ship inside the package (app/static/vendor), not node_modules."""
     script = client.get("/map/vendor/leaflet/leaflet.js")
     assert script.status_code == 200
     assert b"Leaflet 1.9.4" in script.content[:400]
+    assert script.content == (VENDOR_DIR / "leaflet" / "leaflet.js").read_bytes()
     assert client.get("/map/vendor/leaflet/leaflet.css").status_code == 200
 
 

@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import open_session
 from app.main import create_app
 from app.models import UnassignedFirm
-from matching import schemes
+from matching.sme import schemes
 from matching.sme.schemes import SchemeFileError, scheme_by_id
 from tests.app.conftest import auth
 from tests.app.test_review import FAST, groups, members
