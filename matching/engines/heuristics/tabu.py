@@ -29,10 +29,13 @@ from matching.engines.heuristics.moves import (
     can_leave,
     excess,
     group_value,
+    join_ok,
+    leave_ok,
     move,
     pair_factor,
     rebuild,
     replace_ok,
+    swap_in_ok,
     total_excess,
     total_value,
 )
@@ -106,8 +109,9 @@ def best_move(D, S, tabu, step):  # type: ignore[no-untyped-def]
     Kind 1 relocates ``i`` to slot ``target``; kind 2 swaps ``i`` with firm ``target``;
     kind 0: no admissible move.  Moves are ranked by ``delta - step.lam * excess_delta``.
     """
-    a, size, wsum, gain, pair = S.a, S.size, S.wsum, S.gain, S.pair
-    w, indptr, nbr, nbr_aff, fixed = D.w, D.indptr, D.nbr, D.nbr_aff, D.fixed
+    a, size, wsum, gain, good, cnt, ccnt, pair = S  # unpacked once: see moves.leave_ok
+    w, has, lab, lim, indptr, nbr, nbr_aff = D.w, D.has, D.lab, D.lim, D.indptr, D.nbr, D.nbr_aff
+    compat, fixed, theme_ok, req = D.compat, D.fixed, D.theme_ok, D.req
     cfg = D.cfg
     it, cur, best, big, dense, lam, viol = step
     G = cfg.n_slots
@@ -122,7 +126,7 @@ def best_move(D, S, tabu, step):  # type: ignore[no-untyped-def]
         base = gain[i, g1]
         wi = w[i]
         f1 = pair_factor(size[g1], mean) if g1 != G else 0.0
-        if can_leave(D, S, i):
+        if leave_ok(i, g1, size, wsum, cnt, w, has, theme_ok, req, cfg):
             lose = 1.0 if g1 != G else 0.0
             v1 = 0
             if relax and g1 != G:
@@ -155,7 +159,9 @@ def best_move(D, S, tabu, step):  # type: ignore[no-untyped-def]
                 e = d - lam * dv
                 if e < be - 1e-12:
                     continue
-                if not can_join(D, S, i, g2):
+                if not join_ok(
+                    i, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, theme_ok, req, cfg
+                ):
                     continue
                 if tabu[i, g2] > it and not (viol + dv == 0 and cur + d > best + 1e-9):
                     continue
@@ -185,7 +191,13 @@ def best_move(D, S, tabu, step):  # type: ignore[no-untyped-def]
             e = d - lam * dv
             if e < be - 1e-12:
                 continue
-            if not replace_ok(D, S, j, i) or not replace_ok(D, S, i, j):
+            if not swap_in_ok(
+                j, i, g1, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, cfg
+            ):
+                continue
+            if not swap_in_ok(
+                i, j, g2, size, wsum, good, cnt, ccnt, w, has, lab, lim, compat, theme_ok, req, cfg
+            ):
                 continue
             if (tabu[i, g2] > it or tabu[j, g1] > it) and not (
                 viol + dv == 0 and cur + d > best + 1e-9
