@@ -11,6 +11,7 @@ from geojson_pydantic import FeatureCollection
 from app.routers.map import STATIC_DIR, VENDOR_DIR
 from tests.app.conftest import auth
 
+
 def test_map_page_is_served_without_a_key(client: TestClient) -> None:
     """GET /map answers the HTML page, which loads only local assets (no CDN, no tiles)."""
     response = client.get("/map")
