@@ -72,6 +72,10 @@ def bench_smes(
         str | None,
         typer.Option(help="kring's group score: pair_sum or member_mean; default by purpose."),
     ] = None,
+    reach: Annotated[
+        str | None,
+        typer.Option(help="kring's reach rule: islands (default) or none (as before the rule)."),
+    ] = None,
 ) -> None:
     """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
     from bench.smes import bench_smes as run
@@ -96,6 +100,7 @@ def bench_smes(
         purposes=[p.strip() for p in purposes.split(",")],
         methods=chosen,
         group_score=group_score,
+        reach=reach,
     )
     typer.echo(format_rows(rows))
 

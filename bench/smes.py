@@ -63,18 +63,21 @@ def default_time_limit(n: int) -> float:
 
 
 def _settings(
-    purpose: str, time_limit: float, seed: int, group_score: str | None = None
-) -> RunSettings:
+    purpose: str, time_limit: float, seed: int, group_score: str | None = None,
+    reach: str | None = None,
+) -> RunSettings:  # fmt: skip
     p: Purpose = "peer" if purpose == "peer" else "training"
     score = cast(GroupScore | None, group_score)
-    return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed, group_score=score)
+    options = {} if reach is None else {"reach": reach}
+    return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed, group_score=score,
+                       options=options)  # fmt: skip
 
 
-def _kring(row: BenchRow, seed: int, time_limit: float) -> None:
+def _kring(row: BenchRow, seed: int, time_limit: float, reach: str | None = None) -> None:
     from matching.sme.pipeline import solve_firms
 
     cohort = generate_cohort(row.n, seed=seed)
-    settings = _settings(row.purpose, time_limit, seed, row.group_score or None)
+    settings = _settings(row.purpose, time_limit, seed, row.group_score or None, reach)
     row.group_score = str(settings.group_score)
     started = time.perf_counter()
     try:
@@ -137,7 +140,7 @@ def _kmeans(row: BenchRow, seed: int) -> None:
 
 def run_case(
     method: str, purpose: str, n: int, seed: int, time_limit: float,
-    group_score: str | None = None,
+    group_score: str | None = None, reach: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run one case in the current process and return its :class:`BenchRow` as a dict.
 
@@ -155,6 +158,9 @@ def run_case(
         kring's solver time limit in seconds.
     group_score
         kring's ``group_score`` (``None``: the purpose's default).
+    reach
+        kring's ``reach`` setting (``None``: its default, ``"islands"``; ``"none"`` compares
+        with code from before the rule).
 
     Returns
     -------
@@ -163,7 +169,7 @@ def run_case(
     """
     row = BenchRow(method, purpose, n, group_score or "")
     if method == "kring":
-        _kring(row, seed, time_limit)
+        _kring(row, seed, time_limit, reach)
     else:
         _kmeans(row, seed)
     row.seconds = round(row.seconds, 2)
@@ -173,7 +179,7 @@ def run_case(
 
 def bench_smes(
     sizes: list[int], *, seed: int, time_limit: float | None, purposes: list[str],
-    methods: list[str], group_score: str | None = None,
+    methods: list[str], group_score: str | None = None, reach: str | None = None,
 ) -> list[BenchRow]:  # fmt: skip
     """Run every case, each in a fresh spawned process.
 
@@ -189,6 +195,8 @@ def bench_smes(
         Which purposes and methods to run.
     group_score
         kring's ``group_score`` for every case (``None``: each purpose's default).
+    reach
+        kring's ``reach`` for every case (``None``: the default).
 
     Returns
     -------
@@ -202,7 +210,7 @@ def bench_smes(
         for purpose in purposes:
             for method in methods:
                 with ctx.Pool(1) as pool:
-                    args = (method, purpose, n, seed, limit, group_score)
+                    args = (method, purpose, n, seed, limit, group_score, reach)
                     data = pool.apply(run_case, args)
                 rows.append(BenchRow(**data))
     return rows
