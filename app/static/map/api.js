@@ -5,8 +5,9 @@ export const KEY_STORAGE = "kring.apiKey";
 export const session = { key: null };
 
 export class ApiError extends Error {
-  constructor(status, title, detail) {
+  constructor(status, title, detail, body) {
     super(title + (detail ? ": " + detail : ""));
+    this.body = body || {};
     this.status = status;
     this.title = title;
     this.detail = detail;
@@ -27,7 +28,7 @@ export function api(path, options) {
     if (res.ok) return res.json();
     return res.json().catch(() => ({})).then((body) => {
       throw new ApiError(res.status, body.title || res.statusText || "HTTP " + res.status,
-        body.detail || "");
+        body.detail || "", body);
     });
   });
 }

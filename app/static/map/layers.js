@@ -138,7 +138,8 @@ export function drawGroups() {
     number.textContent = String(g.number);
     number.style.setProperty("--c", g.colour); // CSSOM: allowed by the page's CSP
     g.badge = L.marker(g.centre, { pane: "badges", keyboard: false, title: groupTitle(g),
-      icon: L.divIcon({ className: "kring-badge status-" + g.status, iconSize: [size, size],
+      icon: L.divIcon({ className: "kring-badge status-" + g.status +
+        (g.locked ? " locked" : "") + (g.edited_at ? " edited" : ""), iconSize: [size, size],
         html: number }) });
     g.badge.on("click", () => hooks.select(g.number));
     g.badge.on("mouseover", () => showSpokes(g));

@@ -8,6 +8,8 @@
 //   POST api/v1/runs/{id}/groups/{n}/accept|reject                    decisions (manager)
 //   GET api/v1/runs/{id}/unassigned/{firm}/relaxation                 waarom niet ingedeeld?
 //   GET api/v1/runs/{a}/compare/{b}, POST api/v1/runs                   compare, start a run
+//   POST api/v1/runs/{id}/edits?dry_run=, GET .../edits, .../lock|unlock  hand edits (edits.js)
+//   GET api/v1/runs/{id}/groups/{n}/invitation(.xlsx|.csv)              invitation (history.js)
 //   GET api/v1/texts?lang=nl|en                                       every label (catalogue)
 // Deep links: map?run=12&group=7 (also &firm=ID, &compare=ID, &view=print, &lang=en).
 // No tiles, no CDN: the page works offline.
@@ -20,6 +22,8 @@ import { decide, whyNot } from "./decide.js";
 import { clearCompare, compareWith, fillCompareSelect } from "./compare.js";
 import { follow, loadProfiles, startRun } from "./newrun.js";
 import { printUrl, renderPrint } from "./print.js";
+import { offerAdd, onApplied, renderEdits } from "./edits.js";
+import { loadHistory, renderInvitationButton } from "./history.js";
 import { state, el, may, setStatus, showMessage } from "./state.js";
 
 const ACTIVE = ["queued", "running"];
@@ -216,6 +220,7 @@ function buildRun(body, geojson) {
   applyFilters();
   document.body.dataset.run = String(state.runId);
   performance.mark("kring-rendered");
+  loadHistory();
   afterLoad();
 }
 
@@ -268,6 +273,8 @@ function selectGroup(number) {
   const bounds = layers.groupBounds(g);
   if (bounds.isValid()) layers.map.fitBounds(bounds, Object.assign({ maxZoom: 11 }, layers.fitPadding()));
   panel.showDetail(g);
+  renderEdits(g);
+  renderInvitationButton(g);
   el("print-link").href = printUrl(number);
   el("group-detail").scrollIntoView({ block: "nearest" });
   syncUrl();
@@ -291,7 +298,8 @@ function showUnassigned(externalId) {
     layers.layers.unassigned.addLayer(u.marker);
     u.marker.openPopup();
   }
-  whyNot(u, selectGroup);
+  el("why-edits").textContent = "";
+  whyNot(u, selectGroup).then((answer) => { if (answer) offerAdd(u, answer); });
   el("why").scrollIntoView({ block: "nearest" });
 }
 
@@ -308,6 +316,18 @@ function openFirm(externalId, group) {
   if (row) row.classList.add("found");
 }
 
+// After a hand edit: the run's groups again, the same group's card (its number stays).
+function refreshRun(number) {
+  const runId = state.runId;
+  return runData(runId).then(([groups, geojson]) => {
+    if (state.runId !== runId) return;
+    clearRun();
+    state.runId = runId;
+    buildRun(groups, geojson);
+    if (number && state.groupById[number]) selectGroup(number);
+  }).catch((err) => showMessage(explainError(err)));
+}
+
 function runCompare(otherId) {
   compareWith(otherId).then(() => {
     state.groups.forEach(layers.restyle);
@@ -322,7 +342,7 @@ function onDecision(verdict) {
     if (!done) return;
     layers.restyle(done);
     applyFilters();
-    if (state.selected === done.number) panel.showDetail(done);
+    if (state.selected === done.number) { panel.showDetail(done); renderEdits(done); renderInvitationButton(done); }
   });
 }
 
@@ -379,6 +399,7 @@ el("start-run").addEventListener("click", () => startRun((run) => {
   api("api/v1/runs?limit=100").then((runs) => loadRuns(runs, run.status === "succeeded" ? run.id : null));
 }));
 layers.onPick(selectGroup, showUnassigned);
+onApplied(refreshRun);
 layers.onView(() => layers.syncLayers(panel.filters()));
 
 textsReady.then(() => {

@@ -79,7 +79,9 @@ export function renderGroupList(onSelect) {
     const cmp = g.compare ? '<span class="badge cmp-' + g.compare + '">' + esc(T("map.wb.cmp." + g.compare)) + "</span>" : "";
     button.innerHTML = '<span class="swatch"></span><span class="title">' + esc(groupTitle(g)) +
       (g.status !== "proposed" ? '<span class="badge ' + esc(g.status) + '">' + esc(T("map.status." + g.status)) + "</span>" : "") +
-      cmp + '</span><span class="facts">' + esc(T("map.wb.group_facts", { n: g.members.length,
+      cmp + (g.locked ? '<span class="badge locked">' + esc(T("map.ed.locked_badge")) + "</span>" : "") +
+      (g.edited_at ? '<span class="badge edited">' + esc(T("map.ed.edited_badge")) + "</span>" : "") +
+      '</span><span class="facts">' + esc(T("map.wb.group_facts", { n: g.members.length,
         km: km(g.diameter_km), place: g.place })) + '</span><span class="why">' + esc(g.explanation || "") + "</span>";
     const swatch = button.querySelector(".swatch");
     swatch.textContent = String(g.number);
