@@ -113,7 +113,7 @@ def test_legal_move_is_checked_applied_stored_and_audited(
     assert f"Groep {move['from']} " in page.inner_text("#detail-title")  # its number stays
     dry_ms = int(page.get_attribute("body", "data-edit-dry-run-ms") or -1)
     apply_ms = int(page.get_attribute("body", "data-edit-apply-ms") or -1)
-    assert 0 <= dry_ms and 0 <= apply_ms
+    assert dry_ms >= 0 and apply_ms >= 0
     assert (
         page.locator(f'.group-item[data-group-id="{move["to_group"]}"] .badge.edited').count() == 1
     )
@@ -171,8 +171,9 @@ def test_unassigned_firm_is_added_where_legal(
     _open(page, live_server, edit_run, "")
     page.click("#unassigned-details summary")
     page.click(f".unassigned-item[data-external-id='{firm}']")
-    page.wait_for_function("(id) => { const s = document.getElementById('why-add-status');"
-                           " return s && s.dataset.firm === id && s.dataset.done; }", arg=firm)  # fmt: skip
+    done = "(id) => { const s = document.getElementById('why-add-status');"
+    done += " return s && s.dataset.firm === id && s.dataset.done; }"
+    page.wait_for_function(done, arg=firm)
     buttons = page.locator("button.why-add")
     if buttons.count() == 0:  # no legal add: each candidate says its broken rule
         assert "Geen van deze groepen" in page.inner_text("#why-add-status")
