@@ -97,6 +97,9 @@ def build_world(settings: Settings, client: TestClient) -> World:
         db.commit()
         profile_id = profile.id
         number = db.scalar(select(Group.number).where(Group.run_id == run_id).limit(1))
+    # accepted, so that every GET answers (an invitation pack exists for accepted groups only)
+    decide = f"/api/v1/runs/{run_id}/groups/{number}/accept"
+    assert client.post(decide, headers=auth(a["manager"])).status_code == 200
     return World(
         settings=settings,
         client=client,

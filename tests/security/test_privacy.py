@@ -70,6 +70,8 @@ def _firm_reads(w: Privacy) -> list[str]:
     for path, item in spec["paths"].items():
         if "get" not in item or not path.startswith("/api/v1/runs/{run_id}"):
             continue
+        if "/invitation" in path:  # members and up only: a viewer gets 403 (test_invitations)
+            continue
         urls.append(re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path))
     return urls
 
