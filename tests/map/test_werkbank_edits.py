@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 OpenBrowser = Callable[..., Any]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "refused-move.png"
+SCREENSHOT = ROOT / "test-artifacts" / "refused-move.png"  # copied by hand to docs/screenshots
 
 
 def _manager(live: LiveServer, method: str, path: str, body: Any = None) -> httpx.Response:
