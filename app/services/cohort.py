@@ -1,22 +1,23 @@
 """A run's cohort: the organisation's firms that a run's filters select.
 
-Shared by the run executor (:mod:`app.services.execution`) and group review
-(:mod:`app.services.review`), which both import it, so neither imports the other.
+Shared by the run executor (:mod:`app.services.execution`), group review
+(:mod:`app.services.review`) and run creation (:mod:`app.services.runs`, which refuses a
+run that selects no firm), which all import it, so none imports another for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Firm
 
 
-def select_firms(*, db: Session, filters: dict[str, Any]) -> list[Firm]:
-    """Return the organisation's firms selected by a run's ``filters``."""
-    query = select(Firm).order_by(Firm.id)
+def firm_query(filters: dict[str, Any]) -> Select[tuple[Firm]]:
+    """The organisation's firms selected by a run's ``filters`` (unordered)."""
+    query = select(Firm)
     if provinces := filters.get("provinces"):
         query = query.where(Firm.province.in_(provinces))
     if codes := filters.get("gemeente_codes"):
@@ -29,4 +30,9 @@ def select_firms(*, db: Session, filters: dict[str, Any]) -> list[Firm]:
         query = query.where(or_(*(Firm.sbi_code.startswith(p, autoescape=True) for p in prefixes)))
     if needs := filters.get("needs"):
         query = query.where(or_(*(cast(Firm.needs, String).like(f'%"{n}"%') for n in needs)))
-    return list(db.scalars(query).all())
+    return query
+
+
+def select_firms(*, db: Session, filters: dict[str, Any]) -> list[Firm]:
+    """Return the organisation's firms selected by a run's ``filters``."""
+    return list(db.scalars(firm_query(filters).order_by(Firm.id)).all())

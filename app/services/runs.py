@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.config import Settings
@@ -21,6 +21,7 @@ from app.errors import ConflictError, NotFoundError, invalid, said
 from app.models import Firm, Organisation, Run, RunStatus, utcnow
 from app.schemas import RunCreate
 from app.services import audit, profiles, review
+from app.services.cohort import firm_query
 from app.services.organisations import Caller
 from app.services.profiles import validate_filters, validate_settings
 from texts import Msg
@@ -77,24 +78,6 @@ def max_time_limit_s(db: Session, caller: Caller, settings: Settings) -> float:
         return settings.max_time_limit_s
     name = db.scalar(select(Organisation.name).where(Organisation.id == caller.organisation_id))
     return settings.organisation_max_time_limit_s.get(name or "", settings.max_time_limit_s)
-
-
-def firm_query(filters: dict[str, Any]) -> Select[tuple[Firm]]:
-    """The organisation's firms selected by a run's ``filters`` (unordered)."""
-    query = select(Firm)
-    if provinces := filters.get("provinces"):
-        query = query.where(Firm.province.in_(provinces))
-    if codes := filters.get("gemeente_codes"):
-        query = query.where(Firm.gemeente_code.in_(codes))
-    if ids := filters.get("external_ids"):
-        query = query.where(Firm.external_id.in_(ids))
-    if filters.get("consent_only"):
-        query = query.where(Firm.consent_to_share.is_(True))
-    if prefixes := filters.get("sbi_prefixes"):
-        query = query.where(or_(*(Firm.sbi_code.startswith(p, autoescape=True) for p in prefixes)))
-    if needs := filters.get("needs"):
-        query = query.where(or_(*(cast(Firm.needs, String).like(f'%"{n}"%') for n in needs)))
-    return query
 
 
 def _check_firms(db: Session, filters: dict[str, Any]) -> None:
