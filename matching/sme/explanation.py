@@ -13,18 +13,27 @@ from typing import Any
 import texts
 from geodata.postcodes import gemeente_names
 from matching.sme.firms import Firm
+from matching.sme.meeting import MeetingPlace
 from matching.sme.needs import need_by_code
 from matching.sme.sbi import section_name
+
+MEETING_PARAMS = ("place", "postcode", "mean_km", "max_km")
+"""The values of the meeting-place phrase (from :meth:`MeetingPlace.to_dict`, km to 0.1)."""
 
 ExplanationPart = dict[str, Any]
 """One phrase of a group explanation: ``{"key": <catalogue key>, "params": {...}}``.
 
-Need parameters are need codes and ``km`` a float: :func:`render_explanation` turns them
-into labels and rounded numbers in the reader's language."""
+Need parameters are need codes and ``km``, ``mean_km``, ``max_km`` floats:
+:func:`render_explanation` turns them into labels and rounded numbers in the reader's
+language."""
 
 
 def explanation_parts(
-    members: Sequence[Firm], theme: str | None, shared: Sequence[tuple[str, int]], km: float
+    members: Sequence[Firm],
+    theme: str | None,
+    shared: Sequence[tuple[str, int]],
+    km: float,
+    meeting: MeetingPlace | None = None,
 ) -> list[ExplanationPart]:
     """The phrases of a group's explanation as catalogue keys with parameters (codes kept).
 
@@ -38,6 +47,8 @@ def explanation_parts(
         ``(need, count)`` pairs, most shared first.
     km
         Diameter in km.
+    meeting
+        The group's meeting place (:mod:`matching.sme.meeting`), named when given.
 
     Returns
     -------
@@ -48,7 +59,8 @@ def explanation_parts(
     n = len(members)
     have = 0 if theme is None else sum(theme in f.needs for f in members)
     emp = [f.employees for f in members]
-    return _phrases(n, theme, have, shared, km, min(emp), max(emp))
+    place = None if meeting is None else meeting.to_dict()
+    return _phrases(n, theme, have, shared, km, min(emp), max(emp), place)
 
 
 def _phrases(
@@ -59,6 +71,7 @@ def _phrases(
     km: float,
     low: int,
     high: int,
+    meeting: dict[str, Any] | None = None,
 ) -> list[ExplanationPart]:
     others = [(c, k) for c, k in shared if c != theme]
     parts: list[ExplanationPart] = []
@@ -77,6 +90,9 @@ def _phrases(
             parts.append({"key": "group.explanation.common",
                           "params": {"count": others[0][1], "need": others[0][0]}})  # fmt: skip
     parts.append({"key": "group.explanation.distance", "params": {"km": round(km, 3)}})
+    if meeting is not None:
+        parts.append({"key": "group.explanation.meeting",
+                      "params": {k: meeting[k] for k in MEETING_PARAMS}})  # fmt: skip
     if low == high:
         parts.append({"key": "group.explanation.employees_same", "params": {"n": low}})
     else:
@@ -123,6 +139,9 @@ def render_explanation(parts: Sequence[ExplanationPart], lang: str = "nl") -> st
         if "km" in params:
             km = float(params["km"])
             params["km"] = texts.number(km, lang, 0 if km >= 10 else 1)
+        for name in ("mean_km", "max_km"):
+            if name in params:
+                params[name] = texts.number(float(params[name]), lang, 1)
         words.append(texts.t(str(part["key"]), lang, **params))
     return texts.t("group.explanation.separator", lang).join(words)
 
@@ -133,6 +152,7 @@ def explain(
     shared: Sequence[tuple[str, int]],
     km: float,
     lang: str = "nl",
+    meeting: MeetingPlace | None = None,
 ) -> str:
     """One-line human explanation of a group (:func:`explanation_parts` rendered).
 
@@ -148,6 +168,8 @@ def explain(
         Diameter in km.
     lang
         ``"nl"`` (default) or ``"en"``.
+    meeting
+        The group's meeting place, named when given.
 
     Returns
     -------
@@ -155,7 +177,7 @@ def explain(
         e.g. ``"12 bedrijven, allemaal met de vraag Vakopleiding (mbo); 9 ook Werving en
         selectie; hooguit 41 km uit elkaar; 4-38 medewerkers"`` (with an en dash).
     """
-    return render_explanation(explanation_parts(members, theme, shared, km), lang)
+    return render_explanation(explanation_parts(members, theme, shared, km, meeting), lang)
 
 
 def join_words(items: Sequence[str], lang: str = "nl") -> str:
@@ -232,7 +254,8 @@ def parts_from_details(
     Parameters
     ----------
     details
-        The group's stored report fields (``size``, ``shared_needs``, ``employees``).
+        The group's stored report fields (``size``, ``shared_needs``, ``employees``, and
+        ``meeting_place`` when the run stored one).
     theme
         Its theme need code or ``None``.
     km
@@ -257,4 +280,7 @@ def parts_from_details(
         if theme not in counts and n > 1:
             return None  # how many have the theme is not stored
         have = counts.get(theme, 1)
-    return _phrases(n, theme, have, shared, km, low, high)
+    meeting = details.get("meeting_place")
+    if not isinstance(meeting, dict) or not all(k in meeting for k in MEETING_PARAMS):
+        meeting = None
+    return _phrases(n, theme, have, shared, km, low, high, meeting)

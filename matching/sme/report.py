@@ -5,13 +5,19 @@ stores)::
 
     {"groups": [{"id", "theme", "theme_label", "members", "size", "diameter_km",
                  "diameter_pair", "centroid", "mean_affinity", "mean_need_jaccard",
-                 "shared_needs", "employees", "sectors", "hull", "explanation",
-                 "explanation_parts"}, ...],
+                 "shared_needs", "employees", "sectors", "hull", "meeting_place",
+                 "explanation", "explanation_parts"}, ...],
      "unassigned": [{"id", "reason", "rule"?}, ...],
      "stats": {...}}
 
 ``rule`` is present for ineligible firms: the eligibility rule they fail (e.g.
 ``"scheme.regions: Leeuwarden is outside Groningen, gemeente GM0114"``).
+
+``meeting_place`` is ``{"place", "postcode", "lat", "lon", "mean_km", "max_km"}`` (km to
+0.1): the PC4 centroid with the smallest total travel of the members
+(:mod:`matching.sme.meeting`). ``stats`` has ``meeting_km_mean`` (the groups' mean member
+distance to their meeting place, averaged over groups) and ``meeting_km_max`` (the largest
+distance of any member to its meeting place); both ``None`` without groups.
 
 ``mean_need_jaccard`` is the plain Jaccard index of need *sets* averaged over member pairs
 (the optimiser's affinity uses a rank-weighted variant, see :mod:`matching.core.objective`).
@@ -34,6 +40,7 @@ from matching.rules.unassigned import unassigned_reasons
 from matching.sme.explanation import ExplanationPart, explanation_parts, render_explanation
 from matching.sme.explanation import explain as explain
 from matching.sme.firms import Firm
+from matching.sme.meeting import MeetingPlace, meeting_place
 from matching.sme.needs import NEED_CODES, need_by_code
 from matching.sme.sbi import load_sbi
 
@@ -56,6 +63,7 @@ class GroupReport:
     hull: dict[str, Any]
     explanation: str
     explanation_parts: tuple[ExplanationPart, ...] = ()
+    meeting_place: MeetingPlace | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the group as JSON-ready data."""
@@ -74,6 +82,7 @@ class GroupReport:
             "employees": {"min": self.employees[0], "max": self.employees[1]},
             "sectors": [{"section": s, "count": k} for s, k in self.sectors],
             "hull": self.hull,
+            "meeting_place": None if self.meeting_place is None else self.meeting_place.to_dict(),
             "explanation": self.explanation,
             "explanation_parts": [dict(p) for p in self.explanation_parts],
         }
@@ -152,7 +161,8 @@ def group_report(
     Returns
     -------
     GroupReport
-        Diameter (exact geodesic) with the pair, centroid, hull, means and explanation.
+        Diameter (exact geodesic) with the pair, centroid, hull, meeting place, means and
+        explanation.
     """
     group = [firms[i] for i in members]
     lats = np.array([f.lat for f in group])
@@ -165,7 +175,8 @@ def group_report(
     counts = Counter(c for f in group for c in f.needs)
     shared = sorted(((c, k) for c, k in counts.items() if k >= 2),
                     key=lambda ck: (-ck[1], order[ck[0]]))  # fmt: skip
-    parts = explanation_parts(group, theme, shared, km)
+    meeting = meeting_place(lats, lons, [f.postcode for f in group])
+    parts = explanation_parts(group, theme, shared, km, meeting)
     sbi = load_sbi()
     sections = Counter(sbi.section_of(f.division).letter for f in group)
     return GroupReport(
@@ -183,7 +194,32 @@ def group_report(
         hull=hull_geojson(lats, lons),
         explanation=render_explanation(parts),
         explanation_parts=tuple(parts),
+        meeting_place=meeting,
     )
+
+
+def meeting_stats(groups: Sequence[GroupReport]) -> dict[str, float | None]:
+    """How far members travel to their group's meeting place, over all groups.
+
+    Parameters
+    ----------
+    groups
+        The run's groups.
+
+    Returns
+    -------
+    dict
+        ``meeting_km_mean``: the mean over groups of the members' mean km to the meeting
+        place; ``meeting_km_max``: the largest member distance to it; km to 0.1, ``None``
+        when no group has a meeting place.
+    """
+    places = [g.meeting_place for g in groups if g.meeting_place is not None]
+    if not places:
+        return {"meeting_km_mean": None, "meeting_km_max": None}
+    return {
+        "meeting_km_mean": round(float(np.mean([p.mean_km for p in places])), 1),
+        "meeting_km_max": round(max(p.max_km for p in places), 1),
+    }
 
 
 def build_report(
@@ -255,6 +291,7 @@ def build_report(
             float(np.mean([g.mean_need_jaccard for g in groups])) if groups else 0.0, 4
         ),
     }
+    stats.update(meeting_stats(groups))
     stats.update(extra_stats or {})
     unassigned = tuple((firms[i].external_id, reasons[i]) for i in left)
     left_ids = {e for e, _ in unassigned}
