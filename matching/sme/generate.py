@@ -12,6 +12,9 @@
   employees are mostly at levels 1-2, firms with 50+ lean to 3-4.
 * **Needs**: 1-4 distinct codes (P = .25/.35/.25/.15), drawn without replacement from a
   popularity that is biased by sector; the order is the draw order (first = most important).
+  Benchmarks vary this with ``needs_range`` (any range of 4 counts keeps P, shifted; other
+  widths stretch its hump-shaped profile, :func:`needs_count_p`) and ``sector_bias`` (a
+  multiplier on each sector's extra popularity: 0.5 weaker, 2.0 stronger sector typing).
 * **Competitors**: some firms declare their nearest same-class (4-digit SBI) firms within
   15 km as competitors.  **Partners**: some firms have a supplier/customer within 30 km in
   a related sector.
@@ -41,7 +44,7 @@ LADDER = np.array([0.20, 0.36, 0.33, 0.11])
 _LADDER_SMALL = np.array([0.36, 0.46, 0.15, 0.03])  # < 5 employees: mostly levels 1-2
 _LADDER_LARGE = np.array([0.08, 0.28, 0.44, 0.20])  # >= 50 employees
 N_NEEDS_P = np.array([0.25, 0.35, 0.25, 0.15])
-"""Probability of 1, 2, 3 or 4 needs."""
+"""Probability of 1, 2, 3 or 4 needs (the default ``needs_range``)."""
 
 
 @dataclass(frozen=True)
@@ -165,18 +168,47 @@ def _ladder(rng: np.random.Generator, employees: NDArray[np.int64]) -> NDArray[n
     return levels
 
 
-def _needs(rng: np.random.Generator, sector: NDArray[np.int64]) -> list[tuple[str, ...]]:
-    """1-4 distinct needs per firm, sector-biased, via Gumbel top-k sampling."""
+def needs_count_p(width: int) -> NDArray[np.float64]:
+    """Probabilities of the ``width`` need counts of a ``needs_range`` (lowest count first).
+
+    Width 4 gives :data:`N_NEEDS_P` exactly (so 1-4 is today's mix and 2-5 the same mix one
+    higher); other widths sample N_NEEDS_P's piecewise-linear profile at ``width`` evenly
+    spaced points and normalise (2-6: .20/.26/.24/.18/.12, mean 3.76 needs).
+
+    Parameters
+    ----------
+    width
+        Number of possible counts (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``width`` probabilities summing to 1.
+    """
+    if width == len(N_NEEDS_P):
+        return N_NEEDS_P
+    nodes = np.linspace(0.0, 1.0, len(N_NEEDS_P))
+    p = np.interp(np.linspace(0.0, 1.0, width), nodes, N_NEEDS_P) if width > 1 else np.ones(1)
+    return np.asarray(p / p.sum())
+
+
+def _needs(
+    rng: np.random.Generator, sector: NDArray[np.int64], needs_range: tuple[int, int],
+    sector_bias: float,
+) -> list[tuple[str, ...]]:  # fmt: skip
+    """``needs_range`` distinct needs per firm, sector-biased, via Gumbel top-k sampling."""
     index = {c: i for i, c in enumerate(NEED_CODES)}
     pop = np.full((len(SECTORS), len(NEED_CODES)), 0.3)
     for code, w in _BASE_NEED.items():
         pop[:, index[code]] += w
     for s, sec in enumerate(SECTORS):
         for code, w in sec.needs.items():
-            pop[s, index[code]] += w
+            pop[s, index[code]] += w * sector_bias
     keys = np.log(pop[sector]) + rng.gumbel(size=(len(sector), len(NEED_CODES)))
-    order = np.argsort(-keys, axis=1)[:, :4]
-    counts = rng.choice(4, size=len(sector), p=N_NEEDS_P) + 1
+    low, high = needs_range
+    order = np.argsort(-keys, axis=1)[:, :high]
+    width = high - low + 1
+    counts = rng.choice(width, size=len(sector), p=needs_count_p(width)) + low
     return [tuple(NEED_CODES[t] for t in row[:k]) for row, k in zip(order, counts, strict=True)]
 
 
@@ -275,6 +307,8 @@ def generate_cohort(
     seed: int = 0,
     competitor_share: float = 0.3,
     partner_share: float = 0.1,
+    needs_range: tuple[int, int] = (1, 4),
+    sector_bias: float = 1.0,
 ) -> Cohort:
     """Generate a realistic synthetic cohort of ``n`` SMEs.
 
@@ -290,6 +324,12 @@ def generate_cohort(
         Share of firms that declare one or two nearby same-class competitors.
     partner_share
         Share of firms that declare one or two supplier/customer partners.
+    needs_range
+        Inclusive range of the number of needs per firm; the count is drawn from
+        :func:`needs_count_p` (the default 1-4 keeps :data:`N_NEEDS_P`).
+    sector_bias
+        Multiplier (>= 0) on each sector's extra need popularity (``Sector.needs``): 0
+        removes sector typing, 0.5 weakens it, 2.0 strengthens it.
 
     Returns
     -------
@@ -299,7 +339,8 @@ def generate_cohort(
     Raises
     ------
     GenerateError
-        If ``n < 1``, no province is given, or shares lie outside [0, 1].
+        If ``n < 1``, no province is given, shares lie outside [0, 1], ``needs_range`` is
+        not ``1 <= low <= high <= len(NEED_CODES)`` or ``sector_bias`` is negative.
     geodata.errors.GeodataError
         If a province name is unknown.
     """
@@ -310,6 +351,11 @@ def generate_cohort(
     for name, share in (("competitor_share", competitor_share), ("partner_share", partner_share)):
         if not 0 <= share <= 1:
             raise GenerateError(name, "must lie in [0, 1]")
+    low, high = needs_range
+    if not 1 <= low <= high <= len(NEED_CODES):
+        raise GenerateError("needs_range", f"need 1 <= low <= high <= {len(NEED_CODES)}")
+    if not sector_bias >= 0:
+        raise GenerateError("sector_bias", "must be >= 0")
     wanted = {normalise_province(p) for p in provinces}
     records = [r for r in load_postcode_index().records() if r.province in wanted]
     rng = np.random.default_rng(seed)
@@ -326,7 +372,7 @@ def generate_cohort(
     scale = np.array([s.size for s in SECTORS])[sector]
     employees = np.clip(np.rint(10 * scale * rng.lognormal(0.0, 1.0, n)), 1, 249).astype(np.int64)
     levels = _ladder(rng, employees)
-    needs = _needs(rng, sector)
+    needs = _needs(rng, sector, (low, high), sector_bias)
     letters = rng.integers(0, len(_LETTERS), size=(n, 2))
     places = [records[p].place for p in pc]
     names = _names(rng, sbi, places)
