@@ -57,16 +57,68 @@ def bench_ccp(
     typer.echo(benchmark.summary(rows))
 
 
+def _ints(text: str, option: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter("comma-separated integers", param_hint=option) from exc
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
+def _smes_quality(
+    matrix: bool, curve: str | None, sizes: list[int], purposes: list[str], seed: int,
+    time_limit: float | None, options: dict[str, str | None],
+) -> None:  # fmt: skip
+    """The --matrix and --time-limits modes of `bench smes` (kring only)."""
+    from bench import matrix as quality
+    from bench.smes import default_time_limit
+
+    try:
+        if curve is not None:
+            limits = [float(x) for x in curve.split(",") if x.strip()]
+            rows = quality.time_curve(region=options["region"] or "north", seed=seed,
+                                      variant=options["variant"] or "base", n=sizes[0],
+                                      purpose=purposes[0], limits=limits,
+                                      group_score=options["group_score"],
+                                      reach=options["reach"])  # fmt: skip
+            typer.echo(quality.format_curve(rows))
+            return
+        rows = quality.bench_matrix(
+            regions=_words(options["regions"] or ",".join(quality.REGIONS)),
+            seeds=_ints(options["seeds"] or "1,2,3", "--seeds"),
+            variants=_words(options["variants"] or ",".join(quality.VARIANTS)),
+            sizes=sizes, purposes=purposes,
+            time_limit=lambda n: default_time_limit(n) if time_limit is None else time_limit,
+            group_score=options["group_score"], reach=options["reach"],
+        )  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(quality.format_matrix(rows) + "\n\n" + quality.format_summary(rows))
+
+
 @app.command("smes")
 def bench_smes(
-    sizes: Annotated[str, typer.Option(help="Comma-separated cohort sizes.")] = "2000,10000,50000",
+    sizes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated cohort sizes; default 2000,10000,50000 (2000 with "
+            "--matrix or --time-limits; the curve uses the first)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of cohorts and solver.")] = 1,
     time_limit: Annotated[
         float | None, typer.Option(help="kring time limit (s); default 15/45/240 by size.")
     ] = None,
     purposes: Annotated[
-        str, typer.Option(help="Comma-separated: peer,training.")
-    ] = "peer,training",
+        str | None,
+        typer.Option(
+            help="Comma-separated: peer,training; default both (peer with --matrix "
+            "or --time-limits)."
+        ),
+    ] = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: kring,kmeans.")] = "kring,kmeans",
     group_score: Annotated[
         str | None,
@@ -76,32 +128,82 @@ def bench_smes(
         str | None,
         typer.Option(help="kring's reach rule: islands (default) or none (as before the rule)."),
     ] = None,
+    matrix: Annotated[
+        bool,
+        typer.Option(
+            "--matrix",
+            help="kring's quality matrix: regions x seeds x need variants "
+            "at --sizes, one fresh process per cell; prints every row, then per metric "
+            "the median and the worst cell.",
+        ),
+    ] = False,
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="--matrix regions: north (Groningen, Fryslân, Drenthe), randstad "
+            "(Zuid-Holland, Utrecht), zeeland, national (all 12); default all."
+        ),
+    ] = None,
+    seeds: Annotated[
+        str | None, typer.Option(help="--matrix seeds, comma-separated; default 1,2,3.")
+    ] = None,
+    variants: Annotated[
+        str | None,
+        typer.Option(
+            help="--matrix need variants: base (1-4 needs, sector bias 1), strong "
+            "(bias 2), weak (bias 0.5), many (2-6 needs); default all."
+        ),
+    ] = None,
+    time_limits: Annotated[
+        str | None,
+        typer.Option(
+            help="Time-to-quality curve instead: comma-separated limits (s), e.g. "
+            "1,3,8,20,60, on one cohort (--region, --seed, --variant, first size)."
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="--time-limits region (default north).")
+    ] = None,
+    variant: Annotated[
+        str | None, typer.Option(help="--time-limits need variant (default base).")
+    ] = None,
 ) -> None:
-    """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory."""
-    from bench.smes import bench_smes as run
-    from bench.smes import format_rows
+    """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory.
+
+    --matrix and --time-limits: kring's quality over regions, seeds and need variants, or time.
+    """
     from matching import GROUP_SCORES
 
     if group_score is not None and group_score not in GROUP_SCORES:
         raise typer.BadParameter(
             f"must be one of {', '.join(GROUP_SCORES)}", param_hint="--group-score"
         )
-    chosen = [m.strip() for m in methods.split(",")]
-    if "kmeans" in chosen and importlib.util.find_spec("k_means_constrained") is None:
+    quality = matrix or time_limits is not None
+    sizes_n = _ints(sizes or ("2000" if quality else "2000,10000,50000"), "--sizes")
+    chosen_purposes = _words(purposes or ("peer" if quality else "peer,training"))
+    if quality:
+        options = {"regions": regions, "seeds": seeds, "variants": variants, "region": region,
+                   "variant": variant, "group_score": group_score, "reach": reach}  # fmt: skip
+        _smes_quality(matrix, time_limits, sizes_n, chosen_purposes, seed, time_limit, options)
+        return
+    _smes_compare(sizes_n, chosen_purposes, _words(methods), seed, time_limit, group_score, reach)
+
+
+def _smes_compare(
+    sizes: list[int], purposes: list[str], methods: list[str], seed: int,
+    time_limit: float | None, group_score: str | None, reach: str | None,
+) -> None:  # fmt: skip
+    """The default mode of `bench smes`: kring vs k-means-constrained."""
+    from bench.smes import bench_smes as run
+    from bench.smes import format_rows
+
+    if "kmeans" in methods and importlib.util.find_spec("k_means_constrained") is None:
         raise typer.BadParameter(
             "kmeans needs k-means-constrained: `pip install -e '.[bench]'` (or --methods kring)",
             param_hint="--methods",
         )
-
-    rows = run(
-        [int(s) for s in sizes.split(",")],
-        seed=seed,
-        time_limit=time_limit,
-        purposes=[p.strip() for p in purposes.split(",")],
-        methods=chosen,
-        group_score=group_score,
-        reach=reach,
-    )
+    rows = run(sizes, seed=seed, time_limit=time_limit, purposes=purposes, methods=methods,
+               group_score=group_score, reach=reach)  # fmt: skip
     typer.echo(format_rows(rows))
 
 

@@ -62,10 +62,11 @@ def default_time_limit(n: int) -> float:
     return 15.0 if n <= 2000 else 45.0 if n <= 10_000 else 240.0
 
 
-def _settings(
+def run_settings(
     purpose: str, time_limit: float, seed: int, group_score: str | None = None,
     reach: str | None = None,
 ) -> RunSettings:  # fmt: skip
+    """kring's settings of a bench case (``None``: that setting's default)."""
     p: Purpose = "peer" if purpose == "peer" else "training"
     score = cast(GroupScore | None, group_score)
     options = {} if reach is None else {"reach": reach}
@@ -77,7 +78,7 @@ def _kring(row: BenchRow, seed: int, time_limit: float, reach: str | None = None
     from matching.sme.pipeline import solve_firms
 
     cohort = generate_cohort(row.n, seed=seed)
-    settings = _settings(row.purpose, time_limit, seed, row.group_score or None, reach)
+    settings = run_settings(row.purpose, time_limit, seed, row.group_score or None, reach)
     row.group_score = str(settings.group_score)
     started = time.perf_counter()
     try:
@@ -102,7 +103,7 @@ def _kmeans(row: BenchRow, seed: int) -> None:
     from matching.core.verify import verify
 
     cohort = generate_cohort(row.n, seed=seed)
-    settings = _settings(row.purpose, 1.0, seed)
+    settings = run_settings(row.purpose, 1.0, seed)
     row.group_score = "-"  # k-means minimises within-cluster squared distance
     instance, _ = build_instance(cohort.firms, cohort.competitors, cohort.partners, settings)
     k = max(1, round(row.n / ((settings.min_size + settings.max_size) / 2)))
