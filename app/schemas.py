@@ -490,6 +490,21 @@ class ExplanationPart(BaseModel):
     params: dict[str, Any]
 
 
+class MeetingPlaceRead(BaseModel):
+    """Where a group meets: the PC4 centroid with the smallest total travel of its members.
+
+    Candidates are the members' own PC4s and every PC4 centroid in their bounding box (plus
+    2 km); distances are straight-line (haversine) km from each member's position.
+    """
+
+    place: str = Field(description="The town (the PC4's place name), e.g. Drachten")
+    postcode: str = Field(description="The PC4 of the meeting place, e.g. 9201")
+    lat: float = Field(description="Latitude of the PC4 centroid (WGS84 degrees)")
+    lon: float = Field(description="Longitude of the PC4 centroid (WGS84 degrees)")
+    mean_km: float = Field(description="The members' mean distance to it, km (to 0.1)")
+    max_km: float = Field(description="The largest member's distance to it, km (to 0.1)")
+
+
 class GroupRead(BaseModel):
     """A proposed group (kring) with its explanation."""
 
@@ -512,6 +527,9 @@ class GroupRead(BaseModel):
     )
     details: dict[str, Any] | None = Field(
         description="theme_label, shared_needs, employees, sectors, centroid, diameter_pair"
+    )
+    meeting_place: MeetingPlaceRead | None = Field(
+        None, description="Where the members meet (null for groups stored before meeting places)"
     )
     members: list[MemberRead]
 
@@ -936,7 +954,12 @@ class InvitationPack(BaseModel):
     number: int
     theme: str | None
     subject: str = Field(description="The mail's subject, in the request's language")
-    text: str = Field(description="The invitation text (shared needs, the members' names)")
+    text: str = Field(
+        description="The invitation text (shared needs, the members' names, the meeting place)"
+    )
+    meeting_place: MeetingPlaceRead | None = Field(
+        None, description="Where the group meets (null for groups stored before meeting places)"
+    )
     members: list[InvitationMember]
     without_consent: list[str] = Field(description="Members whose contacts may not be shown")
     note: str | None = Field(description="Who to ask for consent first, in words")
