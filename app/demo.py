@@ -45,21 +45,21 @@ class DemoInfo:
 def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> DemoInfo:
     """Create (or reuse) the demo organisation, load the cohort, queue the first run."""
     with open_session(settings) as db:
-        org = find_organisation(db, DEMO_ORG)
+        org = find_organisation(db=db, name=DEMO_ORG)
         if org is None:
             manager = create_organisation(
-                db,
+                db=db,
                 name=DEMO_ORG,
                 role=Role.manager,
                 settings=settings,
                 holder=MANAGER_HOLDER,
                 label="make demo",
             )
-            org = find_organisation(db, DEMO_ORG)
+            org = find_organisation(db=db, name=DEMO_ORG)
             assert org is not None
         else:
             manager = create_key(
-                db,
+                db=db,
                 organisation=org,
                 role=Role.manager,
                 settings=settings,
@@ -67,7 +67,7 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
                 label="make demo",
             )
         issued = create_key(
-            db,
+            db=db,
             organisation=org,
             role=Role.member,
             settings=settings,
@@ -79,22 +79,28 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
         bind_organisation(db, caller.organisation_id)
         if not db.scalar(select(func.count()).select_from(Firm)):
             cohort = generate_cohort(n_firms, DEMO_PROVINCES, seed=DEMO_SEED)
-            firms.import_firms_csv(db, caller, firms_to_csv(cohort.firms), "demo.csv", settings)
-            links.add_links_csv(
-                db,
-                caller,
-                CompetitorLink,
-                pairs_to_csv(cohort.competitors),
-                "demo-competitors.csv",
-                settings,
+            firms.import_firms_csv(
+                db=db,
+                caller=caller,
+                text=firms_to_csv(cohort.firms),
+                filename="demo.csv",
+                settings=settings,
             )
             links.add_links_csv(
-                db,
-                caller,
-                PartnerLink,
-                pairs_to_csv(cohort.partners),
-                "demo-partners.csv",
-                settings,
+                db=db,
+                caller=caller,
+                model=CompetitorLink,
+                text=pairs_to_csv(cohort.competitors),
+                filename="demo-competitors.csv",
+                settings=settings,
+            )
+            links.add_links_csv(
+                db=db,
+                caller=caller,
+                model=PartnerLink,
+                text=pairs_to_csv(cohort.partners),
+                filename="demo-partners.csv",
+                settings=settings,
             )
         run = db.scalar(
             select(Run)
@@ -104,7 +110,7 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
         )
         if run is None:
             body = RunCreate(purpose="training", time_limit_s=time_limit_s, seed=0)
-            run = runs.create_run(db, caller, body, settings)
+            run = runs.create_run(db=db, caller=caller, body=body, settings=settings)
         n = db.scalar(select(func.count()).select_from(Firm)) or 0
         c = db.scalar(select(func.count()).select_from(CompetitorLink)) or 0
         return DemoInfo(DEMO_ORG, issued.key, manager.key, n, c, run.id, run.status.value)

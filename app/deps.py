@@ -29,9 +29,9 @@ def get_caller(
     db: DbDep, settings: SettingsDep, key: Annotated[str | None, Security(_api_key)]
 ) -> Caller:
     """Authenticate the key; scope the session to its organisation and role's firm view."""
-    caller = authenticate(db, key, settings)
+    caller = authenticate(db=db, key=key, settings=settings)
     bind_organisation(db, caller.organisation_id)
-    bind_audience(db, caller.role)
+    bind_audience(session=db, role=caller.role)
     return caller
 
 
@@ -70,7 +70,7 @@ def require_platform_admin(
     caller: Annotated[Caller, Depends(require(Role.admin))], db: DbDep
 ) -> Caller:
     """Admit only admins of the platform organisation (403 for every other key)."""
-    if not is_platform_admin(db, caller):
+    if not is_platform_admin(db=db, caller=caller):
         raise with_text(
             ForbiddenError(
                 "this is for platform admins (an admin key of the platform organisation)"

@@ -88,7 +88,7 @@ class RunExecutor:
             self._thread.start()
             return
         try:
-            requeue_interrupted(self.settings)
+            requeue_interrupted(settings=self.settings)
         except SQLAlchemyError:
             log.error("executor_database_unavailable", hint="run `kring db upgrade`")
             return
@@ -117,7 +117,7 @@ class RunExecutor:
 
     def drain(self) -> None:
         """Execute queued runs one after another in this thread until none is left."""
-        while (lease := claim(self.settings)) is not None:
+        while (lease := claim(settings=self.settings)) is not None:
             execute_run(run_id=lease.run_id, settings=self.settings, attempt=lease.attempt)
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -142,7 +142,7 @@ class RunExecutor:
                 code = getattr(worker, "exitcode", 0)
                 if code not in (0, None):
                     log.error("worker_died", run_id=run_id, exitcode=code, attempt=lease.attempt)
-                    retry_or_fail(self.settings, lease, _death(code))
+                    retry_or_fail(settings=self.settings, lease=lease, cause=_death(code))
                 else:
                     ended.append(run_id)
         for run_id in ended:  # outside the lock: submit() and stop() never wait for it
@@ -152,7 +152,7 @@ class RunExecutor:
         """Fill this process's rendered-result cache for a run that just ended."""
         try:
             with open_session(self.settings) as db:
-                if warm(db, run_id):
+                if warm(db=db, run_id=run_id):
                     log.info("run_rendered", run_id=run_id)
         except Exception:  # a cache fill must never stop the executor
             log.exception("render_failed", run_id=run_id)
@@ -182,7 +182,7 @@ class RunExecutor:
             try:
                 self._reap()
                 while len(self._running) < self.settings.workers and not self._stopping.is_set():
-                    lease = claim(self.settings)
+                    lease = claim(settings=self.settings)
                     if lease is None:
                         break
                     log.info("run_dispatched", run_id=lease.run_id, attempt=lease.attempt,
@@ -201,7 +201,7 @@ class RunExecutor:
         revoked: set[int] = set()
         while not self._stopping.is_set():
             try:
-                queued, cancelled = queued_and_cancelled(self.settings)
+                queued, cancelled = queued_and_cancelled(settings=self.settings)
                 for run_id in queued if first else []:
                     dispatch(self.settings, run_id, None)  # a message lost with a killed API
                 first = False
@@ -209,7 +209,7 @@ class RunExecutor:
                     if run_id not in revoked:
                         revoke(self.settings, run_id, windows)
                         revoked.add(run_id)
-                for run_id, window in stale_work(self.settings):
+                for run_id, window in stale_work(settings=self.settings):
                     log.info("run_redispatched", run_id=run_id, window=window)
                     dispatch(self.settings, run_id, None if window is None else [window])
             except Exception:

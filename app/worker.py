@@ -81,7 +81,7 @@ def revoke(settings: Settings, run_id: int, windows: list[int]) -> None:
 
 def _guarded(settings: Settings, run_id: int, work: str) -> None:
     log.exception("task_crashed", run_id=run_id, work=work)
-    fail_run(settings, run_id, "internal error; see the worker log")
+    fail_run(settings=settings, run_id=run_id, error="internal error; see the worker log")
 
 
 @celery.task(name="kring.plan", acks_late=True)
@@ -89,7 +89,7 @@ def plan(run_id: int) -> None:
     """Claim and plan a run, then dispatch its windows."""
     settings = get_settings()
     try:
-        dispatch(settings, run_id, distributed.plan_run(settings, run_id))
+        dispatch(settings, run_id, distributed.plan_run(settings=settings, run_id=run_id))
     except Exception:
         _guarded(settings, run_id, "plan")
 
@@ -98,11 +98,11 @@ def plan(run_id: int) -> None:
 def window(run_id: int, number: int) -> None:
     """Solve one window (under its lease); dispatch the merge when it was the last."""
     settings = get_settings()
-    if not distributed.claim_window(settings, run_id, number):
+    if not distributed.claim_window(settings=settings, run_id=run_id, number=number):
         return
     try:
-        with distributed.heartbeat(settings, run_id, number):
-            due = distributed.solve_window_task(settings, run_id, number)
+        with distributed.heartbeat(settings=settings, run_id=run_id, number=number):
+            due = distributed.solve_window_task(settings=settings, run_id=run_id, number=number)
         if due == [distributed.MERGE]:  # this was the last window or repair part
             dispatch(settings, run_id, due)
     except Exception:
@@ -113,11 +113,11 @@ def window(run_id: int, number: int) -> None:
 def merge(run_id: int, number: int = distributed.MERGE) -> None:
     """Merge a run's windows: plan the repair (dispatching its parts), or finish and store."""
     settings = get_settings()
-    if not distributed.claim_window(settings, run_id, number):
+    if not distributed.claim_window(settings=settings, run_id=run_id, number=number):
         return
     try:
-        with distributed.heartbeat(settings, run_id, number):
-            parts = distributed.merge_task(settings, run_id)
+        with distributed.heartbeat(settings=settings, run_id=run_id, number=number):
+            parts = distributed.merge_task(settings=settings, run_id=run_id)
         dispatch(settings, run_id, parts)  # the border repair's parts (first pass), or none
     except Exception:
         _guarded(settings, run_id, "merge")

@@ -188,10 +188,10 @@ def load_keys(settings: Settings) -> tuple[str, str]:
     from app.services.organisations import create_key, create_organisation
 
     with open_session(settings) as db:
-        issued = create_organisation(db, name="load", role=Role.member, settings=settings)
+        issued = create_organisation(db=db, name="load", role=Role.member, settings=settings)
         organisation = db.get(Organisation, issued.organisation_id)
         assert organisation is not None
-        viewer = create_key(db, organisation=organisation, role=Role.viewer, settings=settings)
+        viewer = create_key(db=db, organisation=organisation, role=Role.viewer, settings=settings)
         db.commit()
     dispose_engine(settings.database_url)
     return issued.key, viewer.key

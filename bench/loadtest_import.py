@@ -193,6 +193,6 @@ def _bulk_key(settings: Settings) -> str:
     from app.services.organisations import create_organisation
 
     with open_session(settings) as db:
-        key = create_organisation(db, name="bulk", role=Role.member, settings=settings).key
+        key = create_organisation(db=db, name="bulk", role=Role.member, settings=settings).key
     dispose_engine(settings.database_url)
     return key

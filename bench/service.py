@@ -45,7 +45,7 @@ def bench_service(n_firms: int, time_limit_s: float, seed: int) -> list[tuple[st
         )
         upgrade(settings)
         with open_session(settings) as db:
-            key = create_organisation(db, name="bench", role=Role.member, settings=settings).key
+            key = create_organisation(db=db, name="bench", role=Role.member, settings=settings).key
         cohort = generate_cohort(n_firms, seed=seed)
         app = create_app()
         app.dependency_overrides[get_settings] = lambda: settings

@@ -100,7 +100,12 @@ def create_org(
     with open_session(settings) as db:
         try:
             issued = create_organisation(
-                db, name=name, role=Role(role), settings=settings, holder=holder, platform=platform
+                db=db,
+                name=name,
+                role=Role(role),
+                settings=settings,
+                holder=holder,
+                platform=platform,
             )
         except ConflictError as exc:
             raise _fail(_said(exc, lang), lang) from None
@@ -129,12 +134,12 @@ def create_key(
 
     settings = get_settings()
     with open_session(settings) as db:
-        org = find_organisation(db, organisation)
+        org = find_organisation(db=db, name=organisation)
         if org is None:
             raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
         expires = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
         issued = issue(
-            db,
+            db=db,
             organisation=org,
             role=Role(role),
             settings=settings,
@@ -160,7 +165,7 @@ def revoke_key(
 
     with open_session(get_settings()) as db:
         try:
-            row = revoke(db, key_id)
+            row = revoke(db=db, key_id=key_id)
         except NotFoundError as exc:
             raise _fail(_said(exc, lang), lang) from None
         typer.echo(t("cli.key_revoked", lang, id=row.id, prefix=row.prefix, at=row.revoked_at))
@@ -176,11 +181,11 @@ def list_keys(
     from app.services.organisations import list_keys as keys_of
 
     with open_session(get_settings()) as db:
-        org = find_organisation(db, organisation)
+        org = find_organisation(db=db, name=organisation)
         if org is None:
             raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
         typer.echo("id\tprefix\trole\tholder\tlabel\tcreated_at\texpires_at\trevoked_at")
-        for k in keys_of(db, org):
+        for k in keys_of(db=db, organisation=org):
             cells = (
                 k.id,
                 k.prefix,
@@ -205,10 +210,12 @@ def export_org(
     from app.services.organisations import find_organisation
 
     with open_session(get_settings()) as db:
-        org = find_organisation(db, organisation)
+        org = find_organisation(db=db, name=organisation)
         if org is None:
             raise _fail(t("cli.no_organisation", lang, name=repr(organisation)), lang)
-        typer.echo(json.dumps(export_organisation(db, org), ensure_ascii=False, indent=1))
+        typer.echo(
+            json.dumps(export_organisation(db=db, organisation=org), ensure_ascii=False, indent=1)
+        )
 
 
 def import_org(
@@ -228,7 +235,7 @@ def import_org(
         raise _fail(t("cli.cannot_read", lang, path=path, error=exc), lang) from None
     with open_session(get_settings()) as db:
         try:
-            org = import_organisation(db, data, name=name)
+            org = import_organisation(db=db, data=data, name=name)
         except ServiceError as exc:
             raise _fail(_said(exc, lang), lang) from None
         typer.echo(t("cli.org_imported", lang, id=org.id, name=repr(org.name)))

@@ -26,9 +26,9 @@ def list_audit(
 ) -> AuditList:
     """Your organisation's audit entries, newest first (manager and admin)."""
     rows, total = service.list_entries(
-        db, limit=limit, offset=offset, action=action, resource=resource
+        db=db, limit=limit, offset=offset, action=action, resource=resource
     )
-    holders = holder_names(db, (r.actor_key_id for r in rows))
+    holders = holder_names(db=db, key_ids=(r.actor_key_id for r in rows))
     items = [
         AuditRead.model_validate(r, from_attributes=True).model_copy(
             update={"actor_holder": holders.get(r.actor_key_id or 0)}

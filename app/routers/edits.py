@@ -30,18 +30,18 @@ def edit_groups(
 ) -> dict[str, Any]:
     """Move, swap, add, remove, split or merge; refused in words if it breaks a hard rule."""
     request = body.model_dump(exclude_none=True)
-    return edits.edit(db, caller=caller, run_id=run_id, request=request, dry_run=dry_run,
+    return edits.edit(db=db, caller=caller, run_id=run_id, request=request, dry_run=dry_run,
                       lang=lang)  # fmt: skip
 
 
 @router.get("/{run_id}/edits", operation_id="review-edits", response_model=EditHistory)
 def edit_history(run_id: int, caller: ViewerDep, db: DbDep) -> dict[str, Any]:
     """The run's hand edits, oldest first, with the optimiser's original proposal."""
-    return edits.history(db, run_id=run_id)
+    return edits.history(db=db, run_id=run_id)
 
 
 def _lock(db: DbDep, caller: ManagerDep, run_id: int, number: int, locked: bool) -> GroupLock:
-    group = edits.set_lock(db, caller=caller, run_id=run_id, number=number, locked=locked)
+    group = edits.set_lock(db=db, caller=caller, run_id=run_id, number=number, locked=locked)
     return GroupLock(run_id=group.run_id, number=group.number, locked=group.locked)
 
 

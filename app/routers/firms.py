@@ -34,7 +34,9 @@ def upsert_firms(
 ) -> FirmWriteResult:
     """Create or update firms by external_id; any invalid record rejects the whole list."""
     records = [f.model_dump() for f in body]
-    created, updated, ids = imports.upsert_firms(db, caller, records, settings)
+    created, updated, ids = imports.upsert_firms(
+        db=db, caller=caller, records=records, settings=settings
+    )
     return FirmWriteResult(created=created, updated=updated, external_ids=ids)
 
 
@@ -53,7 +55,7 @@ def import_firms(
     """Import a CSV or xlsx file of firms; any bad row rejects the file, every one is listed."""
     data, name = file.file.read(), file.filename or "upload.csv"
     created, updated, ids, read_as, ignored = imports.import_firms_file(
-        db, caller, data, name, settings, sheet=sheet, lang=lang
+        db=db, caller=caller, data=data, filename=name, settings=settings, sheet=sheet, lang=lang
     )
     how = ReadAsRead.model_validate(read_as)
     notice = ignored_notice(ignored, lang)
@@ -75,7 +77,7 @@ def list_firms(
 ) -> FirmList:
     """List your firms, filtered and paginated."""
     filters = {"province": province, "gemeente": gemeente, "need": need, "sbi": sbi, "q": q}
-    rows, total = service.list_firms(db, filters=filters, limit=limit, offset=offset)
+    rows, total = service.list_firms(db=db, filters=filters, limit=limit, offset=offset)
     items = [FirmRead.model_validate(r) for r in rows]
     return FirmList(items=items, total=total, limit=limit, offset=offset)
 
@@ -83,14 +85,16 @@ def list_firms(
 @router.get("/{external_id:path}", operation_id="firms-get", response_model=FirmRead)
 def get_firm(external_id: str, caller: MemberDep, db: DbDep) -> FirmRead:
     """One firm."""
-    return FirmRead.model_validate(service.get_firm(db, external_id))
+    return FirmRead.model_validate(service.get_firm(db=db, external_id=external_id))
 
 
 @router.patch("/{external_id:path}", operation_id="firms-update", response_model=FirmRead)
 def patch_firm(external_id: str, body: FirmUpdate, caller: MemberDep, db: DbDep) -> FirmRead:
     """Change some fields of one firm (re-validated and re-geocoded)."""
     changes = body.model_dump(exclude_unset=True)
-    return FirmRead.model_validate(service.update_firm(db, external_id, changes))
+    return FirmRead.model_validate(
+        service.update_firm(db=db, external_id=external_id, changes=changes)
+    )
 
 
 @router.delete(
@@ -98,5 +102,5 @@ def patch_firm(external_id: str, body: FirmUpdate, caller: MemberDep, db: DbDep)
 )
 def delete_firm(external_id: str, caller: MemberDep, db: DbDep) -> Response:
     """Erase a firm and its links (GDPR); past runs show it as an erased member."""
-    service.erase_firm(db, external_id)
+    service.erase_firm(db=db, external_id=external_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

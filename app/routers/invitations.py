@@ -27,7 +27,7 @@ def get_invitation(
     run_id: int, group_number: GroupNumber, caller: MemberDep, db: DbDep, lang: LangDep
 ) -> dict[str, Any]:
     """An accepted group's invitation: subject, text, members with contacts (with consent)."""
-    return invitations.invitation(db, run_id=run_id, number=group_number, lang=lang,
+    return invitations.invitation(db=db, run_id=run_id, number=group_number, lang=lang,
                                   sender=caller.holder)  # fmt: skip
 
 
@@ -46,10 +46,10 @@ def get_invitation_xlsx(
     run_id: int, group_number: GroupNumber, caller: MemberDep, db: DbDep, lang: LangDep
 ) -> Response:
     """The invitation pack as a workbook: the mail-merge list and the invitation text."""
-    pack = invitations.invitation(db, run_id=run_id, number=group_number, lang=lang,
+    pack = invitations.invitation(db=db, run_id=run_id, number=group_number, lang=lang,
                                   sender=caller.holder)  # fmt: skip
     name = f"run-{run_id}-group-{group_number}-invitation.xlsx"
-    return _file(invitations.invitation_xlsx(pack, lang), name, XLSX)
+    return _file(invitations.invitation_xlsx(pack=pack, lang=lang), name, XLSX)
 
 
 @router.get(
@@ -67,8 +67,8 @@ def get_invitation_csv(
     dialect: DialectQuery = "rfc4180",
 ) -> Response:
     """The mail-merge list as CSV (``dialect=excel-nl`` for Dutch Excel)."""
-    pack = invitations.invitation(db, run_id=run_id, number=group_number, lang=lang,
+    pack = invitations.invitation(db=db, run_id=run_id, number=group_number, lang=lang,
                                   sender=caller.holder)  # fmt: skip
     name = f"run-{run_id}-group-{group_number}-invitation.csv"
-    body = invitations.invitation_csv(pack, lang, dialect)
+    body = invitations.invitation_csv(pack=pack, lang=lang, dialect=dialect)
     return _file(body, name, "text/csv; charset=utf-8")

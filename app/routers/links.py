@@ -42,10 +42,14 @@ def links_router(path: str, model: LinkModel, what: str) -> APIRouter:
     def store(body: Body, caller: Caller, db: Session, settings: Settings) -> LinkWriteResult:
         records, text, filename = json_or_csv(body, LinkCreate)
         if records is not None:
-            created, existing = service.add_links_json(db, caller, model, records, settings)
+            created, existing = service.add_links_json(
+                db=db, caller=caller, model=model, pairs=records, settings=settings
+            )
         else:
             assert text is not None
-            created, existing = service.add_links_csv(db, caller, model, text, filename, settings)
+            created, existing = service.add_links_csv(
+                db=db, caller=caller, model=model, text=text, filename=filename, settings=settings
+            )
         return LinkWriteResult(created=created, existing=existing)
 
     @router.get(
@@ -58,7 +62,7 @@ def links_router(path: str, model: LinkModel, what: str) -> APIRouter:
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> LinkList:
         """List your pairs by external id."""
-        rows, total = service.list_links(db, model, limit=limit, offset=offset)
+        rows, total = service.list_links(db=db, model=model, limit=limit, offset=offset)
         items = [LinkRead(sme_a=a, sme_b=b, source=str(s), created_at=t) for a, b, s, t in rows]
         return LinkList(items=items, total=total, limit=limit, offset=offset)
 
@@ -70,7 +74,7 @@ def links_router(path: str, model: LinkModel, what: str) -> APIRouter:
     )
     def remove(sme_a: str, sme_b: str, caller: MemberDep, db: DbDep) -> Response:
         """Remove one pair (either order)."""
-        service.remove_link(db, model, sme_a, sme_b)
+        service.remove_link(db=db, model=model, sme_a=sme_a, sme_b=sme_b)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -64,7 +64,7 @@ def post_organisation(
 ) -> ApiKeyIssued:
     """Create an organisation and its first API key (platform admins; the key is shown once)."""
     issued = create_organisation(
-        db, name=body.name, role=Role(body.role), settings=settings, holder=body.holder
+        db=db, name=body.name, role=Role(body.role), settings=settings, holder=body.holder
     )
     return _issued(issued)
 
@@ -82,8 +82,8 @@ def post_api_key(
 ) -> ApiKeyIssued:
     """Create an API key for your organisation, or any one for platform admins (shown once)."""
     issued = issue_key(
-        db,
-        caller,
+        db=db,
+        caller=caller,
         organisation=body.organisation,
         role=Role(body.role),
         holder=body.holder,

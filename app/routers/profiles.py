@@ -49,7 +49,7 @@ def _read(profile: Profile) -> ProfileRead:
 @router.get("", operation_id="profiles-list", response_model=ProfileList)
 def list_profiles(caller: ViewerDep, db: DbDep) -> ProfileList:
     """Your profiles and the built-in ones (read-only), built-in first."""
-    return ProfileList(items=[_read(p) for p in service.list_profiles(db, caller)])
+    return ProfileList(items=[_read(p) for p in service.list_profiles(db=db, caller=caller)])
 
 
 @router.post(
@@ -60,7 +60,7 @@ def create_profile(
     body: ProfileCreate, caller: ManagerDep, db: DbDep, response: Response
 ) -> ProfileRead:
     """Create a profile (version 1); impossible settings answer 422 naming the field."""
-    profile = service.create_profile(db, caller, body)
+    profile = service.create_profile(db=db, caller=caller, body=body)
     response.headers["Location"] = f"/api/v1/profiles/{profile.id}"
     return _read(profile)
 
@@ -68,7 +68,7 @@ def create_profile(
 @router.get("/{profile_id}", operation_id="profiles-get", response_model=ProfileRead)
 def get_profile(profile_id: int, caller: ViewerDep, db: DbDep) -> ProfileRead:
     """A profile at its current version."""
-    return _read(service.get_profile(db, caller, profile_id))
+    return _read(service.get_profile(db=db, caller=caller, profile_id=profile_id))
 
 
 @router.put("/{profile_id}", operation_id="profiles-update", response_model=ProfileRead)
@@ -76,7 +76,7 @@ def update_profile(
     profile_id: int, body: ProfileCreate, caller: ManagerDep, db: DbDep
 ) -> ProfileRead:
     """Save a new version of a profile (built-in profiles are read-only: 409)."""
-    return _read(service.update_profile(db, caller, profile_id, body))
+    return _read(service.update_profile(db=db, caller=caller, profile_id=profile_id, body=body))
 
 
 @router.delete(
@@ -84,7 +84,7 @@ def update_profile(
 )
 def delete_profile(profile_id: int, caller: ManagerDep, db: DbDep) -> Response:
     """Delete a profile and its versions; runs keep their parameter snapshot."""
-    service.delete_profile(db, caller, profile_id)
+    service.delete_profile(db=db, caller=caller, profile_id=profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -93,6 +93,6 @@ def delete_profile(profile_id: int, caller: ManagerDep, db: DbDep) -> Response:
 )
 def list_versions(profile_id: int, caller: ViewerDep, db: DbDep) -> ProfileVersionList:
     """Every saved version of a profile, oldest first."""
-    rows = service.list_versions(db, caller, profile_id)
+    rows = service.list_versions(db=db, caller=caller, profile_id=profile_id)
     items = [ProfileVersionRead(created_at=r.created_at, **_version(r)) for r in rows]  # type: ignore[arg-type]
     return ProfileVersionList(profile_id=profile_id, items=items)

@@ -90,7 +90,7 @@ def compare_runs(
     run_id: int, other_run_id: int, caller: ViewerDep, db: DbDep, lang: LangDep
 ) -> dict[str, Any]:
     """Coverage and affinity deltas, matched groups, moved, new and dropped firms, settings."""
-    return compare.compare_runs(db, run_id, other_run_id, lang=lang)
+    return compare.compare_runs(db=db, run_id=run_id, other_run_id=other_run_id, lang=lang)
 
 
 @router.get(

@@ -66,10 +66,10 @@ def create_run(
     response: Response,
 ) -> RunRead:
     """Queue a matching run; follow it at the `Location` URL."""
-    run = service.create_run(db, caller, body, settings)
+    run = service.create_run(db=db, caller=caller, body=body, settings=settings)
     db.refresh(run)
     # queued: a background executor may claim it at once
-    accepted = _read(run, service.queue_positions(db))
+    accepted = _read(run, service.queue_positions(db=db))
     executor.submit(run.id)
     response.headers["Location"] = f"{PREFIX}/runs/{run.id}"
     if settings.executor == "inline":  # solved inside submit: answer with the outcome
@@ -86,8 +86,8 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RunList:
     """Your runs, newest first."""
-    runs, total = service.list_runs(db, limit=limit, offset=offset)
-    positions = service.queue_positions(db) if any(r.status == "queued" for r in runs) else {}
+    runs, total = service.list_runs(db=db, limit=limit, offset=offset)
+    positions = service.queue_positions(db=db) if any(r.status == "queued" for r in runs) else {}
     items = [_read(r, positions) for r in runs]
     return RunList(items=items, total=total, limit=limit, offset=offset)
 
@@ -96,8 +96,8 @@ def list_runs(
 def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
     """A run's status, progress (share of the budget, phase, firms placed, their bound, mean
     affinity), queue position and statistics."""
-    run = service.get_run(db, run_id)
-    return _read(run, service.queue_positions(db) if run.status == "queued" else None)
+    run = service.get_run(db=db, run_id=run_id)
+    return _read(run, service.queue_positions(db=db) if run.status == "queued" else None)
 
 
 @router.post(
@@ -111,7 +111,7 @@ def get_run(run_id: int, caller: ViewerDep, db: DbDep) -> RunRead:
 def cancel_run(run_id: int, caller: MemberDep, db: DbDep, response: Response) -> RunRead:
     """Cancel a queued run at once (200, `cancelled`), or ask a running one to stop (202,
     `cancelling`; it ends `cancelled` when the search next checks, about once a second)."""
-    read = _read(service.cancel_run(db, run_id, caller))
+    read = _read(service.cancel_run(db=db, run_id=run_id, caller=caller))
     if read.status == "cancelling":
         response.status_code = status.HTTP_202_ACCEPTED
     return read
@@ -134,8 +134,8 @@ NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` matches the 
 )
 def get_groups(run_id: int, caller: ViewerDep, db: DbDep, request: Request) -> Response:
     """The run's groups with explanations, the unassigned firms with reasons, and stats."""
-    body = rendered.groups_json(db, run_id, get_lang(request))
-    return rendered.respond(body, request.headers, "application/json")
+    body = rendered.groups_json(db=db, run_id=run_id, lang=get_lang(request))
+    return rendered.respond(rendered=body, headers=request.headers, media_type="application/json")
 
 
 @router.get(
@@ -157,8 +157,12 @@ def get_geojson(
     ] = False,
 ) -> Response:
     """The groups as RFC 7946 GeoJSON: a Polygon hull per group, a Point per firm."""
-    body = rendered.groups_geojson(db, run_id, unassigned=unassigned, lang=get_lang(request))
-    return rendered.respond(body, request.headers, "application/geo+json")
+    body = rendered.groups_geojson(
+        db=db, run_id=run_id, unassigned=unassigned, lang=get_lang(request)
+    )
+    return rendered.respond(
+        rendered=body, headers=request.headers, media_type="application/geo+json"
+    )
 
 
 @router.get(
@@ -172,7 +176,7 @@ def get_csv(
 ) -> Response:
     """The groups as CSV, one line per member (header in the request's language)."""
     headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.csv"'}
-    body = results.run_csv(db, run_id, lang, dialect)
+    body = results.run_csv(db=db, run_id=run_id, lang=lang, dialect=dialect)
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
@@ -188,7 +192,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def get_xlsx(run_id: int, caller: ViewerDep, db: DbDep, lang: LangDep) -> Response:
     """The groups as an Excel workbook: overview, a sheet per group, unassigned, settings."""
     headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-groups.xlsx"'}
-    return Response(exports.groups_xlsx(db, run_id, lang), media_type=XLSX, headers=headers)
+    return Response(
+        exports.groups_xlsx(db=db, run_id=run_id, lang=lang), media_type=XLSX, headers=headers
+    )
 
 
 @router.get(
@@ -200,7 +206,7 @@ def get_application(
     run_id: int, group_number: GroupNumber, caller: ViewerDep, db: DbDep, lang: LangDep
 ) -> dict[str, Any]:
     """The joint-application pack: scheme, lead applicant, members with eligibility checks."""
-    return exports.application_pack(db, run_id, group_number, lang)
+    return exports.application_pack(db=db, run_id=run_id, number=group_number, lang=lang)
 
 
 @router.get(
@@ -218,8 +224,8 @@ def get_application_csv(
     dialect: DialectQuery = "rfc4180",
 ) -> Response:
     """The joint-application pack as CSV, one line per member."""
-    pack = exports.application_pack(db, run_id, group_number, lang)
+    pack = exports.application_pack(db=db, run_id=run_id, number=group_number, lang=lang)
     name = f"run-{run_id}-group-{group_number}-application.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    body = exports.application_csv(pack, lang, dialect)
+    body = exports.application_csv(pack=pack, lang=lang, dialect=dialect)
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

@@ -12,7 +12,7 @@ from app.services.organisations import Caller
 
 
 def record(
-    db: Session, caller: Caller, action: str, resource: str, resource_id: object, **details: Any
+    *, db: Session, caller: Caller, action: str, resource: str, resource_id: object, **details: Any
 ) -> AuditEntry:
     """Add an audit entry to the caller's unit of work (committed with the change itself)."""
     entry = AuditEntry(
@@ -29,7 +29,7 @@ def record(
 
 
 def list_entries(
-    db: Session, *, limit: int, offset: int, action: str | None = None, resource: str | None = None
+    *, db: Session, limit: int, offset: int, action: str | None = None, resource: str | None = None
 ) -> tuple[list[AuditEntry], int]:
     """One page of the organisation's audit entries, newest first, and the total."""
     query = select(AuditEntry)

@@ -63,7 +63,7 @@ def _foreign_keys(table: Table) -> dict[str, str]:
     return out
 
 
-def export_organisation(db: Session, organisation: Organisation) -> dict[str, Any]:
+def export_organisation(*, db: Session, organisation: Organisation) -> dict[str, Any]:
     """Return every row ``organisation`` owns, with ids renumbered per table.
 
     Parameters
@@ -120,7 +120,7 @@ def _decode(table: Table, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_organisation(
-    db: Session, data: dict[str, Any], *, name: str | None = None
+    *, db: Session, data: dict[str, Any], name: str | None = None
 ) -> Organisation:
     """Create an organisation from an export, in one transaction.
 
@@ -150,7 +150,7 @@ def import_organisation(
         raise invalid("format", "problem.invalid-input.backup_format", format=FORMAT,
                       version=VERSION)  # fmt: skip
     org_name = name or data["organisation"]["name"]
-    if find_organisation(db, org_name) is not None:  # names are unique in any case
+    if find_organisation(db=db, name=org_name) is not None:  # names are unique in any case
         raise said(ConflictError, "problem.conflict.organisation_name", name=repr(org_name))
     known = {t.name for t in _owned_tables()}
     unknown = set(data["tables"]) - known

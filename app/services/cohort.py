@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Firm
 
 
-def firm_query(filters: dict[str, Any]) -> Select[tuple[Firm]]:
+def firm_query(*, filters: dict[str, Any]) -> Select[tuple[Firm]]:
     """The organisation's firms selected by a run's ``filters`` (unordered)."""
     query = select(Firm)
     if provinces := filters.get("provinces"):
@@ -35,4 +35,4 @@ def firm_query(filters: dict[str, Any]) -> Select[tuple[Firm]]:
 
 def select_firms(*, db: Session, filters: dict[str, Any]) -> list[Firm]:
     """Return the organisation's firms selected by a run's ``filters``."""
-    return list(db.scalars(firm_query(filters).order_by(Firm.id)).all())
+    return list(db.scalars(firm_query(filters=filters).order_by(Firm.id)).all())

@@ -39,7 +39,7 @@ def _placement(groups: list[Group]) -> tuple[dict[int, int], dict[int, str], Set
     return where, names, sets
 
 
-def match_groups(sets_a: Sets, sets_b: Sets) -> dict[int, int]:
+def match_groups(*, sets_a: Sets, sets_b: Sets) -> dict[int, int]:
     """Group number in a -> group number in b, one to one, most shared firms first.
 
     Ties go to the smaller group numbers; groups sharing no firm stay unmatched.
@@ -107,14 +107,14 @@ def _differences(a: Run, b: Run) -> dict[str, dict[str, Any]]:
 
 
 def compare_runs(
-    db: Session, run_id: int, other_run_id: int, *, lang: str = "nl"
+    *, db: Session, run_id: int, other_run_id: int, lang: str = "nl"
 ) -> dict[str, Any]:
     """Coverage and affinity deltas, matched groups, moves, new and dropped firms."""
     a, b = succeeded_run(db=db, run_id=run_id), succeeded_run(db=db, run_id=other_run_id)
     groups_a, groups_b = groups_of(db=db, run_id=a.id), groups_of(db=db, run_id=b.id)
     where_a, names_a, sets_a = _placement(groups_a)
     where_b, names_b, sets_b = _placement(groups_b)
-    match = match_groups(sets_a, sets_b)
+    match = match_groups(sets_a=sets_a, sets_b=sets_b)
     matched = [{"a": na, "b": nb, "shared": len(sets_a[na] & sets_b[nb]),
                 "same_members": sets_a[na] == sets_b[nb]}
                for na, nb in sorted(match.items())]  # fmt: skip

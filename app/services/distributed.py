@@ -53,7 +53,7 @@ def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
     return instance, inputs, firms
 
 
-def plan_run(settings: Settings, run_id: int) -> list[int]:
+def plan_run(*, settings: Settings, run_id: int) -> list[int]:
     """Claim a queued run and store its windows; return the window numbers to dispatch.
 
     Idempotent: a run already planned returns its unfinished windows (or the merge).
@@ -64,7 +64,7 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
         run = db.get(Run, run_id)
         if run is None:
             return []
-        if run.status == RunStatus.queued and claim_next(settings, run_id) is None:
+        if run.status == RunStatus.queued and claim_next(settings=settings, run_id=run_id) is None:
             return []
         db.refresh(run)
         if run.status != RunStatus.running:
@@ -92,10 +92,10 @@ def plan_run(settings: Settings, run_id: int) -> list[int]:
             .values(heartbeat_at=utcnow(), status="pending", progress=0.0)
         )
         db.commit()
-        return pending_work(db, run_id)
+        return pending_work(db=db, run_id=run_id)
 
 
-def pending_work(db: Any, run_id: int) -> list[int]:
+def pending_work(*, db: Any, run_id: int) -> list[int]:
     """What a run waits for: unfinished windows, else unfinished repair parts, else the merge.
 
     Windows are numbered from 0, the merge is ``MERGE`` and the merge's border repair
@@ -112,7 +112,7 @@ def pending_work(db: Any, run_id: int) -> list[int]:
     return []
 
 
-def claim_window(settings: Settings, run_id: int, number: int) -> bool:
+def claim_window(*, settings: Settings, run_id: int, number: int) -> bool:
     """Take the lease on one window (pending, or running with a lapsed heartbeat)."""
     with open_session(settings) as db:
         claimed = db.execute(
@@ -132,7 +132,7 @@ def claim_window(settings: Settings, run_id: int, number: int) -> bool:
 
 
 @contextmanager
-def heartbeat(settings: Settings, run_id: int, number: int) -> Iterator[None]:
+def heartbeat(*, settings: Settings, run_id: int, number: int) -> Iterator[None]:
     """Keep the window's (and run's) heartbeat fresh from a thread while the body runs."""
     done = threading.Event()
 
@@ -167,7 +167,7 @@ def _finish_window(settings: Settings, run_id: int, number: int, result: dict[st
         db.commit()
 
 
-def cancel_requested(settings: Settings, run_id: int) -> bool:
+def cancel_requested(*, settings: Settings, run_id: int) -> bool:
     """Whether the run's cancellation was requested (read fresh from the database)."""
     with open_session(settings) as db:
         return bool(db.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
@@ -180,7 +180,7 @@ def _stop_check(settings: Settings, run_id: int) -> Callable[[], bool]:
     def check() -> bool:
         if not state["stop"] and time.monotonic() - state["at"] >= 1.0:
             state["at"] = time.monotonic()
-            state["stop"] = cancel_requested(settings, run_id)
+            state["stop"] = cancel_requested(settings=settings, run_id=run_id)
         return bool(state["stop"])
 
     return check
@@ -208,7 +208,7 @@ def _progress_writer(settings: Settings, run_id: int, number: int) -> Callable[[
     return write
 
 
-def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]:
+def solve_window_task(*, settings: Settings, run_id: int, number: int) -> list[int]:
     """Solve one claimed window (or repair part), store its result; return the work now due."""
     from matching import SolveParams, WindowPlan, solve_repair_part, solve_window
 
@@ -220,7 +220,7 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         if row is None or run is None:
             return []
         if row.plan.get("whole"):  # a new lease: a former owner of this window is fenced off
-            lease = take_over(settings, run_id)
+            lease = take_over(settings=settings, run_id=run_id)
             if lease is not None:
                 execute_run(run_id=run_id, settings=settings, attempt=lease.attempt)
             _finish_window(settings, run_id, number, {"whole": True})
@@ -236,7 +236,7 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
         _finish_window(settings, run_id, number, part.to_dict())
         log.info("repair_part_solved", run_id=run_id, part=number, groups=len(part.groups))
         with open_session(settings) as db:
-            return pending_work(db, run_id)
+            return pending_work(db=db, run_id=run_id)
     n_placeable = max(int(instance.is_placeable.sum()), 1)
     share = len(plan.core) / n_placeable
     budget = inputs.settings.max_iterations
@@ -252,10 +252,10 @@ def solve_window_task(settings: Settings, run_id: int, number: int) -> list[int]
     _finish_window(settings, run_id, number, result.to_dict())
     log.info("window_solved", run_id=run_id, window=number, groups=len(result.groups))
     with open_session(settings) as db:
-        return pending_work(db, run_id)
+        return pending_work(db=db, run_id=run_id)
 
 
-def merge_task(settings: Settings, run_id: int) -> list[int]:
+def merge_task(*, settings: Settings, run_id: int) -> list[int]:
     """Merge the windows in two passes; return the repair parts to dispatch (first pass).
 
     First pass (the merge row has no repair plan yet): plan the border repair
@@ -350,7 +350,7 @@ def merge_task(settings: Settings, run_id: int) -> list[int]:
     return []
 
 
-def stale_work(settings: Settings) -> list[tuple[int, int | None]]:
+def stale_work(*, settings: Settings) -> list[tuple[int, int | None]]:
     """(run, window) pairs to dispatch again; ``None`` means "plan the run".
 
     Queued runs not claimed within the lease (their message was lost, e.g. the API died
@@ -371,7 +371,7 @@ def stale_work(settings: Settings) -> list[tuple[int, int | None]]:
             if run.cancel_requested and silent:
                 run.status, run.finished_at = RunStatus.cancelled, utcnow()
                 continue
-            due = pending_work(db, run.id)
+            due = pending_work(db=db, run_id=run.id)
             if not due:
                 planned = db.scalar(select(RunWindow.id).where(RunWindow.run_id == run.id))
                 if silent and planned is None:
@@ -388,7 +388,7 @@ def stale_work(settings: Settings) -> list[tuple[int, int | None]]:
     return out
 
 
-def queued_and_cancelled(settings: Settings) -> tuple[list[int], dict[int, list[int]]]:
+def queued_and_cancelled(*, settings: Settings) -> tuple[list[int], dict[int, list[int]]]:
     """Queued run ids, and running runs asked to cancel with their window numbers."""
     with open_session(settings) as db:
         queued = list(db.scalars(select(Run.id).where(Run.status == RunStatus.queued)))

@@ -18,7 +18,7 @@ from texts import t
 _LABELS = {n.code: (n.label_nl, n.label_en) for n in NEEDS}
 
 
-def need_text(code: str | None, lang: str) -> str:
+def need_text(*, code: str | None, lang: str) -> str:
     """A need's label in ``lang`` (the code when unknown)."""
     if code is None:
         return "—"
@@ -47,6 +47,7 @@ def _pair(
 
 
 def violation_words(
+    *,
     v: Violation,
     rows: Sequence[Firm],
     settings: RunSettings,
@@ -79,7 +80,7 @@ def violation_words(
         return t("edit.rule.size", lang, group=group, count=len(v.firms),
                  min=settings.min_size, max=settings.max_size)  # fmt: skip
     if v.kind == "theme":
-        return t("edit.rule.theme", lang, group=group, theme=need_text(theme, lang))
+        return t("edit.rule.theme", lang, group=group, theme=need_text(code=theme, lang=lang))
     if v.kind in ("ineligible", "eligibility"):
         return t("edit.rule.ineligible", lang, names=", ".join(names), count=len(names))
     if v.kind in ("division", "max_same_division"):

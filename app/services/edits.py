@@ -111,7 +111,7 @@ def _group(board: Board, number: int) -> list[str]:
     return board.groups[number]
 
 
-def plan(board: Board, edit: dict[str, Any]) -> dict[int, list[str]]:
+def plan(*, board: Board, edit: dict[str, Any]) -> dict[int, list[str]]:
     """The changed groups after ``edit`` (number -> new members; empty = dissolved).
 
     Raises
@@ -199,7 +199,9 @@ def _cohort(
     return rows, pairs[0], pairs[1]
 
 
-def check(db: Session, run: Run, board: Board, changed: dict[int, list[str]], lang: str) -> Checked:
+def check(
+    *, db: Session, run: Run, board: Board, changed: dict[int, list[str]], lang: str
+) -> Checked:
     """Verify the changed groups with the run's rules; score them before and after."""
     involved = {e for n, m in changed.items() for e in (*m, *board.groups.get(n, []))}
     rows, competitors, partners = _cohort(db, run, involved)
@@ -214,7 +216,9 @@ def check(db: Session, run: Run, board: Board, changed: dict[int, list[str]], la
     problems = []
     for v in verify(instance, solution):
         n = numbers[v.group] if v.group is not None else 0
-        words = edit_words.violation_words(v, rows, settings, n, board.themes.get(n), lang)
+        words = edit_words.violation_words(
+            v=v, rows=rows, settings=settings, group=n, theme=board.themes.get(n), lang=lang
+        )
         ids = [rows[i].external_id for i in v.firms]
         problems.append({"rule": v.kind, "group": n, "firms": ids, "message": words})
     effects, reports = [], {}
@@ -291,7 +295,7 @@ def _store(db: Session, run: Run, rows: dict[int, Group], checked: Checked, boar
 
 
 def edit(
-    db: Session, *, caller: Caller, run_id: int, request: dict[str, Any], dry_run: bool, lang: str
+    *, db: Session, caller: Caller, run_id: int, request: dict[str, Any], dry_run: bool, lang: str
 ) -> dict[str, Any]:
     """Check one edit and, unless ``dry_run`` or refused, apply it; the edit's answer.
 
@@ -302,8 +306,8 @@ def edit(
     """
     run = review.succeeded_run(db=db, run_id=run_id)
     board, rows = _board(db, run)
-    changed = plan(board, request)
-    checked = check(db, run, board, changed, lang)
+    changed = plan(board=board, edit=request)
+    checked = check(db=db, run=run, board=board, changed=changed, lang=lang)
     answer = {"run_id": run.id, "kind": request["kind"], "allowed": not checked.problems,
               "applied": False, "revision": run.revision, "violations": checked.problems,
               "effects": checked.effects}  # fmt: skip
@@ -317,23 +321,24 @@ def edit(
     db.add(RunEdit(organisation_id=run.organisation_id, run_id=run.id, revision=run.revision,
                    kind=request["kind"], request=request, effects={"groups": checked.effects},
                    by_key_id=caller.key_id, by_holder=caller.holder))  # fmt: skip
-    audit.record(db, caller, "group.edit", "run", run.id, revision=run.revision,
-                 kind=request["kind"], groups=sorted(changed))  # fmt: skip
+    audit.record(db=db, caller=caller, action="group.edit", resource="run", resource_id=run.id,
+                 revision=run.revision, kind=request["kind"], groups=sorted(changed))  # fmt: skip
     db.commit()
     return {**answer, "applied": True, "revision": run.revision}
 
 
-def set_lock(db: Session, *, caller: Caller, run_id: int, number: int, locked: bool) -> Group:
+def set_lock(*, db: Session, caller: Caller, run_id: int, number: int, locked: bool) -> Group:
     """Lock or unlock group ``number``: a locked group takes no edits and is kept by later runs."""
     group = review.group_by_number(db=db, run_id=run_id, number=number)
     group.locked = locked
-    audit.record(db, caller, "group.lock" if locked else "group.unlock", "group",
-                 f"run {run_id} group {number}", run_id=run_id, group_number=number)  # fmt: skip
+    audit.record(db=db, caller=caller, action="group.lock" if locked else "group.unlock",
+                 resource="group", resource_id=f"run {run_id} group {number}", run_id=run_id,
+                 group_number=number)  # fmt: skip
     db.commit()
     return group
 
 
-def history(db: Session, *, run_id: int) -> dict[str, Any]:
+def history(*, db: Session, run_id: int) -> dict[str, Any]:
     """The run's edits, oldest first, and its original proposal (``None`` if never edited)."""
     run = review.succeeded_run(db=db, run_id=run_id)
     edits = db.scalars(select(RunEdit).where(RunEdit.run_id == run.id).order_by(RunEdit.revision))

@@ -197,7 +197,8 @@ def load_inputs(*, db: Session, run: Run) -> RunInputs:
     by_id = {r.id: r for r in rows}
     pairs = {
         name: [
-            (by_id[a].external_id, by_id[b].external_id) for a, b in links_of(db, model, set(by_id))
+            (by_id[a].external_id, by_id[b].external_id)
+            for a, b in links_of(db=db, model=model, firm_ids=set(by_id))
         ]
         for name, model in (("competitors", CompetitorLink), ("partners", PartnerLink))
     }

@@ -59,7 +59,7 @@ def _label(theme: str | None, lang: str = "nl") -> str | None:
     return None if theme is None else need_label(theme, lang)
 
 
-def column(name: str, lang: str) -> str:
+def column(*, name: str, lang: str) -> str:
     """A column header of the xlsx exports in ``lang``."""
     return t(f"export.column.{name}", lang)
 
@@ -86,7 +86,8 @@ def _sheet(book: Workbook, title: str, header: Iterable[str], rows: Iterable[lis
 
 def _overview(groups: list[Group], lang: str) -> list[list[Any]]:
     return [[g.number, t(f"export.status.{g.status.value}", lang), _label(g.theme, lang),
-             len(g.members), g.diameter_km, g.score, explanation(g, lang), g.decision_comment]
+             len(g.members), g.diameter_km, g.score, explanation(group=g, lang=lang),
+             g.decision_comment]
             for g in groups]  # fmt: skip
 
 
@@ -100,7 +101,7 @@ def _unassigned(db: Session, run: Run, view: FirmView, lang: str) -> list[list[A
     for u in run.unassigned:
         firm = firms.get(u.firm_id) if u.firm_id is not None else None
         place = view.fields(firm, UNASSIGNED[1:4]) if firm is not None else {}
-        words = unassigned_words(u, firm, settings, lang)
+        words = unassigned_words(u=u, firm=firm, settings=settings, lang=lang)
         name = place.get("name") if firm is not None else t("export.erased", lang)
         rows.append([u.external_id, name, place.get("postcode"), place.get("gemeente_name"),
                      u.reason, words["reason_label"], words["reason_explanation"],
@@ -131,7 +132,7 @@ def _settings(run: Run, lang: str) -> list[list[Any]]:
     return rows
 
 
-def groups_xlsx(db: Session, run_id: int, lang: str = "nl") -> bytes:
+def groups_xlsx(*, db: Session, run_id: int, lang: str = "nl") -> bytes:
     """A workbook in ``lang``: overview, one sheet per group, unassigned firms, settings.
 
     Every sheet has a bold, frozen header row with filters and fitted column widths; needs
@@ -140,20 +141,21 @@ def groups_xlsx(db: Session, run_id: int, lang: str = "nl") -> bytes:
     run = succeeded_run(db=db, run_id=run_id)
     groups = groups_of(db=db, run_id=run_id)
     firms = _members(db, groups)
-    view = firm_view(db)
+    view = firm_view(session=db)
     book = Workbook()
     assert book.active is not None
     book.remove(book.active)
-    _sheet(book, t("export.sheet.overview", lang), (column(c, lang) for c in OVERVIEW),
+    _sheet(book, t("export.sheet.overview", lang), (column(name=c, lang=lang) for c in OVERVIEW),
            _overview(groups, lang))  # fmt: skip
     for g in groups:
         rows = [_member_row(firms.get(m.firm_id) if m.firm_id is not None else None,
                             m.external_id, view, lang) for m in g.members]  # fmt: skip
         _sheet(book, t("export.sheet.group", lang, number=g.number),
-               (column(c, lang) for c in MEMBER), rows)  # fmt: skip
-    _sheet(book, t("export.sheet.unassigned", lang), (column(c, lang) for c in UNASSIGNED),
+               (column(name=c, lang=lang) for c in MEMBER), rows)  # fmt: skip
+    _sheet(book, t("export.sheet.unassigned", lang),
+           (column(name=c, lang=lang) for c in UNASSIGNED),
            _unassigned(db, run, view, lang))  # fmt: skip
-    _sheet(book, t("export.sheet.settings", lang), (column(c, lang) for c in SETTINGS),
+    _sheet(book, t("export.sheet.settings", lang), (column(name=c, lang=lang) for c in SETTINGS),
            _settings(run, lang))  # fmt: skip
     out = io.BytesIO()
     book.save(out)
@@ -179,14 +181,14 @@ def _checks(scheme: dict[str, Any] | None, size: int) -> list[str]:
     return out + list(scheme["notes"])
 
 
-def application_pack(db: Session, run_id: int, number: int, lang: str = "nl") -> dict[str, Any]:
+def application_pack(*, db: Session, run_id: int, number: int, lang: str = "nl") -> dict[str, Any]:
     """The joint-application pack of group ``number``: scheme, lead, checked members."""
     run: Run = succeeded_run(db=db, run_id=run_id)
     group = group_by_number(db=db, run_id=run_id, number=number)
     settings = RunSettings.from_dict(run.params)
     scheme = None if settings.scheme_id is None else scheme_by_id(settings.scheme_id).to_dict()
     firms = _members(db, [group])
-    view = firm_view(db)
+    view = firm_view(session=db)
     members = []
     for m in group.members:
         firm = firms.get(m.firm_id) if m.firm_id is not None else None
@@ -214,7 +216,7 @@ PACK_COLUMNS = ("scheme_id", "group_number", "theme", "lead_applicant", "kvk_num
                 "has_theme", "eligible", "failed_rule")  # fmt: skip
 
 
-def application_csv(pack: dict[str, Any], lang: str = "nl", dialect: Dialect = RFC4180) -> str:
+def application_csv(*, pack: dict[str, Any], lang: str = "nl", dialect: Dialect = RFC4180) -> str:
     """The pack as CSV: one line per member with the group's scheme, theme and lead.
 
     The header is in ``lang`` (:func:`~app.services.spreadsheet.csv_header`); ``dialect`` as in
@@ -225,5 +227,7 @@ def application_csv(pack: dict[str, Any], lang: str = "nl", dialect: Dialect = R
               "group_number": pack["group_number"], "theme": theme,
               "lead_applicant": pack["lead_applicant"]["suggested_member"]}  # fmt: skip
     rows = ({**common, **member} for member in pack["members"])
-    header = csv_header(PACK_COLUMNS, lang)
-    return write_csv(header, ([row[c] for c in PACK_COLUMNS] for row in rows), dialect)
+    header = csv_header(columns=PACK_COLUMNS, lang=lang)
+    return write_csv(
+        header=header, rows=([row[c] for c in PACK_COLUMNS] for row in rows), dialect=dialect
+    )

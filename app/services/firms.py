@@ -39,7 +39,7 @@ log = structlog.get_logger("kring.firms")
 UPSERT_BATCH = 500  # rows per INSERT statement (SQLAlchemy pages an executemany)
 
 
-def check_row_limit(count: int, settings: Settings) -> None:
+def check_row_limit(*, count: int, settings: Settings) -> None:
     """Raise 422 when a request carries more rows than ``settings.max_rows``."""
     if count > settings.max_rows:
         raise invalid("rows", "problem.invalid-input.too_many_rows", count=count,
@@ -51,7 +51,7 @@ def data_rows(text: str) -> int:
     return text.rstrip("\n").count("\n")
 
 
-def dialect_insert(db: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+def dialect_insert(*, db: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
     """``INSERT`` with ``ON CONFLICT`` for the session's database (SQLite or PostgreSQL)."""
     name = db.get_bind().dialect.name
     if name == "postgresql":
@@ -103,7 +103,7 @@ def _store(
     if not rows:
         return 0, 0
     kept = {"organisation_id", "created_at"} | ({"consent_to_share"} if consent is None else set())
-    insert = dialect_insert(db, table)
+    insert = dialect_insert(db=db, table=table)
     statement = insert.on_conflict_do_update(
         index_elements=[table.c.organisation_id, table.c.external_id],
         set_={c: insert.excluded[c] for c in rows[0] if c not in kept},
@@ -115,10 +115,10 @@ def _store(
 
 
 def upsert_firms(
-    db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
+    *, db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
 ) -> tuple[int, int, list[str]]:
     """Validate every record, then create or update them all (nothing on any error)."""
-    check_row_limit(len(records), settings)
+    check_row_limit(count=len(records), settings=settings)
     firms = validate_firm_records(records, source="request body")
     consent = {r["external_id"]: bool(r.get("consent_to_share")) for r in records}
     created, updated = _store(db, caller, firms, consent)
@@ -129,15 +129,15 @@ def upsert_firms(
 
 
 def import_firms_csv(
-    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+    *, db: Session, caller: Caller, text: str, filename: str, settings: Settings
 ) -> tuple[int, int, list[str]]:
     """Import an SMES.csv text; any bad row rejects the whole file."""
-    check_row_limit(data_rows(text), settings)
+    check_row_limit(count=data_rows(text), settings=settings)
     return _import(db, caller, read_firms_csv(text, source=filename or "upload.csv"))
 
 
 def import_firm_rows(
-    db: Session, caller: Caller, rows: list[list[str]], source: str
+    *, db: Session, caller: Caller, rows: list[list[str]], source: str
 ) -> tuple[int, int, list[str]]:
     """Import the rows of a file read by :func:`matching.sme.tabular.read_table` (header first,
     its row limit already applied); any bad row rejects the whole file."""
@@ -152,7 +152,7 @@ def _import(db: Session, caller: Caller, firms: Sequence[ValidFirm]) -> tuple[in
     return created, updated, [f.external_id for f in firms]
 
 
-def get_firm(db: Session, external_id: str) -> Firm:
+def get_firm(*, db: Session, external_id: str) -> Firm:
     """Return the caller's firm ``external_id`` or raise 404."""
     row = db.scalar(select(Firm).where(Firm.external_id == external_id))
     if row is None:
@@ -161,7 +161,7 @@ def get_firm(db: Session, external_id: str) -> Firm:
 
 
 def list_firms(
-    db: Session, *, filters: Mapping[str, str | None], limit: int, offset: int
+    *, db: Session, filters: Mapping[str, str | None], limit: int, offset: int
 ) -> tuple[list[Firm], int]:
     """Return one page of firms matching ``filters`` and the total count."""
     query = select(Firm)
@@ -185,9 +185,9 @@ def list_firms(
     return list(rows), total
 
 
-def update_firm(db: Session, external_id: str, changes: dict[str, Any]) -> Firm:
+def update_firm(*, db: Session, external_id: str, changes: dict[str, Any]) -> Firm:
     """Apply ``changes`` to one firm, re-validating and re-geocoding the merged record."""
-    row = get_firm(db, external_id)
+    row = get_firm(db=db, external_id=external_id)
     record = row_to_record(row)
     if "postcode" in changes and not {"lat", "lon"} & changes.keys():
         record.pop("lat", None), record.pop("lon", None)
@@ -221,10 +221,12 @@ def _scrub_history(db: Session, firm_id: int, external_id: str) -> None:
             run.filters = {**run.filters, "external_ids": [i for i in ids if i != external_id]}
 
 
-def erase_firm(db: Session, external_id: str) -> None:
+def erase_firm(*, db: Session, external_id: str) -> None:
     """GDPR erasure: delete the firm and its links; runs keep an anonymous 'erased' member."""
-    row = get_firm(db, external_id)
-    erase_traces(db, row)  # outlines without it; name and KvK redacted (services/privacy.py)
+    row = get_firm(db=db, external_id=external_id)
+    erase_traces(
+        db=db, firm=row
+    )  # outlines without it; name and KvK redacted (services/privacy.py)
     _scrub_history(db, row.id, external_id)
     now = utcnow()
     scrub = {"firm_id": None, "external_id": None, "erased_at": now}

@@ -55,12 +55,28 @@ def _import_file(
     """Read an uploaded CSV or xlsx (:func:`matching.sme.tabular.read_table`), then import it."""
     table = read_table(data, source=filename, filename=filename, sheet=sheet,
                        require_rows=True, max_rows=settings.max_rows, lang=lang)  # fmt: skip
-    created, updated, ids = firms.import_firm_rows(db, caller, table.rows, filename)
+    created, updated, ids = firms.import_firm_rows(
+        db=db, caller=caller, rows=table.rows, source=filename
+    )
     ignored = ignored_columns(table.rows[0], FIRM_ALIASES)
     return created, updated, ids, table.read_as.to_dict(), ignored
 
 
-_JOBS = {"csv": firms.import_firms_csv, "records": firms.upsert_firms, "file": _import_file}
+def _csv_job(
+    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+) -> ImportResult:
+    return firms.import_firms_csv(
+        db=db, caller=caller, text=text, filename=filename, settings=settings
+    )
+
+
+def _records_job(
+    db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
+) -> ImportResult:
+    return firms.upsert_firms(db=db, caller=caller, records=records, settings=settings)
+
+
+_JOBS = {"csv": _csv_job, "records": _records_job, "file": _import_file}
 
 
 def _import_in_child(
@@ -130,18 +146,23 @@ def _inline(settings: Settings) -> bool:
 
 
 def import_firms_csv(
-    db: Session, caller: Caller, text: str, filename: str, settings: Settings
+    *, db: Session, caller: Caller, text: str, filename: str, settings: Settings
 ) -> ImportResult:
     """Import an SMES.csv text like :func:`app.services.firms.import_firms_csv` (blocking)."""
     if _inline(settings):
-        return firms.import_firms_csv(db, caller, text, filename, settings)
-    firms.check_row_limit(firms.data_rows(text), settings)  # before shipping the text
+        return firms.import_firms_csv(
+            db=db, caller=caller, text=text, filename=filename, settings=settings
+        )
+    firms.check_row_limit(
+        count=firms.data_rows(text), settings=settings
+    )  # before shipping the text
     return _in_import_process(db, settings, "csv", caller, text, filename)
 
 
 def import_firms_file(
+    *,
     db: Session, caller: Caller, data: bytes, filename: str, settings: Settings,
-    *, sheet: str | None = None, lang: str = "en",
+    sheet: str | None = None, lang: str = "en",
 ) -> FileResult:  # fmt: skip
     """Read and import an uploaded firm file (CSV or xlsx bytes) in the import process.
 
@@ -156,10 +177,10 @@ def import_firms_file(
 
 
 def upsert_firms(
-    db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
+    *, db: Session, caller: Caller, records: list[dict[str, Any]], settings: Settings
 ) -> ImportResult:
     """Create or update JSON firm records like :func:`app.services.firms.upsert_firms`."""
     if _inline(settings):
-        return firms.upsert_firms(db, caller, records, settings)
-    firms.check_row_limit(len(records), settings)
+        return firms.upsert_firms(db=db, caller=caller, records=records, settings=settings)
+    firms.check_row_limit(count=len(records), settings=settings)
     return _in_import_process(db, settings, "records", caller, records)

@@ -49,7 +49,7 @@ def _places(members: list[dict[str, Any]], lang: str) -> str:
     return text + (t("invite.and_more", lang, count=more) if more > 0 else "")
 
 
-def invitation(db: Session, *, run_id: int, number: int, lang: str, sender: str) -> dict[str, Any]:
+def invitation(*, db: Session, run_id: int, number: int, lang: str, sender: str) -> dict[str, Any]:
     """The invitation pack of accepted group ``number``: members with contacts, and a text.
 
     Raises
@@ -64,8 +64,10 @@ def invitation(db: Session, *, run_id: int, number: int, lang: str, sender: str)
     ids = [m.firm_id for m in group.members if m.firm_id is not None]
     firms = {f.id: f for f in db.scalars(select(Firm).where(Firm.id.in_(ids)))}
     members = [_member(firms.get(m.firm_id or -1), m.external_id, lang) for m in group.members]
-    shared = [need_text(s["need"], lang) for s in (group.details or {}).get("shared_needs", [])]
-    theme = need_text(group.theme, lang) if group.theme else t("invite.no_theme", lang)
+    shared = [
+        need_text(code=s["need"], lang=lang) for s in (group.details or {}).get("shared_needs", [])
+    ]
+    theme = need_text(code=group.theme, lang=lang) if group.theme else t("invite.no_theme", lang)
     lines = [t("invite.member_line", lang, name=m["name"], place=m["place"] or "—")
              for m in members]  # fmt: skip
     text = t("invite.body", lang, number=group.number, count=len(members), theme=theme,
@@ -91,12 +93,14 @@ def _row(member: dict[str, Any], lang: str) -> list[Any]:
     return [yes if member[c] is True else no if member[c] is False else member[c] for c in COLUMNS]
 
 
-def invitation_csv(pack: dict[str, Any], lang: str, dialect: Dialect = RFC4180) -> str:
+def invitation_csv(*, pack: dict[str, Any], lang: str, dialect: Dialect = RFC4180) -> str:
     """The mail-merge list as CSV, one line per member."""
-    return write_csv(_header(lang), [_row(m, lang) for m in pack["members"]], dialect)
+    return write_csv(
+        header=_header(lang), rows=[_row(m, lang) for m in pack["members"]], dialect=dialect
+    )
 
 
-def invitation_xlsx(pack: dict[str, Any], lang: str) -> bytes:
+def invitation_xlsx(*, pack: dict[str, Any], lang: str) -> bytes:
     """A workbook: the mail-merge list, and the invitation text to paste into a mail."""
     book = Workbook()
     sheet = book.active

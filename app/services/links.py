@@ -50,7 +50,7 @@ def _store(
         for a, b in wanted
     ]  # fmt: skip
     statement = (
-        dialect_insert(db, table)
+        dialect_insert(db=db, table=table)
         .on_conflict_do_nothing(
             index_elements=[table.c.organisation_id, table.c.firm_a_id, table.c.firm_b_id]
         )
@@ -64,20 +64,25 @@ def _store(
 
 
 def add_links_json(
-    db: Session, caller: Caller, model: LinkModel, pairs: list[dict[str, Any]], settings: Settings
+    *,
+    db: Session,
+    caller: Caller,
+    model: LinkModel,
+    pairs: list[dict[str, Any]],
+    settings: Settings,
 ) -> tuple[int, int]:
     """Validate JSON pairs (unknown ids, self-pairs) and store the new ones."""
-    check_row_limit(len(pairs), settings)
+    check_row_limit(count=len(pairs), settings=settings)
     ids = _firm_ids(db)
     valid = validate_pairs(pairs, source="request body", known_ids=set(ids))
     return _store(db, caller, model, valid, ids)
 
 
 def add_links_csv(
-    db: Session, caller: Caller, model: LinkModel, text: str, filename: str, settings: Settings
+    *, db: Session, caller: Caller, model: LinkModel, text: str, filename: str, settings: Settings
 ) -> tuple[int, int]:
     """Validate a ``sme_a,sme_b`` CSV and store the new pairs."""
-    check_row_limit(data_rows(text), settings)
+    check_row_limit(count=data_rows(text), settings=settings)
     ids = _firm_ids(db)
     valid = read_pairs_csv(text, source=filename or "upload.csv", known_ids=set(ids))
     return _store(db, caller, model, valid, ids)
@@ -93,7 +98,7 @@ def _pairs_query(model: LinkModel) -> Any:
 
 
 def list_links(
-    db: Session, model: LinkModel, *, limit: int, offset: int
+    *, db: Session, model: LinkModel, limit: int, offset: int
 ) -> tuple[list[tuple[str, str, str, Any]], int]:
     """Return one page of pairs as external ids, and the total."""
     total = db.scalar(select(func.count()).select_from(model)) or 0
@@ -101,7 +106,7 @@ def list_links(
     return [(a, b, s, t) for a, b, s, t in rows.all()], total
 
 
-def remove_link(db: Session, model: LinkModel, sme_a: str, sme_b: str) -> None:
+def remove_link(*, db: Session, model: LinkModel, sme_a: str, sme_b: str) -> None:
     """Delete the pair ``{sme_a, sme_b}`` (either order) or raise 404."""
     ids = dict(
         db.execute(
@@ -118,7 +123,7 @@ def remove_link(db: Session, model: LinkModel, sme_a: str, sme_b: str) -> None:
     db.commit()
 
 
-def links_of(db: Session, model: LinkModel, firm_ids: set[int]) -> list[tuple[int, int]]:
+def links_of(*, db: Session, model: LinkModel, firm_ids: set[int]) -> list[tuple[int, int]]:
     """Return the stored pairs whose both firms are in ``firm_ids``."""
     rows = db.execute(select(model.firm_a_id, model.firm_b_id)).all()
     return [(a, b) for a, b in rows if a in firm_ids and b in firm_ids] if firm_ids else []

@@ -50,15 +50,15 @@ class IssuedKey:
     holder: str = SYSTEM_HOLDER
 
 
-def hash_key(key: str, settings: Settings) -> str:
+def hash_key(*, key: str, settings: Settings) -> str:
     """Return the peppered SHA-256 (HMAC) of ``key`` as 64 hex digits."""
     pepper = settings.api_key_pepper.get_secret_value().encode()
     return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
 
 
 def create_key(
-    db: Session,
     *,
+    db: Session,
     organisation: Organisation,
     role: Role,
     settings: Settings,
@@ -71,7 +71,7 @@ def create_key(
     row = ApiKey(
         organisation_id=organisation.id,
         role=role,
-        key_hash=hash_key(key, settings),
+        key_hash=hash_key(key=key, settings=settings),
         prefix=key[:10],
         label=label or None,
         holder=holder,
@@ -83,8 +83,8 @@ def create_key(
 
 
 def create_organisation(
-    db: Session,
     *,
+    db: Session,
     name: str,
     role: Role,
     settings: Settings,
@@ -93,14 +93,14 @@ def create_organisation(
     platform: bool = False,
 ) -> IssuedKey:
     """Create an organisation and its first key; 409 when the name is taken in any case."""
-    if find_organisation(db, name) is not None:
+    if find_organisation(db=db, name=name) is not None:
         raise said(ConflictError, "problem.conflict.organisation_name", name=repr(name))
     try:
         org = Organisation(name=name, is_platform=platform)
         db.add(org)
         db.flush()
         issued = create_key(
-            db, organisation=org, role=role, settings=settings, holder=holder, label=label
+            db=db, organisation=org, role=role, settings=settings, holder=holder, label=label
         )
         db.commit()
     except IntegrityError:  # created at the same moment by another request
@@ -109,7 +109,7 @@ def create_organisation(
     return issued
 
 
-def find_organisation(db: Session, name: str) -> Organisation | None:
+def find_organisation(*, db: Session, name: str) -> Organisation | None:
     """Return the organisation called ``name`` (compared case-insensitively), if any."""
     exact = db.scalar(select(Organisation).where(Organisation.name == name))
     if exact is not None:
@@ -118,16 +118,16 @@ def find_organisation(db: Session, name: str) -> Organisation | None:
     return next((o for o in db.scalars(select(Organisation)) if o.name.casefold() == folded), None)
 
 
-def is_platform_admin(db: Session, caller: Caller) -> bool:
+def is_platform_admin(*, db: Session, caller: Caller) -> bool:
     """Whether ``caller`` holds an admin key of the platform organisation."""
     org = db.get(Organisation, caller.organisation_id)
     return caller.role == Role.admin and org is not None and org.is_platform
 
 
 def issue_key(
+    *,
     db: Session,
     caller: Caller,
-    *,
     organisation: str | None,
     role: Role,
     holder: str,
@@ -143,30 +143,30 @@ def issue_key(
     assert own is not None
     target = own
     if organisation is not None and organisation.casefold() != own.name.casefold():
-        if not is_platform_admin(db, caller):
+        if not is_platform_admin(db=db, caller=caller):
             raise with_text(
                 ForbiddenError("only platform admins issue keys for other organisations"),
                 "problem.forbidden.other_organisation",
             )
-        found = find_organisation(db, organisation)
+        found = find_organisation(db=db, name=organisation)
         if found is None:
             raise NotFoundError("organisation", repr(organisation))
         target = found
     issued = create_key(
-        db, organisation=target, role=role, settings=settings, holder=holder, label=label
+        db=db, organisation=target, role=role, settings=settings, holder=holder, label=label
     )
     db.commit()
     return issued
 
 
-def authenticate(db: Session, key: str | None, settings: Settings) -> Caller:
+def authenticate(*, db: Session, key: str | None, settings: Settings) -> Caller:
     """Return the caller behind ``key``; 401 for a missing, unknown or revoked key."""
     if not key:
         raise with_text(
             UnauthorizedError("send your API key in the X-API-Key header"),
             "problem.unauthorized.missing",
         )
-    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key, settings)))
+    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key=key, settings=settings)))
     if row is None or row.revoked_at is not None or _expired(row.expires_at):
         raise with_text(
             UnauthorizedError("the API key is unknown, revoked or expired"),
@@ -183,7 +183,7 @@ def _expired(expires_at: datetime | None) -> bool:
     return expires_at <= datetime.now(UTC)
 
 
-def revoke_key(db: Session, key_id: int) -> ApiKey:
+def revoke_key(*, db: Session, key_id: int) -> ApiKey:
     """Revoke key ``key_id`` at once (idempotent); 404 when there is no such key."""
     row = db.get(ApiKey, key_id)
     if row is None:
@@ -194,7 +194,7 @@ def revoke_key(db: Session, key_id: int) -> ApiKey:
     return row
 
 
-def list_keys(db: Session, organisation: Organisation) -> list[ApiKey]:
+def list_keys(*, db: Session, organisation: Organisation) -> list[ApiKey]:
     """Return the keys of ``organisation`` (hashes and prefixes only), oldest first."""
     query = (
         select(ApiKey)
@@ -204,7 +204,7 @@ def list_keys(db: Session, organisation: Organisation) -> list[ApiKey]:
     return list(db.scalars(query))
 
 
-def holder_names(db: Session, key_ids: Iterable[int | None]) -> dict[int, str]:
+def holder_names(*, db: Session, key_ids: Iterable[int | None]) -> dict[int, str]:
     """The holder of each key id given (keys of the session's organisation)."""
     wanted = {i for i in key_ids if i is not None}
     if not wanted:

@@ -37,7 +37,7 @@ _MINIMISE_KEY = "kring_minimise_firms"
 DECIMALS = 6
 
 
-def bind_audience(session: Session, role: Role) -> None:
+def bind_audience(*, session: Session, role: Role) -> None:
     """Record on ``session`` whether its caller gets the minimised (viewer) firm view."""
     session.info[_MINIMISE_KEY] = role is Role.viewer
 
@@ -104,7 +104,7 @@ class FirmView:
         return out
 
 
-def firm_view(session: Session) -> FirmView:
+def firm_view(*, session: Session) -> FirmView:
     """The :class:`FirmView` of the caller bound to ``session`` (full without a caller)."""
     return FirmView(minimise=bool(session.info.get(_MINIMISE_KEY, False)))
 
@@ -116,7 +116,7 @@ MIN_HULL_MEMBERS = 3  # fewer members left: the group's outline is dropped
 MIN_NEEDLE = 3  # shorter names and ids are not searched for in free text
 
 
-def erase_traces(db: Session, firm: Firm) -> None:
+def erase_traces(*, db: Session, firm: Firm) -> None:
     """Remove what derived data still tells about ``firm`` (call before it is deleted).
 
     * every group the firm is a member of gets its outline (``hull``) recomputed from the

@@ -112,7 +112,7 @@ def builtin_profiles() -> list[dict[str, Any]]:
     return out
 
 
-def ensure_builtins(db: Session, organisation_id: int) -> None:
+def ensure_builtins(*, db: Session, organisation_id: int) -> None:
     """Create the organisation's missing built-in profiles (idempotent)."""
     names = set(db.scalars(select(Profile.name)).all())
     missing = [b for b in builtin_profiles() if b["name"] not in names]
@@ -180,23 +180,23 @@ def _commit(db: Session, name: str) -> None:
         raise said(ConflictError, "problem.conflict.profile_name", name=repr(name)) from None
 
 
-def list_profiles(db: Session, caller: Caller) -> list[Profile]:
+def list_profiles(*, db: Session, caller: Caller) -> list[Profile]:
     """The organisation's profiles, built-in ones first."""
-    ensure_builtins(db, caller.organisation_id)
+    ensure_builtins(db=db, organisation_id=caller.organisation_id)
     query = select(Profile).order_by(Profile.builtin.desc(), Profile.created_at, Profile.id)
     return list(db.scalars(query).all())
 
 
-def get_profile(db: Session, caller: Caller, profile_id: int) -> Profile:
+def get_profile(*, db: Session, caller: Caller, profile_id: int) -> Profile:
     """The caller's profile or 404."""
-    ensure_builtins(db, caller.organisation_id)
+    ensure_builtins(db=db, organisation_id=caller.organisation_id)
     profile = db.scalar(select(Profile).where(Profile.id == profile_id))
     if profile is None:
         raise NotFoundError("profile", profile_id)
     return profile
 
 
-def create_profile(db: Session, caller: Caller, body: ProfileCreate) -> Profile:
+def create_profile(*, db: Session, caller: Caller, body: ProfileCreate) -> Profile:
     """Validate and store a new profile (version 1)."""
     profile = Profile(organisation_id=caller.organisation_id, version=1, builtin=False)
     _apply(profile, body)
@@ -207,20 +207,21 @@ def create_profile(db: Session, caller: Caller, body: ProfileCreate) -> Profile:
         db.rollback()
         raise said(ConflictError, "problem.conflict.profile_name", name=repr(body.name)) from None
     db.add(_version(profile, caller.key_id))
-    audit.record(db, caller, "profile.create", "profile", profile.id, name=profile.name,
-                 version=1, purpose=profile.purpose)  # fmt: skip
+    audit.record(db=db, caller=caller, action="profile.create", resource="profile",
+                 resource_id=profile.id, name=profile.name, version=1,
+                 purpose=profile.purpose)  # fmt: skip
     _commit(db, body.name)
     return profile
 
 
 def _editable(db: Session, caller: Caller, profile_id: int) -> Profile:
-    profile = get_profile(db, caller, profile_id)
+    profile = get_profile(db=db, caller=caller, profile_id=profile_id)
     if profile.builtin:
         raise said(ConflictError, "problem.conflict.profile_builtin", profile=profile_id)
     return profile
 
 
-def update_profile(db: Session, caller: Caller, profile_id: int, body: ProfileCreate) -> Profile:
+def update_profile(*, db: Session, caller: Caller, profile_id: int, body: ProfileCreate) -> Profile:
     """Save a new version of a profile (the earlier versions stay readable)."""
     profile = _editable(db, caller, profile_id)
     before = {"settings": profile.settings, "purpose": profile.purpose,
@@ -230,33 +231,34 @@ def update_profile(db: Session, caller: Caller, profile_id: int, body: ProfileCr
     db.add(_version(profile, caller.key_id))
     changed = sorted(k for k in set(before["settings"]) | set(profile.settings)
                      if before["settings"].get(k) != profile.settings.get(k))  # fmt: skip
-    audit.record(db, caller, "profile.update", "profile", profile.id, name=profile.name,
-                 version=profile.version, changed=changed)  # fmt: skip
+    audit.record(db=db, caller=caller, action="profile.update", resource="profile",
+                 resource_id=profile.id, name=profile.name, version=profile.version,
+                 changed=changed)  # fmt: skip
     _commit(db, body.name)
     return profile
 
 
-def delete_profile(db: Session, caller: Caller, profile_id: int) -> None:
+def delete_profile(*, db: Session, caller: Caller, profile_id: int) -> None:
     """Delete a profile and its versions (runs keep their parameter snapshot)."""
     profile = _editable(db, caller, profile_id)
-    audit.record(db, caller, "profile.delete", "profile", profile.id, name=profile.name,
-                 version=profile.version)  # fmt: skip
+    audit.record(db=db, caller=caller, action="profile.delete", resource="profile",
+                 resource_id=profile.id, name=profile.name, version=profile.version)  # fmt: skip
     db.delete(profile)
     db.commit()
 
 
-def list_versions(db: Session, caller: Caller, profile_id: int) -> list[ProfileVersion]:
+def list_versions(*, db: Session, caller: Caller, profile_id: int) -> list[ProfileVersion]:
     """Every version of a profile, oldest first."""
-    get_profile(db, caller, profile_id)
+    get_profile(db=db, caller=caller, profile_id=profile_id)
     query = select(ProfileVersion).where(ProfileVersion.profile_id == profile_id)
     return list(db.scalars(query.order_by(ProfileVersion.version)).all())
 
 
 def resolve(
-    db: Session, caller: Caller, profile_id: int, version: int | None
+    *, db: Session, caller: Caller, profile_id: int, version: int | None
 ) -> Profile | ProfileVersion:
     """The profile at ``version`` (default: current) for a run; 404 when either is unknown."""
-    profile = get_profile(db, caller, profile_id)
+    profile = get_profile(db=db, caller=caller, profile_id=profile_id)
     if version is None or version == profile.version:
         return profile
     found = db.scalar(

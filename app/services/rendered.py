@@ -111,7 +111,7 @@ def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> R
     the per-key lock each would render the same ~0.5 MB body (≈ 0.3 s CPU at 1,500 firms).
     """
     token = _token(db, key[1])
-    full_key = (*key, firm_view(db).minimise)
+    full_key = (*key, firm_view(session=db).minimise)
     if (hit := _lookup(full_key, token)) is not None:
         return hit
     with _lock:
@@ -128,27 +128,27 @@ def _cached(db: Session, key: tuple[Any, ...], render: Callable[[], bytes]) -> R
     return rendered
 
 
-def groups_json(db: Session, run_id: int, lang: str = "nl") -> Rendered:
+def groups_json(*, db: Session, run_id: int, lang: str = "nl") -> Rendered:
     """``GET /runs/{id}/groups`` as JSON bytes (validated against ``RunGroups``), in ``lang``."""
 
     def render() -> bytes:
-        body = RunGroups.model_validate(results.run_groups(db, run_id, lang))
+        body = RunGroups.model_validate(results.run_groups(db=db, run_id=run_id, lang=lang))
         return body.model_dump_json().encode()
 
     return _cached(db, ("groups", run_id, lang), render)
 
 
-def groups_geojson(db: Session, run_id: int, *, unassigned: bool, lang: str = "nl") -> Rendered:
+def groups_geojson(*, db: Session, run_id: int, unassigned: bool, lang: str = "nl") -> Rendered:
     """``GET /runs/{id}/groups.geojson`` as bytes (rendered as ``JSONResponse`` would)."""
 
     def render() -> bytes:
-        body = results.run_geojson(db, run_id, unassigned=unassigned, lang=lang)
+        body = results.run_geojson(db=db, run_id=run_id, unassigned=unassigned, lang=lang)
         return JSONResponse(body).body
 
     return _cached(db, ("geojson", run_id, unassigned, lang), render)
 
 
-def warm(db: Session, run_id: int) -> bool:
+def warm(*, db: Session, run_id: int) -> bool:
     """Render a just-succeeded run's groups JSON and GeoJSON for members and viewers, per language.
 
     Called by the run executor when a run ends, so the first readers after a run (a map
@@ -161,10 +161,10 @@ def warm(db: Session, run_id: int) -> bool:
         return False
     bind_organisation(db, run.organisation_id)
     for role in (Role.member, Role.viewer):
-        bind_audience(db, role)
+        bind_audience(session=db, role=role)
         for lang in LANGS:
-            groups_json(db, run_id, lang)
-            groups_geojson(db, run_id, unassigned=False, lang=lang)
+            groups_json(db=db, run_id=run_id, lang=lang)
+            groups_geojson(db=db, run_id=run_id, unassigned=False, lang=lang)
     return True
 
 
@@ -204,7 +204,7 @@ def _matches(if_none_match: str, tags: tuple[str, ...]) -> bool:
     return "*" in listed or not listed.isdisjoint(tags)
 
 
-def respond(rendered: Rendered, headers: Mapping[str, str], media_type: str) -> Response:
+def respond(*, rendered: Rendered, headers: Mapping[str, str], media_type: str) -> Response:
     """The response to a read of ``rendered``: 304, gzip-encoded or plain.
 
     Parameters

@@ -36,7 +36,7 @@ _FIRM_FIELDS = ("name", "postcode", "gemeente_name", "province", "sbi_code", "em
 
 
 def _finished_run(db: Session, run_id: int) -> Run:
-    run = get_run(db, run_id)
+    run = get_run(db=db, run_id=run_id)
     if run.status != RunStatus.succeeded:
         raise with_text(
             ConflictError(f"run {run_id} is {run.status.value}; groups exist once it succeeded"),
@@ -86,7 +86,7 @@ def explanation_phrases(group: Group) -> list[dict[str, Any]]:
     return parts_from_details(details, group.theme, group.diameter_km) or []
 
 
-def explanation(group: Group, lang: str) -> str | None:
+def explanation(*, group: Group, lang: str) -> str | None:
     """The group's explanation in ``lang`` (the stored words when no phrases can be had)."""
     parts = explanation_phrases(group)
     if not parts:
@@ -110,7 +110,7 @@ def _settings(run: Run) -> RunSettings | None:
 
 
 def unassigned_words(
-    u: UnassignedFirm, firm: Firm | None, settings: RunSettings | None, lang: str
+    *, u: UnassignedFirm, firm: Firm | None, settings: RunSettings | None, lang: str
 ) -> dict[str, Any]:
     """Reason code, label and explanation, and for ineligible firms the failed rule in words.
 
@@ -142,7 +142,7 @@ def unassigned_words(
     return out
 
 
-def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
+def run_groups(*, db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
     """Return a succeeded run's groups with explanations, unassigned firms and stats.
 
     Texts are in ``lang`` (``"nl"`` or ``"en"``).
@@ -152,7 +152,7 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
     firms = _firms(db, groups)
     left_out = _unassigned_firms(db, run)
     settings = _settings(run)
-    view = firm_view(db)
+    view = firm_view(session=db)
     return {
         "run_id": run.id,
         "status": run.status.value,
@@ -166,7 +166,7 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
                 "theme": g.theme,
                 "diameter_km": g.diameter_km,
                 "score": g.score,
-                "explanation": explanation(g, lang),
+                "explanation": explanation(group=g, lang=lang),
                 "explanation_parts": explanation_phrases(g),
                 "details": view.details(g.details, _kept(g, firms)),
                 "members": [_member(m, firms, view) for m in g.members],
@@ -177,7 +177,9 @@ def run_groups(db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
             {
                 "external_id": u.external_id,
                 "erased": u.firm_id is None,
-                **unassigned_words(u, left_out.get(u.firm_id or -1), settings, lang),
+                **unassigned_words(
+                    u=u, firm=left_out.get(u.firm_id or -1), settings=settings, lang=lang
+                ),
             }
             for u in run.unassigned
         ],
@@ -210,7 +212,7 @@ def _unassigned_points(db: Session, run: Run, view: FirmView, lang: str) -> list
             coordinates = view.coordinates(firm)
             properties = {"kind": "firm", "group_number": None,
                           "external_id": firm.external_id,
-                          **unassigned_words(u, firm, settings, lang),
+                          **unassigned_words(u=u, firm=firm, settings=settings, lang=lang),
                           **view.fields(firm, _FIRM_FIELDS)}  # fmt: skip
             points.append({"type": "Feature", "id": f"unassigned-{u.id}",
                            "geometry": {"type": "Point", "coordinates": coordinates},
@@ -219,7 +221,7 @@ def _unassigned_points(db: Session, run: Run, view: FirmView, lang: str) -> list
 
 
 def run_geojson(
-    db: Session, run_id: int, *, unassigned: bool = False, lang: str = "nl"
+    *, db: Session, run_id: int, unassigned: bool = False, lang: str = "nl"
 ) -> dict[str, Any]:
     """Return a FeatureCollection: a Polygon hull per group and a Point per (kept) firm.
 
@@ -229,7 +231,7 @@ def run_geojson(
     run = _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
-    view = firm_view(db)
+    view = firm_view(session=db)
     features: list[dict[str, Any]] = []
     for g in groups:
         hull = view.hull(g.hull, _kept(g, firms))
@@ -246,7 +248,7 @@ def run_geojson(
                         "diameter_km": g.diameter_km,
                         "size": len(g.members),
                         "status": g.status.value,
-                        "explanation": explanation(g, lang),
+                        "explanation": explanation(group=g, lang=lang),
                     },
                 }
             )
@@ -275,7 +277,7 @@ CSV_COLUMNS = (
 """The column codes of groups.csv; headers are in the reader's language (csv_header)."""
 
 
-def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC4180) -> str:
+def run_csv(*, db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC4180) -> str:
     """Return one CSV line per group member (erased members keep an empty id).
 
     The header is in ``lang`` (English: the column codes); ``dialect`` ``excel-nl`` gives
@@ -288,7 +290,7 @@ def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC41
     _finished_run(db, run_id)
     groups = _groups(db, run_id)
     firms = _firms(db, groups)
-    view = firm_view(db)
+    view = firm_view(session=db)
     rows = []
     for g in groups:
         for m in g.members:
@@ -304,4 +306,4 @@ def run_csv(db: Session, run_id: int, lang: str = "nl", dialect: Dialect = RFC41
                 "needs": needs,
             }
             rows.append([row.get(c) for c in CSV_COLUMNS])
-    return write_csv(csv_header(CSV_COLUMNS, lang), rows, dialect)
+    return write_csv(header=csv_header(columns=CSV_COLUMNS, lang=lang), rows=rows, dialect=dialect)

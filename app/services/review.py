@@ -96,7 +96,8 @@ def decide(
     group.status, group.decided_at = status, utcnow()
     group.decided_by_key_id, group.decision_comment = caller.key_id, comment
     action = "group.accept" if status == GroupStatus.accepted else "group.reject"
-    audit.record(db, caller, action, "group", f"run {run_id} group {number}", run_id=run_id,
+    audit.record(db=db, caller=caller, action=action, resource="group",
+                 resource_id=f"run {run_id} group {number}", run_id=run_id,
                  group_number=number, comment=comment)  # fmt: skip
     db.commit()
     return group
@@ -213,7 +214,7 @@ def relaxation(
     rows = rows if any(r.id == firm.id for r in rows) else [*rows, firm]
     by_id = {r.id: r for r in rows}
     ids = {i: r.external_id for i, r in by_id.items()}
-    pairs = [[(ids[a], ids[b]) for a, b in links_of(db, model, set(ids))]
+    pairs = [[(ids[a], ids[b]) for a, b in links_of(db=db, model=model, firm_ids=set(ids))]
              for model in (CompetitorLink, PartnerLink)]  # fmt: skip
     stored = [([by_id[m.firm_id].external_id for m in g.members if m.firm_id in by_id], g.theme)
               for g in groups]  # fmt: skip

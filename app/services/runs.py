@@ -36,7 +36,9 @@ def _base_values(db: Session, caller: Caller, body: RunCreate) -> tuple[dict[str
         if body.profile_version is not None:
             raise invalid("profile_version", "problem.invalid-input.profile_version_alone")
         return {}, None
-    profile = profiles.resolve(db, caller, body.profile_id, body.profile_version)
+    profile = profiles.resolve(
+        db=db, caller=caller, profile_id=body.profile_id, version=body.profile_version
+    )
     values = dict(profile.settings)
     values["purpose"] = profile.purpose
     if profile.scheme_id is not None:
@@ -58,7 +60,7 @@ def _snapshot(
             overrides["affinity"] = {**values["affinity"], **overrides["affinity"]}
         values.update(overrides)
     time_limit = body.time_limit_s or values.get("time_limit_s") or settings.default_time_limit_s
-    if time_limit > (limit := max_time_limit_s(db, caller, settings)):
+    if time_limit > (limit := max_time_limit_s(db=db, caller=caller, settings=settings)):
         raise invalid("time_limit_s", "problem.invalid-input.time_limit",
                       asked=f"{time_limit:g}", limit=f"{limit:g}")  # fmt: skip
     values["time_limit_s"] = time_limit
@@ -72,7 +74,7 @@ def _snapshot(
     return validate_settings(values), filters
 
 
-def max_time_limit_s(db: Session, caller: Caller, settings: Settings) -> float:
+def max_time_limit_s(*, db: Session, caller: Caller, settings: Settings) -> float:
     """The caller's organisation's largest ``time_limit_s`` (its override, or the default)."""
     if not settings.organisation_max_time_limit_s:
         return settings.max_time_limit_s
@@ -84,7 +86,10 @@ def _check_firms(db: Session, filters: dict[str, Any]) -> None:
     """422 when the organisation has no firms yet, or its filters select none."""
     if db.scalar(select(Firm.id).limit(1)) is None:
         raise invalid("firms", "problem.invalid-input.no_firms")
-    if filters and db.scalar(firm_query(filters).with_only_columns(Firm.id).limit(1)) is None:
+    if (
+        filters
+        and db.scalar(firm_query(filters=filters).with_only_columns(Firm.id).limit(1)) is None
+    ):
         raise invalid("filters", "problem.invalid-input.no_selected_firms")
 
 
@@ -105,7 +110,7 @@ def _check_external_ids(db: Session, filters: dict[str, Any]) -> None:
         raise invalid("filters.external_ids", key, ids=shown)
 
 
-def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings) -> Run:
+def create_run(*, db: Session, caller: Caller, body: RunCreate, settings: Settings) -> Run:
     """Validate the request into a parameter snapshot and queue a run.
 
     With ``keep_accepted_from`` the accepted groups of that run are kept exactly; with
@@ -140,19 +145,21 @@ def create_run(db: Session, caller: Caller, body: RunCreate, settings: Settings)
     )
     if body.profile_id is not None:
         run.profile_version = (
-            body.profile_version or profiles.get_profile(db, caller, body.profile_id).version
+            body.profile_version
+            or profiles.get_profile(db=db, caller=caller, profile_id=body.profile_id).version
         )
     db.add(run)
     db.flush()
-    audit.record(db, caller, "run.create", "run", run.id, purpose=run.purpose,
-                 profile_id=run.profile_id, profile_version=run.profile_version,
-                 mode=run.mode, keep_accepted_from=run.keep_accepted_from)  # fmt: skip
+    audit.record(db=db, caller=caller, action="run.create", resource="run", resource_id=run.id,
+                 purpose=run.purpose, profile_id=run.profile_id,
+                 profile_version=run.profile_version, mode=run.mode,
+                 keep_accepted_from=run.keep_accepted_from)  # fmt: skip
     db.commit()
     log.info("run_queued", run_id=run.id, organisation_id=caller.organisation_id)
     return run
 
 
-def get_run(db: Session, run_id: int) -> Run:
+def get_run(*, db: Session, run_id: int) -> Run:
     """Return the caller's run or raise 404."""
     run = db.scalar(select(Run).where(Run.id == run_id))
     if run is None:
@@ -160,7 +167,7 @@ def get_run(db: Session, run_id: int) -> Run:
     return run
 
 
-def list_runs(db: Session, *, limit: int, offset: int) -> tuple[list[Run], int]:
+def list_runs(*, db: Session, limit: int, offset: int) -> tuple[list[Run], int]:
     """Return one page of runs, newest first, and the total."""
     total = db.scalar(select(func.count()).select_from(Run)) or 0
     runs = db.scalars(
@@ -169,9 +176,9 @@ def list_runs(db: Session, *, limit: int, offset: int) -> tuple[list[Run], int]:
     return list(runs), total
 
 
-def cancel_run(db: Session, run_id: int, caller: Caller | None = None) -> Run:
+def cancel_run(*, db: Session, run_id: int, caller: Caller | None = None) -> Run:
     """Cancel a queued run at once, or ask a running one to stop; 409 when finished."""
-    run = get_run(db, run_id)
+    run = get_run(db=db, run_id=run_id)
     if run.status in FINISHED:
         status = Msg.of(f"map.run_status.{run.status.value}")
         raise said(ConflictError, "problem.conflict.run_finished", run=run_id, status=status)
@@ -179,7 +186,14 @@ def cancel_run(db: Session, run_id: int, caller: Caller | None = None) -> Run:
         run.status, run.finished_at = RunStatus.cancelled, utcnow()
     run.cancel_requested = True
     if caller is not None:
-        audit.record(db, caller, "run.cancel", "run", run_id, status=run.status.value)
+        audit.record(
+            db=db,
+            caller=caller,
+            action="run.cancel",
+            resource="run",
+            resource_id=run_id,
+            status=run.status.value,
+        )
     db.commit()
     log.info("run_cancel_requested", run_id=run_id)
     return run
@@ -228,7 +242,7 @@ def _fair_candidates(settings: Settings) -> Select[tuple[int, int]]:
     return query.order_by(last_claim.asc().nulls_first(), Run.created_at, Run.id)
 
 
-def claim(settings: Settings, run_id: int | None = None) -> Lease | None:
+def claim(*, settings: Settings, run_id: int | None = None) -> Lease | None:
     """Atomically move the next queued run (or run ``run_id``) to ``running``; its lease.
 
     The next run is picked fairly across organisations (:func:`_fair_candidates`).  On
@@ -262,13 +276,13 @@ def claim(settings: Settings, run_id: int | None = None) -> Lease | None:
                 return Lease(candidate, attempts + 1)
 
 
-def claim_next(settings: Settings, run_id: int | None = None) -> int | None:
+def claim_next(*, settings: Settings, run_id: int | None = None) -> int | None:
     """Claim the next queued run (or run ``run_id``) like :func:`claim`; return its id."""
-    lease = claim(settings, run_id)
+    lease = claim(settings=settings, run_id=run_id)
     return None if lease is None else lease.run_id
 
 
-def take_over(settings: Settings, run_id: int) -> Lease | None:
+def take_over(*, settings: Settings, run_id: int) -> Lease | None:
     """A new lease on a running run (Celery: a window's new owner); the former one lapses."""
     with open_session(settings) as db:
         done = db.execute(
@@ -283,7 +297,7 @@ def take_over(settings: Settings, run_id: int) -> Lease | None:
     return Lease(run_id, attempt)
 
 
-def queue_positions(db: Session) -> dict[int, int]:
+def queue_positions(*, db: Session) -> dict[int, int]:
     """Every queued run's place in the queue (1 = claimed next), across organisations.
 
     Simulates :func:`_fair_candidates` claim by claim (the per-organisation limit aside).
@@ -326,7 +340,7 @@ def _give_up(attempts: int, cause: str) -> str:
     return f"{cause} on each of {attempts} attempts; the run is not retried again"
 
 
-def requeue_interrupted(settings: Settings) -> int:
+def requeue_interrupted(*, settings: Settings) -> int:
     """Put runs left ``running`` by a stopped process back in the queue; return how many.
 
     Their former workers lose their lease (the next claim increments ``attempts``).  A run
@@ -354,7 +368,7 @@ def requeue_interrupted(settings: Settings) -> int:
     return count
 
 
-def retry_or_fail(settings: Settings, lease: Lease, cause: str) -> RunStatus | None:
+def retry_or_fail(*, settings: Settings, lease: Lease, cause: str) -> RunStatus | None:
     """After the worker holding ``lease`` died: re-queue the run, or fail it after the bound.
 
     Returns the run's new status, or ``None`` when the lease was no longer current.
@@ -376,7 +390,7 @@ def retry_or_fail(settings: Settings, lease: Lease, cause: str) -> RunStatus | N
     return RunStatus(values["status"])
 
 
-def fail_run(settings: Settings, run_id: int, error: str) -> None:
+def fail_run(*, settings: Settings, run_id: int, error: str) -> None:
     """Mark a run failed (e.g. its worker process died) unless it already finished."""
     with open_session(settings) as db:
         db.execute(

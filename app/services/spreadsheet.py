@@ -75,7 +75,7 @@ def _excel_nl_field(value: object) -> str:
 
 
 def write_csv(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], dialect: Dialect = RFC4180
+    *, header: Sequence[str], rows: Iterable[Sequence[Any]], dialect: Dialect = RFC4180
 ) -> str:
     """CSV text: a header line, then rows with quoted, :func:`csv_safe` text cells.
 
@@ -106,6 +106,6 @@ def format_sheet(sheet: Worksheet) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, MAX_WIDTH)
 
 
-def csv_header(columns: Iterable[str], lang: str) -> list[str]:
+def csv_header(*, columns: Iterable[str], lang: str) -> list[str]:
     """CSV column names in ``lang``: the codes in English, Dutch names (``naam``) in Dutch."""
     return [t(f"export.csv.{c}", lang) for c in columns]

@@ -63,10 +63,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def issue_key(settings: Settings, org: str, role: Role) -> str:
     """Create (or reuse) organisation ``org`` and return a new key with ``role``."""
     with open_session(settings) as db:
-        existing = find_organisation(db, org)
+        existing = find_organisation(db=db, name=org)
         if existing is None:
-            return create_organisation(db, name=org, role=role, settings=settings).key
-        issued = create_key(db, organisation=existing, role=role, settings=settings)
+            return create_organisation(db=db, name=org, role=role, settings=settings).key
+        issued = create_key(db=db, organisation=existing, role=role, settings=settings)
         db.commit()
         return issued.key
 

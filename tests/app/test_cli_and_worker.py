@@ -199,7 +199,7 @@ def test_executor_reports_a_library_error_as_the_users_naming_its_field(tmp_path
             db.add(bad)
             db.commit()
             bad_id = bad.id
-        lease = claim(s, bad_id)
+        lease = claim(settings=s, run_id=bad_id)
         assert lease is not None
         assert execute_run(run_id=bad_id, settings=s, attempt=lease.attempt) == RunStatus.failed
         run = client.get(f"/api/v1/runs/{bad_id}", headers=auth(key)).json()

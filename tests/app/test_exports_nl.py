@@ -88,7 +88,9 @@ def test_application_csv_excel_nl(
 
 def test_write_csv_excel_nl_quotes_text_and_keeps_numbers_bare() -> None:
     """excel-nl: text (header too) quoted with doubled quotes, ints bare, floats with a comma."""
-    text = write_csv(["a", "b", "c", "d"], [['x "y"', 3, 12.5, None]], "excel-nl")
+    text = write_csv(
+        header=["a", "b", "c", "d"], rows=[['x "y"', 3, 12.5, None]], dialect="excel-nl"
+    )
     assert text == '\ufeff"a";"b";"c";"d"\r\n"x ""y""";3;12,5;""\r\n'
 
 

@@ -30,7 +30,7 @@ def platform_key(settings: Settings) -> str:
     """An admin key of a new platform organisation "Platform"."""
     with open_session(settings) as db:
         issued = create_organisation(
-            db,
+            db=db,
             name="Platform",
             role=Role.admin,
             settings=settings,

@@ -49,7 +49,9 @@ def test_web_processes_neither_requeue_nor_dispatch_runs(tmp_path: Path) -> None
         second = client.post("/api/v1/runs", json=RUN, headers=auth(key))
         assert first.status_code == second.status_code == 202
     first_id, second_id = first.json()["id"], second.json()["id"]
-    assert claim_next(settings, first_id) == first_id  # "the dispatcher elsewhere" owns it
+    assert (
+        claim_next(settings=settings, run_id=first_id) == first_id
+    )  # "the dispatcher elsewhere" owns it
     with _web_client(settings) as client:  # a web process (re)starting
         time.sleep(0.3)  # several poll intervals: a dispatcher would have claimed the other
         assert client.get(f"/api/v1/runs/{second_id}", headers=auth(key)).is_success

@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = Settings.model_validate({"database_url": url, "api_key_pepper": SecretStr(PEPPER)})
     upgrade(settings)
     with open_session(settings) as db:
-        key = create_organisation(db, name="contract", role=Role.member, settings=settings).key
+        key = create_organisation(db=db, name="contract", role=Role.member, settings=settings).key
     dispose_engine(url)
     env = {
         **os.environ,

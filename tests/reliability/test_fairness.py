@@ -64,9 +64,9 @@ def test_claims_alternate_between_organisations_and_match_the_queue_positions(
     north = queue(settings, orgs["north"], 3)
     south = queue(settings, orgs["south"], 2)
     with open_session(settings) as db:
-        positions = queue_positions(db)
+        positions = queue_positions(db=db)
     claimed = []
-    while (lease := claim(settings)) is not None:
+    while (lease := claim(settings=settings)) is not None:
         claimed.append(lease.run_id)
         assert lease.attempt == 1
         finish(settings, lease.run_id)
@@ -84,12 +84,12 @@ def test_an_organisation_at_its_running_limit_is_passed_over(
     limited = settings.model_copy(update={"max_running_per_organisation": 1})
     north = queue(settings, orgs["north"], 2)
     south = queue(settings, orgs["south"], 1)
-    first, second = claim(limited), claim(limited)
+    first, second = claim(settings=limited), claim(settings=limited)
     assert first is not None and second is not None
     assert (first.run_id, second.run_id) == (north[0], south[0])
-    assert claim(limited) is None
+    assert claim(settings=limited) is None
     finish(settings, north[0])
-    third = claim(limited)
+    third = claim(settings=limited)
     assert third is not None and third.run_id == north[1]
 
 

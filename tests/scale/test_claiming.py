@@ -31,7 +31,7 @@ def test_concurrent_claimers_take_each_queued_run_exactly_once(tmp_path: Path) -
     lock = threading.Lock()
 
     def claimer() -> None:
-        while (run_id := claim_next(settings)) is not None:
+        while (run_id := claim_next(settings=settings)) is not None:
             with lock:
                 claimed.append(run_id)
 
@@ -45,7 +45,7 @@ def test_concurrent_claimers_take_each_queued_run_exactly_once(tmp_path: Path) -
         attempts = db.scalars(select(Run.attempts)).all()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 30
     assert set(statuses) == {RunStatus.running} and set(attempts) == {1}
-    assert claim_next(settings) is None
+    assert claim_next(settings=settings) is None
     dispose_engine(settings.database_url)
 
 
@@ -75,18 +75,18 @@ def test_a_run_waits_for_windows_then_repair_parts_then_the_merge(tmp_path: Path
             row.status = "done"
             db.flush()
 
-        assert distributed.pending_work(db, run.id) == [0, 1]
+        assert distributed.pending_work(db=db, run_id=run.id) == [0, 1]
         finish(1)
-        assert distributed.pending_work(db, run.id) == [0]
+        assert distributed.pending_work(db=db, run_id=run.id) == [0]
         finish(0)
-        assert distributed.pending_work(db, run.id) == [distributed.MERGE]
+        assert distributed.pending_work(db=db, run_id=run.id) == [distributed.MERGE]
         parts = [REPAIR_BASE, REPAIR_BASE - 1]
         db.add_all(RunWindow(run_id=run.id, number=n, plan={}) for n in parts)
         db.flush()
-        assert distributed.pending_work(db, run.id) == sorted(parts)
+        assert distributed.pending_work(db=db, run_id=run.id) == sorted(parts)
         finish(REPAIR_BASE - 1)
         finish(REPAIR_BASE)
-        assert distributed.pending_work(db, run.id) == [distributed.MERGE]
+        assert distributed.pending_work(db=db, run_id=run.id) == [distributed.MERGE]
         finish(distributed.MERGE)
-        assert distributed.pending_work(db, run.id) == []
+        assert distributed.pending_work(db=db, run_id=run.id) == []
     dispose_engine(settings.database_url)

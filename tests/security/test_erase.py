@@ -173,7 +173,7 @@ def test_audit_route_xlsx_and_backup_are_redacted(erased: Erased) -> None:
     with open_session(erased.settings) as db:
         org = db.scalar(select(Organisation).where(Organisation.name == "north"))
         assert org is not None
-        dump = json.dumps(export_organisation(db, org), ensure_ascii=False)
+        dump = json.dumps(export_organisation(db=db, organisation=org), ensure_ascii=False)
     _assert_redacted(dump)
     assert str(LON) not in dump and str(LAT) not in dump
 

@@ -56,7 +56,7 @@ def snapshot(w: World, name: str = "north") -> dict[str, Any]:
     with open_session(w.settings) as db:
         org = db.scalar(select(Organisation).where(Organisation.name == name))
         assert org is not None
-        return export_organisation(db, org)
+        return export_organisation(db=db, organisation=org)
 
 
 def faulty_client(w: World) -> TestClient:
@@ -145,15 +145,15 @@ def test_export_import_round_trips_exactly(world: World, tmp_path: Path) -> None
     try:
         document = json.loads(json.dumps(original))  # through JSON text, as the CLI does
         with open_session(other) as db:
-            org = import_organisation(db, document)
-            assert export_organisation(db, org) == original
+            org = import_organisation(db=db, data=document)
+            assert export_organisation(db=db, organisation=org) == original
         with open_session(other) as db:  # a second copy under another name, same database
-            copy = import_organisation(db, document, name="north (restored)")
-            again = export_organisation(db, copy)
+            copy = import_organisation(db=db, data=document, name="north (restored)")
+            again = export_organisation(db=db, organisation=copy)
         assert again["tables"] == original["tables"]
         with client_for(other) as client, open_session(other) as db:
             issued = create_key(
-                db,
+                db=db,
                 organisation=copy,
                 role=Role.viewer,
                 settings=other,
@@ -173,11 +173,11 @@ def test_import_is_all_or_nothing(world: World) -> None:
     document = snapshot(w)
     with open_session(w.settings) as db:
         with pytest.raises(ConflictError):
-            import_organisation(db, document)
+            import_organisation(db=db, data=document)
         broken = json.loads(json.dumps(document))
         broken["tables"]["group_member"][-1]["no_such_column"] = 1
         with pytest.raises(InvalidInputError):
-            import_organisation(db, broken, name="half")
+            import_organisation(db=db, data=broken, name="half")
         assert db.scalar(select(func.count()).where(Organisation.name == "half")) == 0
 
 

@@ -247,7 +247,7 @@ def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
         from app.db import open_session
 
         with open_session(settings) as db:
-            assert rendered.warm(db, run_id) is True
+            assert rendered.warm(db=db, run_id=run_id) is True
         keys = set(rendered._cache)
         for lang in ("nl", "en"):
             assert {("groups", run_id, lang, False), ("groups", run_id, lang, True)} <= keys
@@ -261,5 +261,7 @@ def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
         _reads(client, viewer, run_id)
         assert all(rendered._cache[k][1] is before[k] for k in before)  # served, not re-rendered
         with open_session(settings) as db:
-            assert rendered.warm(db, run_id + 1000) is False  # no such run: nothing rendered
+            assert (
+                rendered.warm(db=db, run_id=run_id + 1000) is False
+            )  # no such run: nothing rendered
     dispose_engine(settings.database_url)

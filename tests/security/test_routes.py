@@ -103,7 +103,7 @@ def test_no_key_bad_revoked_or_expired_key_is_401(world: World) -> None:
             when = utcnow() - timedelta(seconds=1)
             db.execute(
                 update(ApiKey)
-                .where(ApiKey.key_hash == hash_key(key, w.settings))
+                .where(ApiKey.key_hash == hash_key(key=key, settings=w.settings))
                 .values({column: when})
             )
         db.commit()
