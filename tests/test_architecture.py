@@ -169,3 +169,21 @@ def test_the_wheel_ships_no_bench() -> None:
     shipped = find_packages(str(ROOT), include=find["packages"]["find"]["include"])
     assert {p.split(".")[0] for p in shipped} == {"app", "matching", "geodata", "texts"}
     assert "bench" in _modules()  # while the checkout has it
+
+
+def _positional(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+
+
+def test_public_service_functions_are_keyword_only() -> None:
+    """A public function of app/services takes its arguments by keyword (``def f(*, db, ...)``);
+    only a one-argument helper such as ``csv_safe(value)`` keeps a positional parameter."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}({', '.join(_positional(node))})"
+        for path in sorted((ROOT / "app" / "services").glob("*.py"))
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("_")
+        and (len(_positional(node)) > 1 or node.args.vararg is not None)
+    ]
+    assert offenders == [], "take these by keyword (def f(*, ...)):\n" + "\n".join(offenders)
