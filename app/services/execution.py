@@ -282,8 +282,7 @@ def take(*, db: Session, lease: Lease) -> None:
         raise LeaseLostError(f"run {lease.run_id} attempt {lease.attempt} is no longer running")
 
 
-DEBUG_STATS = ("upper_bound_placed", "upper_bound_method", "solver_bound_placed",
-               "solver_bound_affinity")  # fmt: skip
+DEBUG_STATS = ("upper_bound_placed", "upper_bound_method", "solver_bound_placed")
 """The raw bounds ``placed_bound`` is the minimum of: kept under ``stats["debug"]``."""
 
 

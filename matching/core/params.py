@@ -37,8 +37,10 @@ class SolveParams:
         Run the CP-SAT large-neighbourhood phase after the local search (it gets a quarter
         of the time limit, or ``max_iterations // 200`` rounds in budget mode).
     compute_bound
-        Compute the cheap placement upper bound (``Result.bound_placed``); a caller that
-        solves a part of a larger instance (the border repair) has no use for it.
+        Compute the bounds: the cheap placement bound (``Result.bound_placed``) and the
+        Lagrangian bound on affinity (``Result.bound``, :mod:`matching.core.bound`, which
+        keeps 10 % of the time limit); a caller that solves a part of a larger instance
+        (a window, the border repair) has no use for them.
     progress
         Called now and then with a :class:`~matching.core.progress.Progress` (fraction of the
         budget used, firms placed, bound on placed firms, mean affinity, phase).  Must be

@@ -44,7 +44,9 @@ class Result:
         A valid upper bound on ``placed`` where cheap (firms that can never be placed removed),
         else ``None``.
     bound
-        An upper bound on ``affinity`` when proven (CP-SAT on the whole instance), else ``None``.
+        A proven upper bound on the affinity of every feasible solution (the Lagrangian bound
+        of :mod:`matching.core.bound`), or ``None`` (no largest group size, a windowed
+        solve, or ``compute_bound`` off).  ``affinity <= bound``.
     runtime_s
         Wall-clock seconds spent in :func:`matching.engines.solve`.
     iterations

@@ -245,6 +245,7 @@ def solve_window(
         max_iterations=max_iterations,
         seed=seed,
         use_cpsat=use_cpsat,
+        compute_bound=False,  # a window's bounds do not bound the merged run: none computed
         should_stop=should_stop,
         progress=None if progress is None else (lambda report: progress(report.fraction)),
     )

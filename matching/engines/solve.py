@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from matching.core import bound as affinity_bound
 from matching.core import constraints as c
 from matching.core.errors import UnverifiedSolutionError
 from matching.core.objective import evaluate, group_pair_sums
@@ -52,6 +53,15 @@ CCP_ITERATIONS_PER_OFFSPRING = 1000
 
 PROGRESS_EVERY_S = 0.25
 """Least time between two progress reports of the window search (each reads the pairs)."""
+
+BOUND_TIME_SHARE = 0.1
+"""Share of the time limit kept for the affinity bound (:mod:`matching.core.bound`)."""
+
+BOUND_ITERATIONS = 200
+"""Most subgradient iterations of the bound with a time limit (the clock may stop it first)."""
+
+BOUND_ITERATIONS_BUDGET = 40
+"""Subgradient iterations of the bound in budget mode (no clock: the same bound every run)."""
 
 OUTCOME_KINDS = frozenset({"size", "weight", "require_all", "group_count", "pinned"})
 """Violations that mean "no feasible solution found" when the instance demands coverage."""
@@ -229,6 +239,23 @@ def _with_bound(params: SolveParams, bound: int | None) -> SolveParams:
     return dataclasses.replace(params, progress=report)
 
 
+def _affinity_bound(
+    instance: Instance, params: SolveParams, found: float, started: float
+) -> float | None:
+    """The Lagrangian bound on affinity in the time kept for it (fixed iterations in budget
+    mode), never below the solution found."""
+    if params.time_limit_s is None:
+        out = affinity_bound.affinity_bound(
+            instance, target=found, max_iterations=BOUND_ITERATIONS_BUDGET
+        )
+    else:
+        deadline = started + max(params.time_limit_s, 0.0)
+        out = affinity_bound.affinity_bound(
+            instance, target=found, deadline=deadline, max_iterations=BOUND_ITERATIONS
+        )
+    return None if out is None else max(out.value, found)
+
+
 def solve(instance: Instance, params: SolveParams | None = None) -> Result:
     """Form groups: maximise firms placed, then total within-group affinity.
 
@@ -251,9 +278,16 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
         If the search produced a solution that breaks a hard constraint (a bug).
     """
     params = params or SolveParams()
+    started = time.monotonic()
     bound_placed = c.placement_upper_bound(instance) if params.compute_bound else None
     params = _with_bound(params, bound_placed)
-    budget = Budget(params)
+    bounding = params.compute_bound and affinity_bound.applies(instance)
+    search_params = params
+    if bounding and params.time_limit_s is not None:
+        search_params = dataclasses.replace(
+            params, time_limit_s=params.time_limit_s * (1.0 - BOUND_TIME_SHARE)
+        )
+    budget = Budget(search_params)
     if _proven_infeasible(instance):
         return Result(
             None,
@@ -301,14 +335,15 @@ def solve(instance: Instance, params: SolveParams | None = None) -> Result:
         raise UnverifiedSolutionError(violations)
     value = evaluate(instance, solution)
     status = SolveStatus.FEASIBLE
+    bound = _affinity_bound(instance, params, value.affinity, started) if bounding else None
     return Result(
         solution,
         status,
         value.placed,
         value.affinity,
         bound_placed,
-        None,
-        budget.clock.elapsed_s,
+        bound,
+        time.monotonic() - started,
         iterations,
         params.seed,
     )

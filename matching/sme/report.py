@@ -222,6 +222,14 @@ def meeting_stats(groups: Sequence[GroupReport]) -> dict[str, float | None]:
     }
 
 
+def affinity_gap(affinity: float, bound: float | None) -> float | None:
+    """``(bound - affinity) / bound``: how far, at most, the affinity lies below the best
+    possible (:mod:`matching.core.bound`); ``None`` without a positive bound."""
+    if bound is None or bound <= 0:
+        return None
+    return round(max(bound - affinity, 0.0) / bound, 4)
+
+
 def build_report(
     firms: Sequence[Firm],
     instance: Instance,
@@ -280,7 +288,8 @@ def build_report(
             "group_score": instance.group_score,
         },
         "solver_bound_placed": result.bound_placed,
-        "solver_bound_affinity": result.bound,
+        "bound_affinity": None if result.bound is None else round(result.bound, 4),
+        "gap": affinity_gap(result.affinity, result.bound),
         "status": str(result.status),
         "runtime_s": round(result.runtime_s, 3),
         "iterations": result.iterations,

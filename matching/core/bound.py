@@ -1,0 +1,288 @@
+"""A proven upper bound on the affinity objective: Lagrangian relaxation of "mates agree".
+
+The affinity objective adds up, over the placed firms, each firm's *share*: with
+``member_mean`` (peer) its mean affinity to its group mates, ``sum_j a_ij / (s - 1)`` in a
+group of ``s``; with ``pair_sum`` half its affinity to each mate, ``sum_j a_ij / 2`` (every
+pair is counted once, half by each side).  So a solution is a choice, per firm, of a group
+size ``s`` and a set ``S_i`` of ``s - 1`` compatible mates, subject to agreement: ``j`` is a
+mate of ``i`` exactly when ``i`` is a mate of ``j`` (``y_ij = y_ji``), and mates of mates are
+mates of each other.
+
+**Relaxation.**  Drop "mates of mates" (and every other rule that only removes groups:
+themes, caps, pins, weights), and move the agreement constraints into the objective with
+multipliers ``mu_ij = -mu_ji`` (one free number per compatible pair)::
+
+    L(mu) = sum_i max( 0, max_s  top_{s-1} over j of ( a_ij * w_s + mu_ij ) )
+
+where ``w_s`` is ``1 / (s - 1)`` (member_mean) or ``1 / 2`` (pair_sum), ``s`` runs over the
+allowed sizes, and the 0 is "leave ``i`` unassigned" (absent when every firm must be
+placed).  For any agreeing choice the multiplier terms cancel (``mu_ij + mu_ji = 0``), so
+``L(mu)`` is at least the value of every feasible solution, whatever ``mu`` is: **every
+``L(mu)`` is a valid bound**.  ``mu = 0`` is the per-firm "star" bound (each firm with its
+``s - 1`` best partners); the multipliers make firms that want each other one-sidedly pay
+for it.  They are improved by subgradient steps (Polyak's rule, aiming at the best known
+solution's value); the bound reported is the smallest ``L(mu)`` evaluated.  It is evaluated
+exactly in floating point, with a relative safety margin of ``1e-9``.
+
+**Pairs.**  All compatible pairs are needed (the relaxation's firms may choose any).  When
+the pair graph keeps only each firm's ``k`` best partners (``max_neighbours``), the pairs it
+dropped are represented per firm by "phantom" mates worth the most a dropped pair can be
+worth (see :func:`_tail_values`), so the bound stays valid there too.
+
+Firms in locked groups are fixed: their groups' value is added as it is.  Firms that cannot
+be placed (ineligible) contribute 0.  Instances without a largest group size (the CCP
+benchmark's weight-bounded groups) get no bound (``None``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from matching.core.objective import group_values, pair_graph
+from matching.core.problem import Instance
+
+SAFETY = 1e-9
+"""Relative margin added to the bound against floating-point rounding."""
+
+STALL_ITERATIONS = 12
+"""Halve the subgradient step after this many iterations without a lower bound."""
+
+MIN_STEP_SCALE = 1e-4
+"""Stop when the step scale falls below this."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An upper bound on the affinity objective of every feasible solution.
+
+    Attributes
+    ----------
+    value
+        The bound (``>=`` the affinity of any solution that satisfies the hard rules).
+    star
+        The plain per-firm bound (``mu = 0``), for comparison.
+    iterations
+        Subgradient iterations performed.
+    seconds
+        Time spent.
+    """
+
+    value: float
+    star: float
+    iterations: int
+    seconds: float
+
+
+def applies(instance: Instance) -> bool:
+    """Whether :func:`affinity_bound` can bound ``instance`` (it has a largest group size)."""
+    return instance.max_size is not None and instance.n_firms > 0
+
+
+@njit(cache=True, inline="always")
+def _top_sum(aff: NDArray[np.float64], mu: NDArray[np.float64], lo: int, hi: int, w: float,
+             phantom: float, k: int, buf: NDArray[np.float64],
+             pos: NDArray[np.int64]) -> float:  # fmt: skip
+    """Sum of the ``k`` largest ``aff[e] * w + mu[e]`` (``e`` in ``lo..hi``) together with
+    ``k`` copies of ``phantom`` (``-inf``: none); ``pos[:k]`` gets the chosen entries
+    (``-1`` for a phantom), best first."""
+    for t in range(k):
+        buf[t], pos[t] = phantom, -1
+    for e in range(lo, hi):
+        v = aff[e] * w + mu[e]
+        if v <= buf[k - 1]:
+            continue
+        t = k - 1
+        while t > 0 and buf[t - 1] < v:
+            buf[t], pos[t] = buf[t - 1], pos[t - 1]
+            t -= 1
+        buf[t], pos[t] = v, e
+    total = 0.0
+    for t in range(k):
+        total += buf[t]
+    return total
+
+
+@njit(cache=True)
+def _evaluate(
+    indptr: NDArray[np.int64],
+    aff: NDArray[np.float64],
+    mu: NDArray[np.float64],
+    tail: NDArray[np.float64],
+    sizes: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    allow_empty: bool,
+    chosen: NDArray[np.bool_],
+) -> float:
+    """``L(mu)``; sets ``chosen[e]`` for the mates each firm picks (at its best size)."""
+    n = len(indptr) - 1
+    total = 0.0
+    k_max = max(sizes.max() - 1, 1)
+    buf = np.empty(k_max, np.float64)
+    pos = np.empty(k_max, np.int64)
+    best_pos = np.empty(k_max, np.int64)
+    chosen[:] = False
+    for i in range(n):
+        lo, hi = indptr[i], indptr[i + 1]
+        has_tail = not np.isnan(tail[i])
+        best, best_k = (0.0 if allow_empty else -np.inf), -1
+        for t in range(len(sizes)):
+            k = sizes[t] - 1
+            if k == 0:
+                value = 0.0
+            elif k > hi - lo and not has_tail:
+                continue
+            else:
+                phantom = tail[i] * weights[t] if has_tail else -np.inf
+                value = _top_sum(aff, mu, lo, hi, weights[t], phantom, k, buf, pos)
+            if value > best:
+                best, best_k = value, k
+                for u in range(k):
+                    best_pos[u] = pos[u]
+        for u in range(max(best_k, 0)):
+            if best_pos[u] >= 0:
+                chosen[best_pos[u]] = True
+        if best > -np.inf:
+            total += best
+    return total
+
+
+def _reverse(indptr: NDArray[np.int64], indices: NDArray[np.int64]) -> NDArray[np.int64]:
+    """For each CSR entry ``i -> j``, the index of its entry ``j -> i``."""
+    n = len(indptr) - 1
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    key = src * max(n, 1) + indices
+    back = indices * max(n, 1) + src
+    order = np.argsort(key)
+    return order[np.searchsorted(key[order], back)].astype(np.int64)
+
+
+def _tail_values(instance: Instance, indptr: NDArray[np.int64], aff: NDArray[np.float64],
+                 partner: NDArray[np.bool_]) -> NDArray[np.float64]:  # fmt: skip
+    """Per firm the most a pair left out of a capped graph can be worth (NaN: none left out).
+
+    With ``max_neighbours = k`` a firm keeps its ``k`` best partners by the affinity's
+    feature terms (no partner bonus), before forbidden pairs are removed; its list also
+    holds pairs kept by the other side.  A dropped partner's feature affinity is at most
+    the smallest of the firm's own ``k``, and at least ``k - f`` of those (``f``: forbidden
+    pairs of the firm) are in its list, so the ``(k - f)``-th largest feature affinity in
+    the list is at least as large.  Add the partner bonus when the firm has a declared
+    partner.  A list shorter than ``k - f`` lost nothing.
+    """
+    n = instance.n_firms
+    tail = np.full(n, np.nan)
+    k = instance.max_neighbours
+    if k is None:
+        return tail
+    bonus = instance.affinity_weights.partner
+    feature = aff - bonus * partner
+    forbidden = np.bincount(instance.forbidden.reshape(-1), minlength=n)
+    has_partner = np.bincount(instance.partners.reshape(-1), minlength=n) > 0
+    for i in range(n):
+        need = k - int(forbidden[i])
+        row = feature[indptr[i] : indptr[i + 1]]
+        if len(row) < need:
+            continue
+        top = -np.partition(-row, need - 1)[need - 1] if need > 0 else float(row.max(initial=0))
+        tail[i] = top + (bonus if has_partner[i] else 0.0)
+    return tail
+
+
+def _partner_entries(instance: Instance, indptr: NDArray[np.int64],
+                     indices: NDArray[np.int64]) -> NDArray[np.bool_]:  # fmt: skip
+    n = instance.n_firms
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    if not len(instance.partners):
+        return np.zeros(len(indices), bool)
+    p = instance.partners
+    keys = np.concatenate([p[:, 0] * n + p[:, 1], p[:, 1] * n + p[:, 0]])
+    return np.isin(src * n + indices, keys)
+
+
+def affinity_bound(
+    instance: Instance,
+    *,
+    target: float | None = None,
+    deadline: float | None = None,
+    max_iterations: int = 200,
+) -> Bound | None:
+    """An upper bound on the affinity of every feasible solution of ``instance``.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    target
+        The affinity of the best known solution (aims the subgradient steps; without it the
+        star bound's 95 % is used).
+    deadline
+        ``time.monotonic()`` value to stop improving at (the bound so far is returned).
+    max_iterations
+        Most subgradient iterations (the bound is deterministic for a given count when no
+        deadline cuts it short).
+
+    Returns
+    -------
+    Bound or None
+        ``None`` when :func:`applies` is false.
+    """
+    if not applies(instance):
+        return None
+    started = time.monotonic()
+    assert instance.max_size is not None
+    graph = pair_graph(instance)
+    placeable = instance.is_placeable
+    src = np.repeat(np.arange(instance.n_firms, dtype=np.int64), graph.degree)
+    keep = placeable[src] & placeable[graph.indices]
+    indices, aff = graph.indices[keep], graph.affinity[keep]
+    indptr = np.zeros(instance.n_firms + 1, np.int64)
+    np.cumsum(np.bincount(src[keep], minlength=instance.n_firms), out=indptr[1:])
+    partner = _partner_entries(instance, indptr, indices)
+    tail = _tail_values(instance, indptr, aff, partner)
+    tail[~placeable] = np.nan
+
+    lo_size = max(instance.min_size or 1, 1)
+    sizes = np.arange(lo_size, instance.max_size + 1, dtype=np.int64)
+    if instance.group_score == "member_mean":
+        weights = np.array([1.0 / max(s - 1, 1) for s in sizes])
+    else:
+        weights = np.full(len(sizes), 0.5)
+    fixed = float(group_values(instance, instance.locked_groups).sum())
+    allow_empty = not instance.require_all
+    empty_rows = ~placeable
+    if empty_rows.any() and not allow_empty:
+        allow_empty = True  # unplaceable firms under require_all: no feasible solution anyway
+
+    reverse = _reverse(indptr, indices)
+    mu = np.zeros(len(indices))
+    chosen = np.zeros(len(indices), bool)
+    star = _evaluate(indptr, aff, mu, tail, sizes, weights, allow_empty, chosen)
+    best = star
+    aim = 0.95 * star if target is None else target - fixed
+    scale, stall, iterations = 1.0, 0, 0
+    value = star
+    while iterations < max_iterations and scale > MIN_STEP_SCALE:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        g = chosen.astype(np.float64) - chosen[reverse].astype(np.float64)
+        norm = float(g @ g) / 2.0
+        if norm == 0.0:
+            break  # the firms' choices agree: no multiplier can lower L further
+        step = scale * max(value - aim, 1e-6 * max(abs(value), 1.0)) / norm
+        mu -= step * g
+        mu = (mu - mu[reverse]) / 2.0  # keep mu_ij = -mu_ji exactly
+        value = _evaluate(indptr, aff, mu, tail, sizes, weights, allow_empty, chosen)
+        iterations += 1
+        if value < best - 1e-12 * max(abs(best), 1.0):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= STALL_ITERATIONS:
+                scale, stall = scale / 2.0, 0
+    value = fixed + best
+    value += SAFETY * max(abs(value), 1.0)
+    return Bound(value, fixed + star, iterations, time.monotonic() - started)
