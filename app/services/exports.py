@@ -35,9 +35,10 @@ from matching import MatchingError, RunSettings, need_label, scheme_by_id, setti
 from texts import has, t
 
 OVERVIEW = ("group", "status", "theme", "size", "diameter_km", "score", "explanation",
-            "decision_comment")  # fmt: skip
+            "decision_comment", "meeting_place", "meeting_mean_km", "meeting_max_km")  # fmt: skip
 MEMBER = ("external_id", "name", "kvk_number", "postcode", "gemeente_name", "province",
           "sbi_code", "employees", "digital_level", "needs")  # fmt: skip
+GROUP_SHEET = (*MEMBER[:-1], "meeting_place", MEMBER[-1])
 UNASSIGNED = ("external_id", "name", "postcode", "gemeente_name", "reason", "reason_label",
               "reason_explanation", "rule")  # fmt: skip
 SETTINGS = ("setting", "code", "value")
@@ -84,10 +85,19 @@ def _sheet(book: Workbook, title: str, header: Iterable[str], rows: Iterable[lis
     format_sheet(sheet)
 
 
+def _meeting(group: Group, lang: str) -> list[Any]:
+    """The group's meeting place ("Drachten (9201)"), mean and longest travel in km."""
+    place = (group.details or {}).get("meeting_place")
+    if not place:
+        return [None, None, None]  # a group stored before meeting places
+    name = t("export.meeting_place", lang, place=place["place"], postcode=place["postcode"])
+    return [name, place["mean_km"], place["max_km"]]
+
+
 def _overview(groups: list[Group], lang: str) -> list[list[Any]]:
     return [[g.number, t(f"export.status.{g.status.value}", lang), _label(g.theme, lang),
              len(g.members), g.diameter_km, g.score, explanation(group=g, lang=lang),
-             g.decision_comment]
+             g.decision_comment, *_meeting(g, lang)]
             for g in groups]  # fmt: skip
 
 
@@ -148,10 +158,12 @@ def groups_xlsx(*, db: Session, run_id: int, lang: str = "nl") -> bytes:
     _sheet(book, t("export.sheet.overview", lang), (column(name=c, lang=lang) for c in OVERVIEW),
            _overview(groups, lang))  # fmt: skip
     for g in groups:
+        where = _meeting(g, lang)[0]  # beside each member, before the needs
         rows = [_member_row(firms.get(m.firm_id) if m.firm_id is not None else None,
                             m.external_id, view, lang) for m in g.members]  # fmt: skip
         _sheet(book, t("export.sheet.group", lang, number=g.number),
-               (column(name=c, lang=lang) for c in MEMBER), rows)  # fmt: skip
+               (column(name=c, lang=lang) for c in GROUP_SHEET),
+               [[*row[:-1], where, row[-1]] for row in rows])  # fmt: skip
     _sheet(book, t("export.sheet.unassigned", lang),
            (column(name=c, lang=lang) for c in UNASSIGNED),
            _unassigned(db, run, view, lang))  # fmt: skip

@@ -23,6 +23,7 @@ from app.models import Firm, GroupStatus
 from app.services.edit_words import need_text
 from app.services.review import group_by_number
 from app.services.spreadsheet import RFC4180, Dialect, format_sheet, spreadsheet_safe, write_csv
+from texts import number as km_text
 from texts import t
 
 COLUMNS = ("external_id", "name", "place", "contact_person", "email", "phone", "consent")
@@ -70,14 +71,21 @@ def invitation(*, db: Session, run_id: int, number: int, lang: str, sender: str)
     theme = need_text(code=group.theme, lang=lang) if group.theme else t("invite.no_theme", lang)
     lines = [t("invite.member_line", lang, name=m["name"], place=m["place"] or "—")
              for m in members]  # fmt: skip
-    text = t("invite.body", lang, number=group.number, count=len(members), theme=theme,
-             places=_places(members, lang), shared=", ".join(shared[:4]) or theme,
-             members="\n".join(lines), sender=sender or t("invite.sender", lang))  # fmt: skip
+    meeting = (group.details or {}).get("meeting_place")
+    words = {"number": group.number, "count": len(members), "theme": theme,
+             "places": _places(members, lang), "shared": ", ".join(shared[:4]) or theme,
+             "members": "\n".join(lines), "sender": sender or t("invite.sender", lang)}  # fmt: skip
+    if meeting:  # groups stored before meeting places get the text without one
+        text = t("invite.body.meeting", lang, **words, place=meeting["place"],
+                 postcode=meeting["postcode"], mean_km=km_text(meeting["mean_km"], lang, 1),
+                 max_km=km_text(meeting["max_km"], lang, 1))  # fmt: skip
+    else:
+        text = t("invite.body", lang, **words)
     missing = [m["name"] for m in members if not m["consent"]]
     return {
         "run_id": run_id, "number": group.number, "theme": group.theme,
         "subject": t("invite.subject", lang, number=group.number, theme=theme),
-        "text": text, "members": members,
+        "text": text, "meeting_place": meeting or None, "members": members,
         "without_consent": missing,
         "note": t("invite.no_consent", lang, count=len(missing), names=", ".join(missing))
         if missing else None,
@@ -85,18 +93,29 @@ def invitation(*, db: Session, run_id: int, number: int, lang: str, sender: str)
 
 
 def _header(lang: str) -> list[str]:
-    return [t(f"invite.column.{c}", lang) for c in COLUMNS]
+    return [t(f"invite.column.{c}", lang) for c in (*COLUMNS, "meeting_place")]
 
 
-def _row(member: dict[str, Any], lang: str) -> list[Any]:
+def _where(pack: dict[str, Any], lang: str) -> str | None:
+    """The group's meeting place as the mail-merge field: "Drachten (9201)"."""
+    place = pack.get("meeting_place")
+    if not place:
+        return None
+    return t("export.meeting_place", lang, place=place["place"], postcode=place["postcode"])
+
+
+def _row(member: dict[str, Any], lang: str, where: str | None) -> list[Any]:
     yes, no = t("invite.yes", lang), t("invite.no", lang)
-    return [yes if member[c] is True else no if member[c] is False else member[c] for c in COLUMNS]
+    cells = [yes if member[c] is True else no if member[c] is False else member[c] for c in COLUMNS]
+    return [*cells, where]
 
 
 def invitation_csv(*, pack: dict[str, Any], lang: str, dialect: Dialect = RFC4180) -> str:
     """The mail-merge list as CSV, one line per member."""
     return write_csv(
-        header=_header(lang), rows=[_row(m, lang) for m in pack["members"]], dialect=dialect
+        header=_header(lang),
+        rows=[_row(m, lang, _where(pack, lang)) for m in pack["members"]],
+        dialect=dialect,
     )
 
 
@@ -107,7 +126,7 @@ def invitation_xlsx(*, pack: dict[str, Any], lang: str) -> bytes:
     sheet.title = t("invite.sheet.list", lang)[:31]
     sheet.append(_header(lang))
     for m in pack["members"]:
-        sheet.append([spreadsheet_safe(v) for v in _row(m, lang)])
+        sheet.append([spreadsheet_safe(v) for v in _row(m, lang, _where(pack, lang))])
     format_sheet(sheet)
     letter = book.create_sheet(t("invite.sheet.text", lang)[:31])
     letter.append([t("invite.column.subject", lang), spreadsheet_safe(pack["subject"])])

@@ -169,6 +169,7 @@ def run_groups(*, db: Session, run_id: int, lang: str = "nl") -> dict[str, Any]:
                 "explanation": explanation(group=g, lang=lang),
                 "explanation_parts": explanation_phrases(g),
                 "details": view.details(g.details, _kept(g, firms)),
+                "meeting_place": (g.details or {}).get("meeting_place"),
                 "members": [_member(m, firms, view) for m in g.members],
             }
             for g in groups

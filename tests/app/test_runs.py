@@ -59,6 +59,9 @@ def test_full_flow_import_run_groups_geojson(client: TestClient, keys: dict[str,
         assert group["diameter_km"] <= 50
         assert group["explanation"]
         assert group["status"] == "proposed"
+        place = group["meeting_place"]  # the PC4 with the least total travel
+        assert set(place) == {"place", "postcode", "lat", "lon", "mean_km", "max_km"}
+        assert place["place"] in group["explanation"] and place["max_km"] <= 50
     assert all(u["reason"] for u in body["unassigned"])
     geo = client.get(f"/api/v1/runs/{run_id}/groups.geojson", headers=auth(keys["viewer"]))
     assert geo.headers["content-type"] == "application/geo+json"
