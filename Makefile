@@ -10,6 +10,8 @@ $(BIN)/kring: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip || $(BIN)/pip install --quiet --upgrade pip
 	# one retry: a registry hiccup in pip's isolated build env must not sink CI
 	$(BIN)/pip install --quiet -e '.[dev]' || $(BIN)/pip install --quiet -e '.[dev]'
+	# compile the numba search kernels now (their disk cache), not in a user's first run (issue 16)
+	$(BIN)/python -m matching.engines.warmup
 	# bench/ (benchmarks, load tests) is not in the wheel: put this checkout on the venv's path
 	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/kring-checkout.pth", "w").write(sys.argv[1] + "\n")' '$(CURDIR)'
 	touch $(BIN)/kring

@@ -11,6 +11,10 @@ all-placed instance) so that every kernel signature exists;
 :func:`matching.sme.pipeline.solve_firms` calls it before starting the run's clock, and the
 service's executor calls it once when it starts, so compile time never counts against a
 run's ``time_limit_s``.  No cohort generator and nothing of :mod:`matching.sme` is needed.
+
+``python -m matching.engines.warmup`` compiles them at install time: ``make`` runs it right
+after ``pip install`` and the Dockerfile at image build, so the first run after an install
+only loads the cache.
 """
 
 from __future__ import annotations
@@ -98,3 +102,9 @@ def warm_kernels() -> float:
         solve(tiny_ccp(), params)
         _warm = True
         return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(f"kring: search kernels ready in {warm_kernels():.1f} s", file=sys.stderr)
