@@ -6,7 +6,7 @@ WORKDIR /srv/kring
 COPY . .
 RUN pip install --no-cache-dir . && chown -R kring:kring /srv/kring \
     && cd / && python -c "from app.routers.map import VENDOR_DIR; assert (VENDOR_DIR / 'leaflet' / 'leaflet.js').is_file(), 'Leaflet missing from the installed package'" \
-    && python -m matching.engines.warmup
+    && python -c 'import matching; matching.warm_kernels()'
 USER kring
 ENV KRING_DATABASE_URL=sqlite:////srv/kring/kring.db
 EXPOSE 8000

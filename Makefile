@@ -11,7 +11,7 @@ $(BIN)/kring: pyproject.toml
 	# one retry: a registry hiccup in pip's isolated build env must not sink CI
 	$(BIN)/pip install --quiet -e '.[dev]' || $(BIN)/pip install --quiet -e '.[dev]'
 	# compile the numba search kernels now (their disk cache), not in a user's first run (issue 16)
-	$(BIN)/python -m matching.engines.warmup
+	$(BIN)/python -c 'import matching; print(f"search kernels ready in {matching.warm_kernels():.1f} s")'
 	# bench/ (benchmarks, load tests) is not in the wheel: put this checkout on the venv's path
 	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/kring-checkout.pth", "w").write(sys.argv[1] + "\n")' '$(CURDIR)'
 	touch $(BIN)/kring

@@ -12,7 +12,7 @@ all-placed instance) so that every kernel signature exists;
 service's executor calls it once when it starts, so compile time never counts against a
 run's ``time_limit_s``.  No cohort generator and nothing of :mod:`matching.sme` is needed.
 
-``python -m matching.engines.warmup`` compiles them at install time: ``make`` runs it right
+``python -c 'import matching; matching.warm_kernels()'`` compiles them at install time: ``make`` runs it right
 after ``pip install`` and the Dockerfile at image build, so the first run after an install
 only loads the cache.
 """
@@ -104,7 +104,3 @@ def warm_kernels() -> float:
         return time.perf_counter() - started
 
 
-if __name__ == "__main__":
-    import sys
-
-    print(f"kring: search kernels ready in {warm_kernels():.1f} s", file=sys.stderr)
