@@ -157,8 +157,10 @@ def _reverse(indptr: NDArray[np.int64], indices: NDArray[np.int64]) -> NDArray[n
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     key = src * max(n, 1) + indices
     back = indices * max(n, 1) + src
-    order = np.argsort(key)
-    return order[np.searchsorted(key[order], back)].astype(np.int64)
+    if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):  # pair graphs come sorted
+        order = np.argsort(key)
+        return order[np.searchsorted(key[order], back)].astype(np.int64)
+    return np.searchsorted(key, back).astype(np.int64)
 
 
 def _tail_values(instance: Instance, indptr: NDArray[np.int64], aff: NDArray[np.float64],
