@@ -70,7 +70,7 @@ def _words(text: str) -> list[str]:
 
 def _smes_quality(
     matrix: bool, curve: str | None, sizes: list[int], purposes: list[str], seed: int,
-    time_limit: float | None, options: dict[str, str | None],
+    time_limit: float | None, options: dict[str, str | None], distance: float | None = None,
 ) -> None:  # fmt: skip
     """The --matrix and --time-limits modes of `bench smes` (kring only)."""
     from bench import matrix as quality
@@ -83,7 +83,7 @@ def _smes_quality(
                                       variant=options["variant"] or "base", n=sizes[0],
                                       purpose=purposes[0], limits=limits,
                                       group_score=options["group_score"],
-                                      reach=options["reach"])  # fmt: skip
+                                      reach=options["reach"], distance=distance)  # fmt: skip
             typer.echo(quality.format_curve(rows))
             return
         rows = quality.bench_matrix(
@@ -92,7 +92,7 @@ def _smes_quality(
             variants=_words(options["variants"] or ",".join(quality.VARIANTS)),
             sizes=sizes, purposes=purposes,
             time_limit=lambda n: default_time_limit(n) if time_limit is None else time_limit,
-            group_score=options["group_score"], reach=options["reach"],
+            group_score=options["group_score"], reach=options["reach"], distance=distance,
         )  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -167,6 +167,13 @@ def bench_smes(
     variant: Annotated[
         str | None, typer.Option(help="--time-limits need variant (default base).")
     ] = None,
+    distance_weight: Annotated[
+        float | None,
+        typer.Option(
+            help="--matrix/--time-limits compactness weight affinity.distance "
+            "(default: its default)."
+        ),
+    ] = None,
 ) -> None:
     """kring vs k-means-constrained on generated cohorts: violations, coverage, time, memory.
 
@@ -184,7 +191,8 @@ def bench_smes(
     if quality:
         options = {"regions": regions, "seeds": seeds, "variants": variants, "region": region,
                    "variant": variant, "group_score": group_score, "reach": reach}  # fmt: skip
-        _smes_quality(matrix, time_limits, sizes_n, chosen_purposes, seed, time_limit, options)
+        _smes_quality(matrix, time_limits, sizes_n, chosen_purposes, seed, time_limit, options,
+                      distance_weight)  # fmt: skip
         return
     _smes_compare(sizes_n, chosen_purposes, _words(methods), seed, time_limit, group_score, reach)
 

@@ -108,7 +108,7 @@ def count_violations(cohort: Cohort, report: Report, settings: RunSettings) -> i
 
 def run_cell(
     region: str, seed: int, variant: str, n: int, purpose: str, time_limit: float,
-    group_score: str | None = None, reach: str | None = None,
+    group_score: str | None = None, reach: str | None = None, distance: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Generate one cohort, solve it with kring and return its :class:`MatrixRow` as a dict.
 
@@ -123,6 +123,8 @@ def run_cell(
         The run's time limit in seconds.
     group_score, reach
         kring's settings of that name (``None``: their defaults).
+    distance
+        The compactness weight ``affinity.distance`` (``None``: its default).
 
     Returns
     -------
@@ -138,7 +140,7 @@ def run_cell(
     row = MatrixRow(region, seed, variant, n, purpose, time_limit)
     cohort = generate_cohort(n, region_provinces(region), seed=seed, needs_range=needs_range,
                              sector_bias=bias)  # fmt: skip
-    settings = run_settings(purpose, time_limit, seed, group_score, reach)
+    settings = run_settings(purpose, time_limit, seed, group_score, reach, distance)
     started = time.perf_counter()
     try:
         report = solve_firms(cohort.firms, cohort.competitors, cohort.partners, settings)
@@ -179,6 +181,7 @@ def bench_matrix(
     *, regions: Sequence[str], seeds: Sequence[int], variants: Sequence[str],
     sizes: Sequence[int], purposes: Sequence[str], time_limit: Callable[[int], float],
     group_score: str | None = None, reach: str | None = None, spawn: bool = True,
+    distance: float | None = None,
 ) -> list[MatrixRow]:  # fmt: skip
     """Solve every cell of sizes x purposes x regions x seeds x variants.
 
@@ -188,8 +191,9 @@ def bench_matrix(
         The matrix's axes (regions and variants: keys of :data:`REGIONS`, :data:`VARIANTS`).
     time_limit
         Time limit in seconds for a cohort size.
-    group_score, reach
-        kring's settings of that name for every cell (``None``: the defaults).
+    group_score, reach, distance
+        kring's settings of that name for every cell (``None``: the defaults; ``distance``
+        is the compactness weight ``affinity.distance``).
     spawn
         Solve each cell in a fresh spawned process (``False``: in this one, for tests).
 
@@ -200,7 +204,7 @@ def bench_matrix(
     """
     _check(regions, variants)
     cases = [
-        (region, seed, variant, n, purpose, time_limit(n), group_score, reach)
+        (region, seed, variant, n, purpose, time_limit(n), group_score, reach, distance)
         for n in sizes for purpose in purposes for region in regions
         for seed in seeds for variant in variants
     ]  # fmt: skip
@@ -210,6 +214,7 @@ def bench_matrix(
 def time_curve(
     *, region: str, seed: int, variant: str, n: int, purpose: str, limits: Sequence[float],
     group_score: str | None = None, reach: str | None = None, spawn: bool = True,
+    distance: float | None = None,
 ) -> list[MatrixRow]:  # fmt: skip
     """Solve one cohort once per time limit (a fresh process each): time to quality.
 
@@ -219,7 +224,7 @@ def time_curve(
         The cohort and purpose, as in :func:`run_cell`.
     limits
         Time limits in seconds.
-    group_score, reach, spawn
+    group_score, reach, spawn, distance
         As in :func:`bench_matrix`.
 
     Returns
@@ -228,7 +233,8 @@ def time_curve(
         One per limit.
     """
     _check([region], [variant])
-    cases = [(region, seed, variant, n, purpose, t, group_score, reach) for t in limits]
+    cases = [(region, seed, variant, n, purpose, t, group_score, reach, distance)
+             for t in limits]  # fmt: skip
     return _run_all(cases, spawn)
 
 

@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from matching.core.errors import UnverifiedSolutionError
-from matching.core.problem import GroupScore
+from matching.core.problem import AffinityWeights, GroupScore
 from matching.sme.build import build_instance
 from matching.sme.generate import generate_cohort
 from matching.sme.report import mean_need_jaccard
@@ -64,14 +64,16 @@ def default_time_limit(n: int) -> float:
 
 def run_settings(
     purpose: str, time_limit: float, seed: int, group_score: str | None = None,
-    reach: str | None = None,
+    reach: str | None = None, distance: float | None = None,
 ) -> RunSettings:  # fmt: skip
-    """kring's settings of a bench case (``None``: that setting's default)."""
+    """kring's settings of a bench case (``None``: that setting's default; ``distance`` is
+    the compactness weight ``affinity.distance``)."""
     p: Purpose = "peer" if purpose == "peer" else "training"
     score = cast(GroupScore | None, group_score)
     options = {} if reach is None else {"reach": reach}
+    weights = AffinityWeights() if distance is None else AffinityWeights(distance=distance)
     return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed, group_score=score,
-                       options=options)  # fmt: skip
+                       options=options, affinity=weights)  # fmt: skip
 
 
 def _kring(row: BenchRow, seed: int, time_limit: float, reach: str | None = None) -> None:
