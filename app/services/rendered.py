@@ -164,7 +164,8 @@ def warm(*, db: Session, run_id: int) -> bool:
         bind_audience(session=db, role=role)
         for lang in LANGS:
             groups_json(db=db, run_id=run_id, lang=lang)
-            groups_geojson(db=db, run_id=run_id, unassigned=False, lang=lang)
+            for unassigned in (False, True):  # the werkbank asks for the unassigned too
+                groups_geojson(db=db, run_id=run_id, unassigned=unassigned, lang=lang)
     return True
 
 

@@ -252,8 +252,9 @@ def test_warm_renders_both_views_of_a_succeeded_run_before_anyone_reads(
         for lang in ("nl", "en"):
             assert {("groups", run_id, lang, False), ("groups", run_id, lang, True)} <= keys
             geojson = {
-                ("geojson", run_id, False, lang, False),
-                ("geojson", run_id, False, lang, True),
+                ("geojson", run_id, unassigned, lang, private)
+                for unassigned in (False, True)  # the werkbank asks for the unassigned too
+                for private in (False, True)
             }
             assert geojson <= keys
         before = {k: v[1] for k, v in rendered._cache.items()}
