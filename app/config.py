@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         description="Regional windows per Celery run; 0 picks by size (about 2,000 firms "
         "per window, at least 4).",
     )
+    celery_workers: int = Field(
+        2,
+        ge=1,
+        le=256,
+        description="Celery workers (concurrency 1 each) that solve a run's windows at once: "
+        "a run's time_limit_s is its wall-clock limit, split over ceil(windows / "
+        "celery_workers) waves of windows and the border repair and merge.",
+    )
     lease_s: float = Field(
         60.0, gt=0, description="A Celery run or window silent this long is re-dispatched."
     )

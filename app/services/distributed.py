@@ -29,7 +29,7 @@ from app.db import open_session
 from app.models import Run, RunStatus, RunWindow, bind_organisation, utcnow
 from app.services.execution import LeaseLostError, execute_run, load_inputs, store_success
 from app.services.runs import claim_next, take_over
-from matching import REPAIR_BASE, windowed
+from matching import REPAIR_BASE, distributed, windowed
 
 log = structlog.get_logger("kring.distributed")
 MERGE = -1
@@ -53,6 +53,34 @@ def _instance(db: Any, run: Run) -> tuple[Any, Any, Any]:
     return instance, inputs, firms
 
 
+def _split(
+    settings: Settings, limit_s: float | None, n_windows: int, load_s: float
+) -> dict[str, Any]:
+    """Each window's time limit, so that the run's wall time stays within ``limit_s``.
+
+    :func:`matching.distributed.window_time_limits` over ``settings.celery_workers``, with
+    ``load_s`` (what loading the run's inputs took the planner) as each task's fixed cost;
+    the numbers are stored on the windows' plans and reported in the run's stats.
+    """
+    if limit_s is None or n_windows <= 1:
+        return {}
+    split = distributed.window_time_limits(
+        limit_s, n_windows, settings.celery_workers, task_s=load_s
+    )
+    return {
+        "time_limit_s": split.window_s,
+        "time_split": {
+            "limit_s": limit_s,
+            "load_s": round(load_s, 3),
+            "workers": settings.celery_workers,
+            "waves": split.waves,
+            "window_s": round(split.window_s, 3),
+            "repair_s": round(split.repair_s, 3),
+            "expected_s": round(split.expected_s, 3),
+        },
+    }
+
+
 def plan_run(*, settings: Settings, run_id: int) -> list[int]:
     """Claim a queued run and store its windows; return the window numbers to dispatch.
 
@@ -73,19 +101,22 @@ def plan_run(*, settings: Settings, run_id: int) -> list[int]:
         numbers = list(db.scalars(select(RunWindow.number).where(RunWindow.run_id == run_id)))
         if not numbers:
             bind_organisation(db, run.organisation_id)
-            instance, _inputs, _ = _instance(db, run)
+            loading = time.monotonic()
+            instance, inputs, _ = _instance(db, run)
+            load_s = time.monotonic() - loading
             whole = not windowed(instance, parallel=True, n_windows=settings.windows)
             n_windows = settings.windows or auto_windows(int(instance.is_placeable.sum()))
             plans = [] if whole else plan_windows(instance, n_windows)
+            split = _split(settings, inputs.settings.time_limit_s, len(plans), load_s)
             if len(plans) <= 1:
                 db.add(RunWindow(run_id=run_id, number=0, status="pending", plan={"whole": True}))
             else:
                 for p in plans:
-                    db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict(),
-                                     heartbeat_at=utcnow()))  # fmt: skip
-                db.add(RunWindow(run_id=run_id, number=MERGE, plan={"merge": True}))
+                    db.add(RunWindow(run_id=run_id, number=p.number, heartbeat_at=utcnow(),
+                                     plan={**p.to_dict(), **split}))  # fmt: skip
+                db.add(RunWindow(run_id=run_id, number=MERGE, plan={"merge": True, **split}))
             db.flush()
-            log.info("run_planned", run_id=run_id, windows=max(len(plans), 1))
+            log.info("run_planned", run_id=run_id, windows=max(len(plans), 1), **split)
         db.execute(
             update(RunWindow)
             .where(RunWindow.run_id == run_id, RunWindow.status == "pending")
@@ -227,7 +258,7 @@ def solve_window_task(*, settings: Settings, run_id: int, number: int) -> list[i
             return []
         bind_organisation(db, run.organisation_id)
         instance, inputs, _ = _instance(db, run)
-        plan = WindowPlan.from_dict(row.plan)
+        plan, row_plan = WindowPlan.from_dict(row.plan), dict(row.plan)
     if number <= REPAIR_BASE:
         s = inputs.settings
         params = SolveParams(time_limit_s=s.time_limit_s, max_iterations=s.max_iterations,
@@ -245,7 +276,7 @@ def solve_window_task(*, settings: Settings, run_id: int, number: int) -> list[i
         plan,
         seed=inputs.settings.seed,
         max_iterations=None if budget is None else max(1, round(budget * share)),
-        time_limit_s=inputs.settings.time_limit_s,
+        time_limit_s=row_plan.get("time_limit_s", inputs.settings.time_limit_s),
         should_stop=_stop_check(settings, run_id),
         progress=_progress_writer(settings, run_id, number),
     )
@@ -299,7 +330,7 @@ def merge_task(*, settings: Settings, run_id: int) -> list[int]:
         results = [WindowResult.from_dict(r.result or {}) for r in windows]
         if "repair" not in merge_row.plan:
             repair = plan_border_repair(instance, plans, results)
-            merge_row.plan = {"merge": True, "repair": repair.to_dict()}
+            merge_row.plan = {**merge_row.plan, "repair": repair.to_dict()}
             if repair.parts:
                 for p in repair.parts:
                     db.add(RunWindow(run_id=run_id, number=p.number, plan=p.to_dict(),
@@ -320,6 +351,7 @@ def merge_task(*, settings: Settings, run_id: int) -> list[int]:
         extra = {
             "settings": s.to_dict(),
             "executor": "celery",
+            **{k: v for k, v in merge_row.plan.items() if k == "time_split"},
             "windows": [
                 {
                     "number": p.number,

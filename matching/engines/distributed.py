@@ -643,6 +643,77 @@ REPAIR_TIME_SHARE = 0.15
 """Share of a windowed run's time limit kept for the border repair (parts get their share)."""
 
 
+@dataclass(frozen=True)
+class TimeSplit:
+    """How a run's wall-clock limit is spent on parallel workers (:func:`window_time_limits`)."""
+
+    window_s: float
+    """Time limit of each window."""
+    waves: int
+    """Rounds of windows the workers solve one after another: ``ceil(windows / workers)``."""
+    repair_s: float
+    """What is left after the waves for the border repair and the merge."""
+    task_s: float = 0.0
+    """Fixed cost of one task beyond its search, paid once a wave."""
+
+    @property
+    def expected_s(self) -> float:
+        """Expected wall time of the whole run: the waves, then the repair and merge."""
+        return self.waves * (self.window_s + self.task_s) + self.repair_s
+
+
+def window_time_limits(
+    limit_s: float,
+    n_windows: int,
+    workers: int,
+    *,
+    repair_share: float = REPAIR_TIME_SHARE,
+    task_s: float = 0.0,
+    least_s: float = 0.5,
+) -> TimeSplit:
+    """Split a run's wall-clock limit over its windows, solved ``workers`` at a time.
+
+    ``repair_share`` of the limit is kept for the border repair and the merge (as
+    :func:`solve_in_windows` keeps in one process), and ``task_s`` for each task's fixed
+    cost (once a wave, once for the repair parts, once for the merge); the rest is shared
+    by the waves of windows, so :attr:`TimeSplit.expected_s` equals ``limit_s`` unless a
+    window's floor ``least_s`` is reached.  More workers, fewer waves: longer windows.
+
+    Parameters
+    ----------
+    limit_s
+        The run's time limit (seconds, > 0).
+    n_windows
+        Windows of the run (>= 1).
+    workers
+        Windows solved at once (>= 1): Celery workers, or 1 in one process.
+    repair_share
+        Share of the limit kept for the repair and the merge, in [0, 1).
+    task_s
+        Fixed cost of one task beyond its search (loading the run's inputs), >= 0.
+    least_s
+        Shortest time limit a window gets.
+
+    Returns
+    -------
+    TimeSplit
+        Each window's limit, the number of waves and the repair and merge's share.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range.
+    """
+    if limit_s <= 0 or n_windows < 1 or workers < 1 or not 0 <= repair_share < 1 or task_s < 0:
+        raise ValueError(
+            "limit_s > 0, n_windows >= 1, workers >= 1, 0 <= repair_share < 1, task_s >= 0"
+        )
+    waves = math.ceil(n_windows / workers)
+    repair_s = limit_s * repair_share + 2 * task_s
+    window_s = max((limit_s - repair_s) / waves - task_s, least_s)
+    return TimeSplit(window_s, waves, repair_s, task_s)
+
+
 PARALLEL_WINDOWED_FROM = 3_000
 """With parallel workers (the Celery executor) runs of at least this many firms are cut into
 windows, one task each; smaller runs are one ``whole`` task (a single process)."""

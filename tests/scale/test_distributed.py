@@ -243,3 +243,35 @@ def test_windows_default_their_border_to_the_instance_radius(instance: Instance)
     assert d.reach_km(instance) == instance.max_pair_km
     assert d.plan_windows(instance, 4) == d.plan_windows(instance, 4, instance.max_pair_km)
     assert d.reach_km(replace(instance, max_pair_km=None)) == d.NO_RADIUS_KM
+
+
+@pytest.mark.parametrize(
+    ("limit", "n_windows", "workers"), [(20, 8, 2), (20, 8, 1), (6, 8, 2), (60, 5, 4), (10, 4, 8)]
+)
+def test_the_windows_waves_and_the_repair_fit_in_the_run_time_limit(
+    limit: float, n_windows: int, workers: int
+) -> None:
+    """waves x window limit + the repair's share stays within the run's limit."""
+    split = d.window_time_limits(limit, n_windows, workers)
+    assert split.waves == -(-n_windows // workers)
+    assert split.waves * split.window_s + split.repair_s <= limit + 1e-9
+    assert split.expected_s == pytest.approx(limit)
+    assert split.repair_s == pytest.approx(d.REPAIR_TIME_SHARE * limit)
+    loaded = d.window_time_limits(limit, n_windows, workers, task_s=0.2)
+    assert loaded.expected_s == pytest.approx(limit) and loaded.window_s < split.window_s
+    assert loaded.waves * (loaded.window_s + 0.2) + loaded.repair_s <= limit + 1e-9
+
+
+def test_more_workers_give_longer_windows_and_a_floor_keeps_them_useful() -> None:
+    """Fewer waves with more workers: each window gets more of the limit."""
+    limits = [d.window_time_limits(20, 8, w).window_s for w in (1, 2, 4, 8)]
+    assert limits == sorted(limits) and limits[0] < limits[-1]
+    assert limits[1] == pytest.approx(20 * (1 - d.REPAIR_TIME_SHARE) / 4)
+    floor = d.window_time_limits(3, 32, 2, least_s=0.5)  # 16 waves: the floor wins
+    assert floor.window_s == 0.5 and floor.expected_s > 3
+    with pytest.raises(ValueError):
+        d.window_time_limits(0, 4, 2)
+    with pytest.raises(ValueError):
+        d.window_time_limits(10, 4, 0)
+    with pytest.raises(ValueError):
+        d.window_time_limits(10, 4, 2, task_s=-1)
