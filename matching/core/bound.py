@@ -84,27 +84,13 @@ def applies(instance: Instance) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _top_sum(aff: NDArray[np.float64], mu: NDArray[np.float64], lo: int, hi: int, w: float,
-             phantom: float, k: int, buf: NDArray[np.float64],
-             pos: NDArray[np.int64]) -> float:  # fmt: skip
-    """Sum of the ``k`` largest ``aff[e] * w + mu[e]`` (``e`` in ``lo..hi``) together with
-    ``k`` copies of ``phantom`` (``-inf``: none); ``pos[:k]`` gets the chosen entries
-    (``-1`` for a phantom), best first."""
-    for t in range(k):
-        buf[t], pos[t] = phantom, -1
-    for e in range(lo, hi):
-        v = aff[e] * w + mu[e]
-        if v <= buf[k - 1]:
-            continue
-        t = k - 1
-        while t > 0 and buf[t - 1] < v:
-            buf[t], pos[t] = buf[t - 1], pos[t - 1]
-            t -= 1
-        buf[t], pos[t] = v, e
-    total = 0.0
-    for t in range(k):
-        total += buf[t]
-    return total
+def _insert(buf: NDArray[np.float64], pos: NDArray[np.int64], k: int, v: float, e: int) -> None:
+    """Put value ``v`` of entry ``e`` into the descending top-``k`` buffer."""
+    t = k - 1
+    while t > 0 and buf[t - 1] < v:
+        buf[t], pos[t] = buf[t - 1], pos[t - 1]
+        t -= 1
+    buf[t], pos[t] = v, e
 
 
 @njit(cache=True)
@@ -112,24 +98,32 @@ def _evaluate(
     indptr: NDArray[np.int64],
     aff: NDArray[np.float64],
     mu: NDArray[np.float64],
+    order: NDArray[np.int64],
+    moved: NDArray[np.bool_],
+    moved_ptr: NDArray[np.int64],
+    moved_idx: NDArray[np.int64],
     tail: NDArray[np.float64],
     sizes: NDArray[np.int64],
     weights: NDArray[np.float64],
     allow_empty: bool,
-    chosen: NDArray[np.bool_],
+    picks: NDArray[np.int64],
 ) -> float:
-    """``L(mu)``; sets ``chosen[e]`` for the mates each firm picks (at its best size)."""
+    """``L(mu)``; ``picks[i]`` gets the mates firm ``i`` picks at its best size (``-1``: none).
+
+    Only the entries in ``moved`` can have ``mu != 0`` (``moved_idx[moved_ptr[i]:moved_ptr[i +
+    1]]`` are firm ``i``'s); every other entry is worth ``aff * w``, so firm ``i``'s best of
+    those are the first of its row in ``order`` (each row sorted by affinity, descending):
+    a firm looks at its moved entries and at the head of its row, never at the whole row.
+    """
     n = len(indptr) - 1
     total = 0.0
-    k_max = max(sizes.max() - 1, 1)
-    buf = np.empty(k_max, np.float64)
-    pos = np.empty(k_max, np.int64)
-    best_pos = np.empty(k_max, np.int64)
-    chosen[:] = False
+    k_max = picks.shape[1]
+    buf = np.empty(max(k_max, 1), np.float64)
+    pos = np.empty(max(k_max, 1), np.int64)
     for i in range(n):
         lo, hi = indptr[i], indptr[i + 1]
         has_tail = not np.isnan(tail[i])
-        best, best_k = (0.0 if allow_empty else -np.inf), -1
+        best, best_t = (0.0 if allow_empty else -np.inf), -1
         for t in range(len(sizes)):
             k = sizes[t] - 1
             if k == 0:
@@ -137,30 +131,85 @@ def _evaluate(
             elif k > hi - lo and not has_tail:
                 continue
             else:
-                phantom = tail[i] * weights[t] if has_tail else -np.inf
-                value = _top_sum(aff, mu, lo, hi, weights[t], phantom, k, buf, pos)
-            if value > best:
-                best, best_k = value, k
+                w = weights[t]
+                phantom = tail[i] * w if has_tail else -np.inf
                 for u in range(k):
-                    best_pos[u] = pos[u]
-        for u in range(max(best_k, 0)):
-            if best_pos[u] >= 0:
-                chosen[best_pos[u]] = True
+                    buf[u], pos[u] = phantom, -1
+                for q in range(moved_ptr[i], moved_ptr[i + 1]):
+                    e = moved_idx[q]
+                    v = aff[e] * w + mu[e]
+                    if v > buf[k - 1]:
+                        _insert(buf, pos, k, v, e)
+                for q in range(lo, hi):
+                    e = order[q]
+                    if moved[e]:
+                        continue
+                    v = aff[e] * w
+                    if v <= buf[k - 1]:
+                        break  # the rest of the row is worth no more
+                    _insert(buf, pos, k, v, e)
+                value = 0.0
+                for u in range(k):
+                    value += buf[u]
+            if value > best:
+                best, best_t = value, t
+                for u in range(k_max):
+                    picks[i, u] = pos[u] if u < k else -1
+        if best_t < 0 or sizes[best_t] - 1 == 0:
+            picks[i, :] = -1
         if best > -np.inf:
             total += best
     return total
 
 
+@njit(cache=True)
+def _one_sided(
+    picks: NDArray[np.int64], reverse: NDArray[np.int64], mark: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """The picked entries ``i -> j`` whose reverse ``j -> i`` is not picked (``mark`` is
+    scratch, all False on entry and on return)."""
+    flat = picks.ravel()
+    for e in flat:
+        if e >= 0:
+            mark[e] = True
+    out = np.empty(len(flat), np.int64)
+    m = 0
+    for e in flat:
+        if e >= 0 and not mark[reverse[e]]:
+            out[m] = e
+            m += 1
+    for e in flat:
+        if e >= 0:
+            mark[e] = False
+    return out[:m]
+
+
+@njit(cache=True)
+def _rows_by_affinity(indptr: NDArray[np.int64], aff: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Entry indices, each CSR row sorted by affinity, highest first."""
+    order = np.empty(len(aff), np.int64)
+    for i in range(len(indptr) - 1):
+        lo, hi = indptr[i], indptr[i + 1]
+        order[lo:hi] = lo + np.argsort(-aff[lo:hi], kind="mergesort")
+    return order
+
+
+@njit(cache=True)
 def _reverse(indptr: NDArray[np.int64], indices: NDArray[np.int64]) -> NDArray[np.int64]:
-    """For each CSR entry ``i -> j``, the index of its entry ``j -> i``."""
+    """For each CSR entry ``i -> j``, the index of its entry ``j -> i``.
+
+    The graph is symmetric with every row sorted ascending: walking the rows in order, the
+    ``c``-th time firm ``j`` appears as a partner, the partner is row ``j``'s ``c``-th entry.
+    """
     n = len(indptr) - 1
-    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    key = src * max(n, 1) + indices
-    back = indices * max(n, 1) + src
-    if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):  # pair graphs come sorted
-        order = np.argsort(key)
-        return order[np.searchsorted(key[order], back)].astype(np.int64)
-    return np.searchsorted(key, back).astype(np.int64)
+    cursor = indptr[:-1].copy()
+    out = np.empty(len(indices), np.int64)
+    for i in range(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            out[e] = cursor[j]
+            cursor[j] += 1
+    return out
 
 
 def _tail_values(instance: Instance, indptr: NDArray[np.int64], aff: NDArray[np.float64],
@@ -260,24 +309,38 @@ def affinity_bound(
         allow_empty = True  # unplaceable firms under require_all: no feasible solution anyway
 
     reverse = _reverse(indptr, indices)
+    rows = np.repeat(np.arange(instance.n_firms, dtype=np.int64), np.diff(indptr))
+    if not np.array_equal(indices[reverse], rows):  # pragma: no cover - pair graphs are sorted
+        raise AssertionError("the pair graph must be symmetric with sorted rows")
+    order = _rows_by_affinity(indptr, aff)
     mu = np.zeros(len(indices))
-    chosen = np.zeros(len(indices), bool)
-    star = _evaluate(indptr, aff, mu, tail, sizes, weights, allow_empty, chosen)
-    best = star
+    moved = np.zeros(len(indices), bool)
+    mark = np.zeros(len(indices), bool)
+    picks = np.full((instance.n_firms, max(int(sizes.max()) - 1, 1)), -1, np.int64)
+
+    def evaluate() -> float:
+        moved_idx = np.flatnonzero(moved).astype(np.int64)
+        moved_ptr = np.searchsorted(moved_idx, indptr).astype(np.int64)
+        return float(_evaluate(indptr, aff, mu, order, moved, moved_ptr, moved_idx, tail,
+                               sizes, weights, allow_empty, picks))  # fmt: skip
+
+    star = value = best = evaluate()
     aim = 0.95 * star if target is None else target - fixed
     scale, stall, iterations = 1.0, 0, 0
-    value = star
     while iterations < max_iterations and scale > MIN_STEP_SCALE:
         if deadline is not None and time.monotonic() >= deadline:
             break
-        g = chosen.astype(np.float64) - chosen[reverse].astype(np.float64)
-        norm = float(g @ g) / 2.0
-        if norm == 0.0:
+        one_sided = _one_sided(picks, reverse, mark)
+        if not len(one_sided):
             break  # the firms' choices agree: no multiplier can lower L further
-        step = scale * max(value - aim, 1e-6 * max(abs(value), 1.0)) / norm
-        mu -= step * g
-        mu = (mu - mu[reverse]) / 2.0  # keep mu_ij = -mu_ji exactly
-        value = _evaluate(indptr, aff, mu, tail, sizes, weights, allow_empty, chosen)
+        # the subgradient is +1 on i -> j and -1 on j -> i for each one-sided pick
+        step = scale * max(value - aim, 1e-6 * max(abs(value), 1.0)) / len(one_sided)
+        back = reverse[one_sided]
+        mu[one_sided] -= step
+        mu[back] += step
+        moved[one_sided] = True
+        moved[back] = True
+        value = evaluate()
         iterations += 1
         if value < best - 1e-12 * max(abs(best), 1.0):
             best, stall = value, 0

@@ -12,9 +12,9 @@ all-placed instance) so that every kernel signature exists;
 service's executor calls it once when it starts, so compile time never counts against a
 run's ``time_limit_s``.  No cohort generator and nothing of :mod:`matching.sme` is needed.
 
-``python -c 'import matching; matching.warm_kernels()'`` compiles them at install time: ``make`` runs it right
-after ``pip install`` and the Dockerfile at image build, so the first run after an install
-only loads the cache.
+``python -c 'import matching; matching.warm_kernels()'`` compiles them at install time:
+``make`` runs it right after ``pip install`` and the Dockerfile at image build, so the first
+run after an install only loads the cache.
 """
 
 from __future__ import annotations
@@ -102,5 +102,3 @@ def warm_kernels() -> float:
         solve(tiny_ccp(), params)
         _warm = True
         return time.perf_counter() - started
-
-
