@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.neighbors import BallTree
 
 from geodata.boundaries import normalise_province
 from geodata.distance import EARTH_RADIUS_KM
@@ -145,12 +145,22 @@ def _radians(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.f
     return np.radians(np.column_stack([lat, lon]))
 
 
+def _ball_tree(points: NDArray[np.float64]) -> Any:
+    """scikit-learn's haversine ``BallTree`` over (lat, lon) radians, imported only here.
+
+    The cohort digests the tests pin depend on its order among equal distances (firms
+    share PC4 centroids), which no other tree reproduces; importing scikit-learn costs
+    1.6 s, so only generating a cohort pays it, not every ``import matching``.
+    """
+    from sklearn.neighbors import BallTree
+
+    return BallTree(points, metric="haversine")
+
+
 def _urbanity(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
     """Standardised log count of PC4 centroids within 5 km of each PC4."""
     points = _radians(lat, lon)
-    counts = BallTree(points, metric="haversine").query_radius(
-        points, 5.0 / EARTH_RADIUS_KM, count_only=True
-    )
+    counts = _ball_tree(points).query_radius(points, 5.0 / EARTH_RADIUS_KM, count_only=True)
     z = np.log(counts.astype(np.float64))
     return np.asarray((z - z.mean()) / (z.std() or 1.0))
 
@@ -238,7 +248,7 @@ def _near_pairs(
     """For each source, one or two of its ``k`` nearest targets within ``radius_km``."""
     if len(sources) == 0 or len(targets) == 0:
         return []
-    tree = BallTree(points[targets], metric="haversine")
+    tree = _ball_tree(points[targets])
     dist, pos = tree.query(points[sources], k=min(k + 1, len(targets)))
     take = rng.integers(1, 3, size=len(sources))
     shuffle = np.argsort(rng.random(pos.shape), axis=1)
