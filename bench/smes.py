@@ -19,14 +19,15 @@ import multiprocessing as mp
 import resource
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
 
 from matching.core.errors import UnverifiedSolutionError
-from matching.core.problem import AffinityWeights, GroupScore
+from matching.core.problem import GroupScore
 from matching.sme.build import build_instance
+from matching.sme.fields import SME_AFFINITY
 from matching.sme.generate import generate_cohort
 from matching.sme.report import mean_need_jaccard
 from matching.sme.settings import Purpose, RunSettings
@@ -71,7 +72,7 @@ def run_settings(
     p: Purpose = "peer" if purpose == "peer" else "training"
     score = cast(GroupScore | None, group_score)
     options = {} if reach is None else {"reach": reach}
-    weights = AffinityWeights() if distance is None else AffinityWeights(distance=distance)
+    weights = SME_AFFINITY if distance is None else replace(SME_AFFINITY, distance=distance)
     return RunSettings(purpose=p, time_limit_s=time_limit, seed=seed, group_score=score,
                        options=options, affinity=weights)  # fmt: skip
 

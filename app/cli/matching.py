@@ -160,9 +160,10 @@ def solve(
                 verified=verified, out=out)  # fmt: skip
     typer.echo(summary, err=True)
     if stats.get("gap") is not None:
+        found = stats["objective"]["affinity"]
         typer.echo(t("cli.quality", lang, gap=number(100 * stats["gap"], lang, 1),
                      bound=number(stats["bound_affinity"], lang, 1),
-                     affinity=number(stats["objective"]["affinity"], lang, 1)), err=True)  # fmt: skip
+                     affinity=number(found, lang, 1)), err=True)  # fmt: skip
 
 
 def progress_line(report: Progress, lang: str = "nl") -> str:

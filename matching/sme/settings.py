@@ -50,6 +50,7 @@ from matching.sme.fields import (
     AFFINITY_FIELDS,
     PURPOSES,
     RUN_FIELDS,
+    SME_AFFINITY,
     check_value,
     setting_fields,
 )
@@ -84,7 +85,9 @@ class RunSettings:
     max_same_division
         At most this many members from one SBI division (2 digits); ``None``: no limit.
     affinity
-        Weights of the affinity terms (see :mod:`matching.core.objective`).
+        Weights of the affinity terms (see :mod:`matching.core.objective`); default
+        :data:`matching.sme.fields.SME_AFFINITY` (the core's weights with compactness
+        ``distance`` 0.1).
     allowed_themes
         Need codes allowed as a group theme; ``None`` means the default of the purpose.
     eligible_provinces, eligible_max_employees
@@ -119,7 +122,7 @@ class RunSettings:
     infer_competitors_km: float | None = None
     min_theme_share: float = 1.0
     max_same_division: int | None = None
-    affinity: AffinityWeights = field(default_factory=AffinityWeights)
+    affinity: AffinityWeights = field(default_factory=lambda: SME_AFFINITY)
     allowed_themes: tuple[str, ...] | None = None
     eligible_provinces: tuple[str, ...] | None = None
     eligible_max_employees: int | None = None
@@ -298,7 +301,7 @@ def _affinity(data: object) -> AffinityWeights:
         except SettingsError as exc:
             raise SettingsError(f"affinity.{name}", exc.reason, exc.text) from None
     try:
-        return AffinityWeights(**values)
+        return dataclasses.replace(SME_AFFINITY, **values)
     except InvalidInstanceError as exc:
         raise SettingsError(exc.field or "affinity", exc.reason) from None
 
