@@ -86,22 +86,18 @@ def prepare_demo(settings: Settings, *, n_firms: int, time_limit_s: float) -> De
                 filename="demo.csv",
                 settings=settings,
             )
-            links.add_links_csv(
-                db=db,
-                caller=caller,
-                model=CompetitorLink,
-                text=pairs_to_csv(cohort.competitors),
-                filename="demo-competitors.csv",
-                settings=settings,
-            )
-            links.add_links_csv(
-                db=db,
-                caller=caller,
-                model=PartnerLink,
-                text=pairs_to_csv(cohort.partners),
-                filename="demo-partners.csv",
-                settings=settings,
-            )
+            for model, pairs, name in (
+                (CompetitorLink, cohort.competitors, "demo-competitors.csv"),
+                (PartnerLink, cohort.partners, "demo-partners.csv"),
+            ):
+                links.add_links_csv(
+                    db=db,
+                    caller=caller,
+                    model=model,
+                    text=pairs_to_csv(pairs),
+                    filename=name,
+                    settings=settings,
+                )
         run = db.scalar(
             select(Run)
             .where(Run.status != RunStatus.failed)
