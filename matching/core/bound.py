@@ -9,8 +9,9 @@ mate of ``i`` exactly when ``i`` is a mate of ``j`` (``y_ij = y_ji``), and mates
 mates of each other.
 
 **Relaxation.**  Drop "mates of mates" (and every other rule that only removes groups:
-themes, caps, pins, weights), and move the agreement constraints into the objective with
-multipliers ``mu_ij = -mu_ji`` (one free number per compatible pair)::
+caps, pins, weights, themes that not every member needs to have), and move the agreement
+constraints into the objective with multipliers ``mu_ij = -mu_ji`` (one free number per
+compatible pair)::
 
     L(mu) = sum_i max( 0, max_s  top_{s-1} over j of ( a_ij * w_s + mu_ij ) )
 
@@ -23,6 +24,10 @@ placed).  For any agreeing choice the multiplier terms cancel (``mu_ij + mu_ji =
 for it.  They are improved by subgradient steps (Polyak's rule, aiming at the best known
 solution's value); the bound reported is the smallest ``L(mu)`` evaluated.  It is evaluated
 exactly in floating point, with a relative safety margin of ``1e-9``.
+
+**Themes.**  Where every member must have the group's theme (``min_theme_share`` 1, the
+``training`` default), a firm picks one of its own allowed needs and only mates that have
+it: that keeps the bound near the truth when many firms share no theme with enough others.
 
 **Pairs.**  All compatible pairs are needed (the relaxation's firms may choose any).  When
 the pair graph keeps only each firm's ``k`` best partners (``max_neighbours``), the pairs it
@@ -43,6 +48,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from matching.core import constraints as c
 from matching.core.objective import group_values, pair_graph
 from matching.core.problem import Instance
 
@@ -94,8 +100,42 @@ def _insert(buf: NDArray[np.float64], pos: NDArray[np.int64], k: int, v: float, 
 
 
 @njit(cache=True)
+def _top(
+    i: int, lo: int, hi: int, k: int, w: float, phantom: float, theme: int,
+    aff: NDArray[np.float64], mu: NDArray[np.float64], order: NDArray[np.int64],
+    indices: NDArray[np.int64], moved: NDArray[np.bool_], moved_ptr: NDArray[np.int64],
+    moved_idx: NDArray[np.int64], has_need: NDArray[np.bool_], buf: NDArray[np.float64],
+    pos: NDArray[np.int64],
+) -> float:  # fmt: skip
+    """Firm ``i``'s best ``k`` mates worth ``aff * w + mu`` (with ``theme >= 0``: only mates
+    that have that need), ``k`` phantom mates worth ``phantom`` among them; the sum."""
+    for u in range(k):
+        buf[u], pos[u] = phantom, -1
+    for q in range(moved_ptr[i], moved_ptr[i + 1]):
+        e = moved_idx[q]
+        if theme >= 0 and not has_need[indices[e], theme]:
+            continue
+        v = aff[e] * w + mu[e]
+        if v > buf[k - 1]:
+            _insert(buf, pos, k, v, e)
+    for q in range(lo, hi):
+        e = order[q]
+        if moved[e] or (theme >= 0 and not has_need[indices[e], theme]):
+            continue
+        v = aff[e] * w
+        if v <= buf[k - 1]:
+            break  # the rest of the row is worth no more
+        _insert(buf, pos, k, v, e)
+    value = 0.0
+    for u in range(k):
+        value += buf[u]
+    return value
+
+
+@njit(cache=True)
 def _evaluate(
     indptr: NDArray[np.int64],
+    indices: NDArray[np.int64],
     aff: NDArray[np.float64],
     mu: NDArray[np.float64],
     order: NDArray[np.int64],
@@ -105,6 +145,10 @@ def _evaluate(
     tail: NDArray[np.float64],
     sizes: NDArray[np.int64],
     weights: NDArray[np.float64],
+    whole_theme: NDArray[np.bool_],
+    theme_ptr: NDArray[np.int64],
+    theme_idx: NDArray[np.int64],
+    has_need: NDArray[np.bool_],
     allow_empty: bool,
     picks: NDArray[np.int64],
 ) -> float:
@@ -114,6 +158,8 @@ def _evaluate(
     1]]`` are firm ``i``'s); every other entry is worth ``aff * w``, so firm ``i``'s best of
     those are the first of its row in ``order`` (each row sorted by affinity, descending):
     a firm looks at its moved entries and at the head of its row, never at the whole row.
+    Where a size demands the theme of every member (``whole_theme``), the firm and all its
+    mates share one of the firm's allowed needs (``theme_idx[theme_ptr[i]:theme_ptr[i+1]]``).
     """
     n = len(indptr) - 1
     total = 0.0
@@ -127,35 +173,30 @@ def _evaluate(
         for t in range(len(sizes)):
             k = sizes[t] - 1
             if k == 0:
-                value = 0.0
-            elif k > hi - lo and not has_tail:
+                if best < 0.0:
+                    best, best_t = 0.0, t
+                    picks[i, :] = -1
                 continue
-            else:
-                w = weights[t]
-                phantom = tail[i] * w if has_tail else -np.inf
-                for u in range(k):
-                    buf[u], pos[u] = phantom, -1
-                for q in range(moved_ptr[i], moved_ptr[i + 1]):
-                    e = moved_idx[q]
-                    v = aff[e] * w + mu[e]
-                    if v > buf[k - 1]:
-                        _insert(buf, pos, k, v, e)
-                for q in range(lo, hi):
-                    e = order[q]
-                    if moved[e]:
-                        continue
-                    v = aff[e] * w
-                    if v <= buf[k - 1]:
-                        break  # the rest of the row is worth no more
-                    _insert(buf, pos, k, v, e)
-                value = 0.0
-                for u in range(k):
-                    value += buf[u]
-            if value > best:
-                best, best_t = value, t
-                for u in range(k_max):
-                    picks[i, u] = pos[u] if u < k else -1
-        if best_t < 0 or sizes[best_t] - 1 == 0:
+            if k > hi - lo and not has_tail:
+                continue
+            w = weights[t]
+            phantom = tail[i] * w if has_tail else -np.inf
+            if not whole_theme[t]:
+                value = _top(i, lo, hi, k, w, phantom, -1, aff, mu, order, indices, moved,
+                             moved_ptr, moved_idx, has_need, buf, pos)  # fmt: skip
+                if value > best:
+                    best, best_t = value, t
+                    for u in range(k_max):
+                        picks[i, u] = pos[u] if u < k else -1
+                continue
+            for q in range(theme_ptr[i], theme_ptr[i + 1]):
+                value = _top(i, lo, hi, k, w, phantom, theme_idx[q], aff, mu, order, indices,
+                             moved, moved_ptr, moved_idx, has_need, buf, pos)  # fmt: skip
+                if value > best:
+                    best, best_t = value, t
+                    for u in range(k_max):
+                        picks[i, u] = pos[u] if u < k else -1
+        if best_t < 0:
             picks[i, :] = -1
         if best > -np.inf:
             total += best
@@ -243,6 +284,33 @@ def _tail_values(instance: Instance, indptr: NDArray[np.int64], aff: NDArray[np.
     return tail
 
 
+def _themes(
+    instance: Instance, sizes: NDArray[np.int64]
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Per size whether every member must have the group's theme (``min_theme_share`` makes
+    ``ceil(share * s) == s``); per firm its needs that may be a theme; who has which need.
+
+    With a smaller required count the firm itself or some mate may lack the theme, and the
+    relaxation leaves the theme out (still an upper bound).
+    """
+    n = instance.n_firms
+    n_needs = max(instance.n_needs, 1)
+    has_need = np.zeros((n, n_needs), bool)
+    if not instance.theme_required or instance.needs is None:
+        return np.zeros(len(sizes), bool), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), \
+            has_need  # fmt: skip
+    whole = np.array([c.required_theme_count(instance.min_theme_share, int(s)) >= s
+                      for s in sizes])  # fmt: skip
+    allowed = set(c.theme_options(instance))
+    rows = [[t for t in instance.needs[i] if t in allowed] for i in range(n)]
+    for i, needs in enumerate(instance.needs):
+        has_need[i, list(needs)] = True
+    theme_ptr = np.zeros(n + 1, np.int64)
+    np.cumsum([len(r) for r in rows], out=theme_ptr[1:])
+    theme_idx = np.array([t for r in rows for t in r], np.int64)
+    return whole, theme_ptr, theme_idx, has_need
+
+
 def _partner_entries(instance: Instance, indptr: NDArray[np.int64],
                      indices: NDArray[np.int64]) -> NDArray[np.bool_]:  # fmt: skip
     n = instance.n_firms
@@ -302,6 +370,7 @@ def affinity_bound(
         weights = np.array([1.0 / max(s - 1, 1) for s in sizes])
     else:
         weights = np.full(len(sizes), 0.5)
+    whole_theme, theme_ptr, theme_idx, has_need = _themes(instance, sizes)
     fixed = float(group_values(instance, instance.locked_groups).sum())
     allow_empty = not instance.require_all
     empty_rows = ~placeable
@@ -321,8 +390,9 @@ def affinity_bound(
     def evaluate() -> float:
         moved_idx = np.flatnonzero(moved).astype(np.int64)
         moved_ptr = np.searchsorted(moved_idx, indptr).astype(np.int64)
-        return float(_evaluate(indptr, aff, mu, order, moved, moved_ptr, moved_idx, tail,
-                               sizes, weights, allow_empty, picks))  # fmt: skip
+        return float(_evaluate(indptr, indices, aff, mu, order, moved, moved_ptr, moved_idx,
+                               tail, sizes, weights, whole_theme, theme_ptr, theme_idx,
+                               has_need, allow_empty, picks))  # fmt: skip
 
     star = value = best = evaluate()
     aim = 0.95 * star if target is None else target - fixed

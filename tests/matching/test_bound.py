@@ -174,3 +174,59 @@ def test_capped_pair_graph_keeps_the_bound_valid() -> None:
     best = _optimum(base)
     bound = affinity_bound(capped, target=best)
     assert bound is not None and bound.value >= best
+
+
+@pytest.mark.parametrize("share", [1.0, 0.75])
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_with_themes_is_at_least_the_optimum(seed: int, share: float) -> None:
+    """Groups need a shared theme (every member with share 1): the bound keeps it and stays
+    above the enumerated optimum."""
+    rng = np.random.default_rng(300 + seed)
+    n = 7
+    instance = Instance(
+        n_firms=n, min_size=2, max_size=4, lats=52.5 + rng.random(n) * 0.4,
+        lons=5.5 + rng.random(n) * 0.5, max_pair_km=50.0,
+        needs=tuple(tuple(int(t) for t in rng.choice(4, size=int(rng.integers(1, 3)),
+                                                     replace=False)) for _ in range(n)),
+        n_needs=4, employees=rng.integers(1, 250, n), digital_levels=rng.integers(1, 5, n),
+        theme_required=True, min_theme_share=share,
+        allowed_themes=frozenset({0, 1, 2}) if seed % 2 else None,
+        group_score="pair_sum" if seed % 3 else "member_mean",
+    )  # fmt: skip
+    best = _optimum_with_themes(instance)
+    bound = affinity_bound(instance, target=best)
+    assert bound is not None and bound.value >= best
+
+
+def _optimum_with_themes(instance: Instance) -> float:
+    """Like :func:`_optimum`, trying every theme for every group."""
+    from matching.core.constraints import best_theme
+
+    assert instance.max_size is not None
+    best = 0.0
+    for packing in _packings(list(range(instance.n_firms)), instance.min_size or 1,
+                             instance.max_size, True):  # fmt: skip
+        groups = [list(g) for g in packing]
+        themes = [best_theme(instance, g) for g in groups]
+        solution = Solution.from_groups(instance.n_firms, groups, themes)
+        if verify(instance, solution):
+            continue
+        best = max(best, float(group_values(instance, groups).sum()) if groups else 0.0)
+    return best
+
+
+def test_theme_bound_is_tighter_than_without_themes() -> None:
+    """Two camps that share no need: with every member needing the theme, nobody may join
+    the other camp, and the bound says so."""
+    n = 6
+    m = np.full((n, n), 1.0)
+    np.fill_diagonal(m, 0)
+    needs = ((0,), (0,), (0,), (1,), (1,), (2,))
+    base = Instance(n_firms=n, min_size=2, max_size=3, affinity_matrix=m, needs=needs,
+                    n_needs=3, theme_required=True, min_theme_share=1.0)  # fmt: skip
+    bound = affinity_bound(base, max_iterations=0)
+    loose = affinity_bound(dataclasses.replace(base, theme_required=False), max_iterations=0)
+    assert bound is not None and loose is not None
+    # firms 0-2 can form a group of 3 (3 pairs), 3-4 a pair (1); firm 5 has nobody
+    assert bound.value == pytest.approx(4.0, rel=1e-6)
+    assert loose.value > bound.value
