@@ -62,17 +62,37 @@ def _dry(live: LiveServer, run_id: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find_move(live: LiveServer, run_id: int, legal: bool) -> dict[str, Any]:
-    """A move the server allows (nearest groups) or refuses (farthest groups), by dry run."""
+    """A move the server allows or refuses, found by dry runs.
+
+    Legal: into a group with room (training groups fill up to 15, so most have none), from
+    the nearest groups above the minimum size, a member that has the target's theme.
+    Illegal: from the largest groups to the farthest ones.
+    """
     groups = [g for g in _groups(live, run_id)["groups"] if not g.get("locked")]
-    for g in sorted(groups, key=lambda g: -len(g["members"]))[:8]:
-        others = sorted((o for o in groups if o["number"] != g["number"]),
-                        key=lambda o: _km(_centre(g), _centre(o)), reverse=not legal)  # fmt: skip
-        for o in others[:4]:
-            for m in g["members"][:4]:
-                body = {"kind": "move", "firm": m["external_id"], "to_group": o["number"]}
-                answer = _dry(live, run_id, body)
-                if answer["allowed"] == legal:
-                    return {**body, "from": g["number"], "name": m["name"], "answer": answer}
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    if legal:
+        low, high = min(len(g["members"]) for g in groups), max(len(g["members"]) for g in groups)
+        targets = sorted((o for o in groups if len(o["members"]) < high),
+                         key=lambda o: len(o["members"]))  # fmt: skip
+        for o in targets[:8]:
+            sources = sorted((g for g in groups if g["number"] != o["number"]
+                              and len(g["members"]) > low),
+                             key=lambda g: _km(_centre(g), _centre(o)))  # fmt: skip
+            pairs += [(g, o) for g in sources[:4]]
+    else:
+        for g in sorted(groups, key=lambda g: -len(g["members"]))[:8]:
+            others = sorted((o for o in groups if o["number"] != g["number"]),
+                            key=lambda o: _km(_centre(g), _centre(o)), reverse=True)  # fmt: skip
+            pairs += [(g, o) for o in others[:4]]
+    for g, o in pairs:
+        members = g["members"]
+        if legal and o.get("theme"):
+            members = [m for m in members if o["theme"] in (m.get("needs") or [])] or members
+        for m in members[:4]:
+            body = {"kind": "move", "firm": m["external_id"], "to_group": o["number"]}
+            answer = _dry(live, run_id, body)
+            if answer["allowed"] == legal:
+                return {**body, "from": g["number"], "name": m["name"], "answer": answer}
     raise AssertionError(f"no {'legal' if legal else 'illegal'} move found")
 
 
